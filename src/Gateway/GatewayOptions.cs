@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RoomActors.Gateway;
+
+/// <summary>
+/// How the gateway treats sockets. Configuration section <c>RoomActors:Gateway</c>
+/// (environment <c>RoomActors__Gateway__MaxMessageBytes</c>, command line <c>--RoomActors:Gateway:MaxMessageBytes</c>).
+/// </summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "RoomActors:Gateway";
+
+    /// <summary>Largest inbound message in bytes; a larger one closes the socket with 1009. Default 1 MiB.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Most messages waiting to be written to one client; a client that falls further behind is closed with 1008.
+    /// Default 1024.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int OutboundQueueMessages { get; set; } = 1024;
+
+    /// <summary>Most bytes waiting to be written to one client; past it the client is closed with 1008. Default 4 MiB.</summary>
+    [Range(1, long.MaxValue)]
+    public long OutboundQueueBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Most inbound events of one room queued on this gateway before readers wait (back-pressure). Default 4096.</summary>
+    [Range(1, int.MaxValue)]
+    public int InboundQueueEvents { get; set; } = 4096;
+
+    /// <summary>Most inbound events sent to a room in one call. Only what is already queued is batched. Default 256.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxBatchEvents { get; set; } = 256;
+
+    /// <summary>
+    /// How long a closing socket may take to finish the close handshake (or a stuck write may take) before the
+    /// connection is aborted. Default 5 s.
+    /// </summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the gateway waits for a missing room delivery before it closes the room's local clients with 1012
+    /// so that they reconnect and resynchronise. Default 10 s.
+    /// </summary>
+    public TimeSpan ResyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long shutdown waits for sockets to close and rooms to hear of it. Default 10 s.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Request headers passed to the room's connect hook (case-insensitive). Default: user-agent, origin.</summary>
+    public List<string> ForwardedHeaders { get; set; } = ["user-agent", "origin"];
+
+    /// <summary>WebSocket keep-alive ping interval. Default 30 s.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+}

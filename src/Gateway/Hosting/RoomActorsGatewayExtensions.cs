@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using RoomActors.Gateway.Sockets;
+
+namespace RoomActors.Gateway.Hosting;
+
+/// <summary>Adds and maps the WebSocket gateway. Used by the standalone gateway and by the co-hosted silo.</summary>
+public static class RoomActorsGatewayExtensions
+{
+    /// <summary>
+    /// Adds the gateway services. Needs an <see cref="IGrainFactory"/>: a co-hosted silo (<c>UseOrleans</c>) or an
+    /// Orleans client (<c>UseOrleansClient</c>), never both in one process.
+    /// </summary>
+    public static IServiceCollection AddRoomActorsGateway(this IServiceCollection services, Action<GatewayOptions>? configure = null)
+    {
+        services.AddOptions<GatewayOptions>()
+            .BindConfiguration(GatewayOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.AddSingleton<RoomGateway>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<RoomGateway>());
+        services.AddSingleton<RoomTypeCatalog>();
+        services.AddSingleton<RoomSocketHandler>();
+        return services;
+    }
+
+    /// <summary>
+    /// Maps <c>/rooms/{type}/{name}</c> (WebSocket) and the demo page at <c>/</c>. Call <c>app.UseWebSockets()</c> first.
+    /// </summary>
+    public static IEndpointRouteBuilder MapRoomActors(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.Map(RoomRoute.Pattern, (HttpContext http, string type, string name, RoomSocketHandler handler) =>
+            handler.HandleAsync(http, type, name));
+        endpoints.MapGet("/", () => Results.Text(DemoPage.Html, "text/html; charset=utf-8"));
+        return endpoints;
+    }
+}

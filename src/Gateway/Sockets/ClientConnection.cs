@@ -1,0 +1,218 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+
+namespace RoomActors.Gateway.Sockets;
+
+/// <summary>
+/// One client socket on this gateway: a bounded outbound queue drained by a single writer, and the close state.
+/// Deliveries only enqueue (never block); a client whose queue overflows is closed with 1008.
+/// </summary>
+internal sealed class ClientConnection
+{
+    private readonly WebSocket _socket;
+    private readonly GatewayOptions _options;
+    private readonly Channel<Frame> _outbound = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _abort = new();
+    private int _queuedMessages;
+    private long _queuedBytes;
+    private int _closeRequested;
+    private volatile bool _discardQueued;
+
+    public ClientConnection(string id, WebSocket socket, GatewayOptions options)
+    {
+        Id = id;
+        _socket = socket;
+        _options = options;
+    }
+
+    public string Id { get; }
+
+    /// <summary>The close code and reason the server chose (room, policy, shutdown), or null when the client closed first.</summary>
+    public (int Code, string Reason)? ServerClose { get; private set; }
+
+    /// <summary>True when the room itself closed this connection (so the room need not be told).</summary>
+    public bool ClosedByRoom { get; private set; }
+
+    /// <summary>Frames written to the socket; for diagnostics and tests.</summary>
+    public long FramesSent;
+
+    /// <summary>Queues a frame for the writer. Never blocks. False when the connection is closing or just overflowed.</summary>
+    public bool Enqueue(Frame frame)
+    {
+        if (Volatile.Read(ref _closeRequested) != 0)
+        {
+            return false;
+        }
+
+        var messages = Interlocked.Increment(ref _queuedMessages);
+        var bytes = Interlocked.Add(ref _queuedBytes, frame.Data.Length);
+        if (messages > _options.OutboundQueueMessages || bytes > _options.OutboundQueueBytes)
+        {
+            Interlocked.Decrement(ref _queuedMessages);
+            Interlocked.Add(ref _queuedBytes, -frame.Data.Length);
+            RequestClose(CloseCodes.PolicyViolation, "client too slow: outbound queue full", discardQueued: true);
+            return false;
+        }
+
+        _outbound.Writer.TryWrite(frame);
+        return true;
+    }
+
+    /// <summary>
+    /// Starts closing with <paramref name="code"/>: the writer sends what is queued (or drops it when
+    /// <paramref name="discardQueued"/>), then the close frame. The first request wins.
+    /// </summary>
+    public void RequestClose(int code, string reason, bool discardQueued = false, bool byRoom = false)
+    {
+        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        {
+            return;
+        }
+
+        ServerClose = (code, reason);
+        ClosedByRoom = byRoom;
+        _discardQueued = discardQueued;
+        _outbound.Writer.TryComplete();
+
+        // Flushing, the close frame and the client's answer get the close timeout together: a write may be stuck
+        // on a client that does not read, and it must not hold the connection open.
+        _abort.CancelAfter(_options.CloseTimeout);
+    }
+
+    /// <summary>The client sent a close frame: answer it without sending what is still queued.</summary>
+    public void OnClientClosed()
+    {
+        if (Interlocked.Exchange(ref _closeRequested, 1) == 0)
+        {
+            _discardQueued = true;
+            _outbound.Writer.TryComplete();
+            _abort.CancelAfter(_options.CloseTimeout);
+        }
+    }
+
+    /// <summary>Aborts the socket at once (network error or timeout).</summary>
+    public void Abort()
+    {
+        _outbound.Writer.TryComplete();
+        _socket.Abort();
+    }
+
+    /// <summary>
+    /// The single writer: sends queued frames in order until a close is requested, then completes the close
+    /// handshake within <see cref="GatewayOptions.CloseTimeout"/>, aborting the socket when it cannot.
+    /// </summary>
+    public async Task RunWriterAsync()
+    {
+        var reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_abort.Token))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    Interlocked.Decrement(ref _queuedMessages);
+                    Interlocked.Add(ref _queuedBytes, -frame.Data.Length);
+                    if (_discardQueued)
+                    {
+                        continue;
+                    }
+
+                    await _socket.SendAsync(frame.Data, frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, _abort.Token);
+                    FramesSent++;
+                }
+            }
+
+            await SendCloseAsync();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The peer is gone or stuck past the close timeout: abort; the reader reports the close to the room.
+            _socket.Abort();
+        }
+    }
+
+    private async Task SendCloseAsync()
+    {
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        var (code, reason) = ServerClose ?? (CloseCodes.Normal, "");
+        if (_socket.State == WebSocketState.CloseReceived && ServerClose is null)
+        {
+            // Echo the client's close code, as RFC 6455 §5.5.1 suggests.
+            code = (int?)_socket.CloseStatus ?? CloseCodes.Normal;
+            reason = _socket.CloseStatusDescription ?? "";
+        }
+
+        await _socket.CloseOutputAsync((WebSocketCloseStatus)code, Truncate(reason), _abort.Token);
+    }
+
+    /// <summary>A close reason has at most 123 UTF-8 bytes.</summary>
+    private static string Truncate(string reason)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(reason) <= 123)
+        {
+            return reason;
+        }
+
+        var chars = reason.AsSpan();
+        while (System.Text.Encoding.UTF8.GetByteCount(chars) > 123)
+        {
+            chars = chars[..^1];
+        }
+
+        return chars.ToString();
+    }
+
+    /// <summary>
+    /// The single reader: hands every complete message to <paramref name="onMessage"/> in order until the socket
+    /// closes, and says how it closed (the server's code if the server closed first, else the client's, else 1006).
+    /// </summary>
+    public async Task<(int Code, string Reason)> RunReaderAsync(Func<Frame, ValueTask> onMessage)
+    {
+        var buffer = new byte[Math.Min(16 * 1024, _options.MaxMessageBytes + 1)];
+        var message = new MemoryStream();
+        try
+        {
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(), _abort.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    OnClientClosed();
+                    return ServerClose ?? ((int?)_socket.CloseStatus ?? CloseCodes.Normal, _socket.CloseStatusDescription ?? "");
+                }
+
+                if (message.Length + result.Count > _options.MaxMessageBytes)
+                {
+                    RequestClose(CloseCodes.MessageTooBig,
+                        $"message exceeds the limit of {_options.MaxMessageBytes} bytes", discardQueued: true);
+                    return ServerClose!.Value;
+                }
+
+                if (result.EndOfMessage && message.Length == 0)
+                {
+                    // The common case: the whole message arrived in one read.
+                    await onMessage(new Frame(result.MessageType == WebSocketMessageType.Text, buffer.AsSpan(0, result.Count).ToArray()));
+                    continue;
+                }
+
+                message.Write(buffer, 0, result.Count);
+                if (result.EndOfMessage)
+                {
+                    await onMessage(new Frame(result.MessageType == WebSocketMessageType.Text, message.ToArray()));
+                    message.SetLength(0);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The connection dropped or was aborted: report the server's reason if it had one, else 1006.
+            _socket.Abort();
+            _outbound.Writer.TryComplete();
+            return ServerClose ?? (CloseCodes.Abnormal, "connection lost");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace RoomActors.Gateway.Sockets;
+
+/// <summary>
+/// This process's gateway: the registry of rooms with local connections, the one observer every room delivers
+/// to, and the graceful shutdown that closes every socket with 1001 and tells the rooms.
+/// </summary>
+internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleService
+{
+    private readonly Dictionary<GrainId, GatewayRoom> _rooms = new();
+    private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
+    private readonly IGrainFactory _grains;
+    private readonly ILogger<RoomGateway> _logger;
+    private readonly Lazy<IRoomGateway> _reference;
+    private volatile bool _stopping;
+
+    public RoomGateway(IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<RoomGateway> logger)
+    {
+        _grains = grains;
+        _logger = logger;
+        Options = options.Value;
+
+        // One reference per process, held strongly here: Orleans holds observers weakly.
+        _reference = new Lazy<IRoomGateway>(() => _grains.CreateObjectReference<IRoomGateway>(this));
+    }
+
+    public GatewayOptions Options { get; }
+
+    /// <summary>The reference rooms call back on.</summary>
+    public IRoomGateway Reference => _reference.Value;
+
+    public bool IsStopping => _stopping;
+
+    /// <summary>Local connections; for diagnostics and tests.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Deliveries received from rooms; for diagnostics and tests.</summary>
+    public long DeliveriesReceived;
+
+    Task IRoomGateway.Deliver(RoomDelivery delivery)
+    {
+        Interlocked.Increment(ref DeliveriesReceived);
+        GatewayRoom? room;
+        lock (_rooms)
+        {
+            room = _rooms.GetValueOrDefault(delivery.Room);
+        }
+
+        if (room is not null && room.Session == delivery.Session)
+        {
+            room.OnDelivery(delivery);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Takes a reference on the room's local state, creating it (a new session) if needed.</summary>
+    public GatewayRoom Acquire(GrainId roomId)
+    {
+        lock (_rooms)
+        {
+            if (!_rooms.TryGetValue(roomId, out var room))
+            {
+                room = new GatewayRoom(this, roomId, _grains.GetGrain<IRoomGrain>(roomId), Options, _logger);
+                _rooms.Add(roomId, room);
+            }
+
+            room.References++;
+            return room;
+        }
+    }
+
+    /// <summary>Drops a reference; the last one ends the session (its pump sends what is queued, then stops).</summary>
+    public void Release(GatewayRoom room)
+    {
+        lock (_rooms)
+        {
+            if (--room.References > 0)
+            {
+                return;
+            }
+
+            _rooms.Remove(room.RoomId);
+        }
+
+        room.CompleteInbound();
+    }
+
+    public void Track(ClientConnection connection, Task handler) => _connections[connection] = handler;
+
+    public void Untrack(ClientConnection connection) => _connections.TryRemove(connection, out _);
+
+    Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken) => CloseAllAsync();
+
+    /// <summary>Closes every socket with 1001 and waits (bounded) until the rooms heard of every close.</summary>
+    public async Task CloseAllAsync()
+    {
+        _stopping = true;
+        foreach (var connection in _connections.Keys)
+        {
+            connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
+        }
+
+        List<Task> pending = [.. _connections.Values];
+        lock (_rooms)
+        {
+            pending.AddRange(_rooms.Values.Select(r => r.Pump));
+        }
+
+        var all = Task.WhenAll(pending);
+        if (await Task.WhenAny(all, Task.Delay(Options.ShutdownTimeout)) != all)
+        {
+            Log.ShutdownTimedOut(_logger, _connections.Count);
+        }
+    }
+
+    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Shutdown: {Count} connections did not finish closing in time.")]
+        public static partial void ShutdownTimedOut(ILogger logger, int count);
+    }
+}

@@ -1,0 +1,138 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace RoomActors.Gateway.Sockets;
+
+/// <summary>
+/// Serves <c>/rooms/{type}/{name}</c>: validate → upgrade → connect → run → cleanup, one method per phase.
+/// </summary>
+internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCatalog catalog, ILogger<RoomSocketHandler> logger)
+{
+    public async Task HandleAsync(HttpContext http, string type, string name)
+    {
+        if (Validate(http, type, name) is { } rejection)
+        {
+            await rejection.ExecuteAsync(http);
+            return;
+        }
+
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = gateway.Options.KeepAliveInterval,
+        });
+        var connection = new ClientConnection(NewConnectionId(), socket, gateway.Options);
+        var room = gateway.Acquire(RoomGrainIds.Of(type, name));
+        var run = new TaskCompletionSource();
+        gateway.Track(connection, run.Task);
+        try
+        {
+            room.AddPending(connection);
+            var writer = connection.RunWriterAsync();
+            if (await ConnectAsync(http, room, connection))
+            {
+                await RunAsync(room, connection);
+            }
+
+            await writer;
+        }
+        finally
+        {
+            room.Remove(connection);
+            gateway.Release(room);
+            gateway.Untrack(connection);
+            run.TrySetResult();
+        }
+    }
+
+    private IResult? Validate(HttpContext http, string type, string name)
+    {
+        if (!catalog.Contains(type))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown room type",
+                detail: $"There is no room type '{type}'. Known types: {string.Join(", ", catalog.Types)}.");
+        }
+
+        if (!RoomRoute.IsValidName(name))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid room name",
+                detail: $"A room name is 1-{RoomRoute.MaxNameLength} characters of A-Z a-z 0-9 . _ ~ -.");
+        }
+
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            http.Response.Headers.Upgrade = "websocket";
+            return Results.Problem(statusCode: StatusCodes.Status426UpgradeRequired, title: "WebSocket upgrade required",
+                detail: $"Connect to /rooms/{type}/{name} with a WebSocket client (Upgrade: websocket).");
+        }
+
+        if (gateway.IsStopping)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Shutting down",
+                detail: "This gateway is shutting down; connect again to another one.");
+        }
+
+        return null;
+    }
+
+    private async Task<bool> ConnectAsync(HttpContext http, GatewayRoom room, ClientConnection connection)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in gateway.Options.ForwardedHeaders)
+        {
+            if (http.Request.Headers.TryGetValue(header, out var value))
+            {
+                headers[header.ToLowerInvariant()] = value.ToString();
+            }
+        }
+
+        ConnectResult result;
+        try
+        {
+            result = await room.Grain.Connect(new ConnectRequest
+            {
+                ConnectionId = connection.Id,
+                Gateway = gateway.Reference,
+                Session = room.Session,
+                QueryString = http.Request.QueryString.Value ?? "",
+                Headers = headers,
+            });
+        }
+        catch (Exception ex)
+        {
+            // Close and report: the room could not be reached or its start hook failed.
+            Log.ConnectFailed(logger, ex, room.RoomId);
+            connection.RequestClose(CloseCodes.InternalError, "room unavailable");
+            return false;
+        }
+
+        if (!result.Accepted)
+        {
+            connection.RequestClose(result.CloseCode, result.Reason ?? "", byRoom: true);
+            return false;
+        }
+
+        return true;
+    }
+
+    private static async Task RunAsync(GatewayRoom room, ClientConnection connection)
+    {
+        var (code, reason) = await connection.RunReaderAsync(
+            frame => room.SendToRoomAsync(InboundEvent.Message(connection.Id, frame)));
+
+        // Exactly once, after the connection's last frame: the room's close hook runs for it.
+        room.Remove(connection);
+        if (!connection.ClosedByRoom)
+        {
+            await room.SendToRoomAsync(InboundEvent.Closed(connection.Id, code, reason));
+        }
+    }
+
+    private static string NewConnectionId() => Guid.NewGuid().ToString("N");
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2020, Level = LogLevel.Error, Message = "Room {Room}: connect failed.")]
+        public static partial void ConnectFailed(ILogger logger, Exception exception, GrainId room);
+    }
+}

@@ -1,0 +1,145 @@
+namespace RoomActors;
+
+/// <summary>One WebSocket message's payload: text (UTF-8 bytes) or binary, passed through unchanged.</summary>
+/// <param name="IsText">True for a text frame, false for binary.</param>
+/// <param name="Data">The payload. Never mutated once created, so one buffer can go to many sockets.</param>
+[GenerateSerializer, Immutable]
+public sealed record Frame([property: Id(0)] bool IsText, [property: Id(1)] byte[] Data);
+
+/// <summary>A gateway's request to connect a new client to a room.</summary>
+[GenerateSerializer, Immutable]
+public sealed class ConnectRequest
+{
+    /// <summary>The connection id the gateway chose; unique in the cluster.</summary>
+    [Id(0)] public required string ConnectionId { get; init; }
+
+    /// <summary>The gateway that holds the socket; the room delivers to it.</summary>
+    [Id(1)] public required IRoomGateway Gateway { get; init; }
+
+    /// <summary>The raw query string of the upgrade request, including the leading <c>?</c>, or empty.</summary>
+    [Id(2)] public string QueryString { get; init; } = "";
+
+    /// <summary>The request headers the gateway is configured to forward (names in lower case).</summary>
+    [Id(3)] public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The gateway's session with this room (see <see cref="RoomDelivery.Session"/>).</summary>
+    [Id(4)] public required long Session { get; init; }
+}
+
+/// <summary>The room's answer to <see cref="ConnectRequest"/>.</summary>
+/// <param name="Accepted">True when the room accepted the connection.</param>
+/// <param name="CloseCode">When rejected: the WebSocket close code to close the socket with.</param>
+/// <param name="Reason">When rejected: the close reason.</param>
+[GenerateSerializer, Immutable]
+public sealed record ConnectResult(
+    [property: Id(0)] bool Accepted,
+    [property: Id(1)] int CloseCode = 0,
+    [property: Id(2)] string? Reason = null)
+{
+    /// <summary>The connection was accepted.</summary>
+    public static ConnectResult Accept { get; } = new(true);
+}
+
+/// <summary>What happened on a connection, as the gateway reports it to the room.</summary>
+public enum InboundKind
+{
+    /// <summary>A frame arrived from the client.</summary>
+    Message = 0,
+
+    /// <summary>The connection closed (client close, network drop, gateway policy or shutdown).</summary>
+    Close = 1,
+}
+
+/// <summary>One inbound event of one connection.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct InboundEvent(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] InboundKind Kind,
+    [property: Id(2)] Frame? Frame,
+    [property: Id(3)] int CloseCode,
+    [property: Id(4)] string? CloseReason)
+{
+    /// <summary>A frame from <paramref name="connectionId"/>.</summary>
+    public static InboundEvent Message(string connectionId, Frame frame) => new(connectionId, InboundKind.Message, frame, 0, null);
+
+    /// <summary>The close of <paramref name="connectionId"/>.</summary>
+    public static InboundEvent Closed(string connectionId, int code, string? reason) => new(connectionId, InboundKind.Close, null, code, reason);
+}
+
+/// <summary>Inbound events of one room from one gateway, in the order they happened.</summary>
+[GenerateSerializer, Immutable]
+public sealed class InboundBatch
+{
+    /// <summary>The gateway the events come from.</summary>
+    [Id(0)] public required IRoomGateway Gateway { get; init; }
+
+    /// <summary>The events, oldest first.</summary>
+    [Id(1)] public required InboundEvent[] Events { get; init; }
+
+    /// <summary>The gateway's session with this room (see <see cref="RoomDelivery.Session"/>).</summary>
+    [Id(2)] public required long Session { get; init; }
+}
+
+/// <summary>Who receives an outbound message.</summary>
+public enum TargetKind
+{
+    /// <summary>Every connection of the room.</summary>
+    All = 0,
+
+    /// <summary>Every connection of the room except the listed ids.</summary>
+    AllExcept = 1,
+
+    /// <summary>Only the listed ids.</summary>
+    Only = 2,
+}
+
+/// <summary>What a room operation does on the gateway.</summary>
+public enum RoomOpKind
+{
+    /// <summary>Send <see cref="RoomOp.Frame"/> to the targets.</summary>
+    Send = 0,
+
+    /// <summary>The room accepted connection <see cref="RoomOp.ConnectionId"/>: it is a member from here on.</summary>
+    Join = 1,
+
+    /// <summary>The room closed connection <see cref="RoomOp.ConnectionId"/> with a code and reason.</summary>
+    Close = 2,
+}
+
+/// <summary>One step of a room's output, applied by the gateway in order.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoomOp(
+    [property: Id(0)] RoomOpKind Kind,
+    [property: Id(1)] Frame? Frame = null,
+    [property: Id(2)] TargetKind Target = TargetKind.All,
+    [property: Id(3)] string[]? Ids = null,
+    [property: Id(4)] string? ConnectionId = null,
+    [property: Id(5)] int CloseCode = 0,
+    [property: Id(6)] string? CloseReason = null);
+
+/// <summary>
+/// The output of one room turn for one gateway. Deliveries from one room activation to one gateway session are
+/// numbered 1, 2, 3… within (<see cref="Session"/>, <see cref="Epoch"/>); the gateway applies them in that order
+/// and never skips one.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed class RoomDelivery
+{
+    /// <summary>The room's grain id.</summary>
+    [Id(0)] public required GrainId Room { get; init; }
+
+    /// <summary>Identifies the room activation that numbered this delivery; a new activation has a new epoch.</summary>
+    [Id(1)] public required long Epoch { get; init; }
+
+    /// <summary>The delivery's number within <see cref="Epoch"/> for this gateway, starting at 1.</summary>
+    [Id(2)] public required long Sequence { get; init; }
+
+    /// <summary>The operations, in the room's order.</summary>
+    [Id(3)] public required RoomOp[] Ops { get; init; }
+
+    /// <summary>
+    /// The gateway session the delivery is numbered for. A gateway starts a new session with a room each time it
+    /// starts holding connections of that room again; the room restarts the numbering for it.
+    /// </summary>
+    [Id(4)] public required long Session { get; init; }
+}

@@ -1,0 +1,35 @@
+namespace RoomActors;
+
+/// <summary>
+/// The room as the gateway sees it: one grain per (room type, room name), the single authority for that room.
+/// Its grain type is <c>room.{type}</c> (see <see cref="RoomGrainIds"/>) and its key is the room name.
+/// </summary>
+/// <remarks>
+/// A gateway never calls one room concurrently for one connection: it sends the frames and closes of its local
+/// connections in the order they happened, batched per room, awaiting each call before the next.
+/// </remarks>
+public interface IRoomGrain : IGrainWithStringKey
+{
+    /// <summary>Asks the room to accept a new connection. Runs the room's connect hook.</summary>
+    Task<ConnectResult> Connect(ConnectRequest request);
+
+    /// <summary>
+    /// Hands the room a batch of inbound events (frames and closes) from the connections one gateway holds, in the
+    /// order they happened on that gateway.
+    /// </summary>
+    Task Receive(InboundBatch batch);
+}
+
+/// <summary>
+/// The delivery side of a gateway: the room calls it back with what its connections on that gateway must see.
+/// One observer per gateway process.
+/// </summary>
+public interface IRoomGateway : IGrainObserver
+{
+    /// <summary>
+    /// Delivers one batch of a room's output to this gateway. One-way: a slow or dead gateway never blocks a room.
+    /// Deliveries of one room to one gateway carry consecutive sequence numbers so the gateway can restore order.
+    /// </summary>
+    [OneWay]
+    Task Deliver(RoomDelivery delivery);
+}

@@ -1,0 +1,24 @@
+namespace RoomActors;
+
+/// <summary>How a room type name and a room name become a grain id. Shared by gateways and rooms.</summary>
+public static class RoomGrainIds
+{
+    /// <summary>The prefix of every room grain type: room type <c>chat</c> is grain type <c>room.chat</c>.</summary>
+    public const string GrainTypePrefix = "room.";
+
+    /// <summary>The grain type that hosts rooms of the given type name.</summary>
+    public static GrainType GrainTypeOf(string roomType) => GrainType.Create(GrainTypePrefix + roomType);
+
+    /// <summary>The grain id of the room (<paramref name="roomType"/>, <paramref name="roomName"/>).</summary>
+    public static GrainId Of(string roomType, string roomName) =>
+        GrainId.Create(GrainTypeOf(roomType), roomName);
+
+    /// <summary>The room type name of a room grain type, or null when the grain type is not a room.</summary>
+    public static string? RoomTypeOf(GrainType grainType)
+    {
+        var text = grainType.ToString();
+        return text is not null && text.StartsWith(GrainTypePrefix, StringComparison.Ordinal)
+            ? text[GrainTypePrefix.Length..]
+            : null;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text.Json;
+
+namespace RoomActors;
+
+/// <summary>
+/// One client connected to a room: an id, tags chosen at connect, a small per-connection state, and
+/// <see cref="Send(string)"/>/<see cref="Close"/>. Handles are owned by the room and valid while the connection is open.
+/// </summary>
+public sealed class Connection
+{
+    /// <summary>The most tags a connection may have (its id included).</summary>
+    public const int MaxTags = 10;
+
+    /// <summary>The longest tag, in characters.</summary>
+    public const int MaxTagLength = 256;
+
+    private readonly Room _room;
+    private readonly List<string> _tags;
+    private byte[]? _stateJson;
+    private object? _state;
+
+    internal Connection(Room room, string id, IRoomGateway gateway)
+    {
+        _room = room;
+        Id = id;
+        Gateway = gateway;
+        _tags = [id];
+    }
+
+    /// <summary>The connection id, unique in the cluster. Also the first of its <see cref="Tags"/>.</summary>
+    public string Id { get; }
+
+    /// <summary>The connection's tags: its id, then the tags the connect hook added.</summary>
+    public IReadOnlyList<string> Tags => _tags;
+
+    /// <summary>False once the connection closed or the room closed it; sends to it are then ignored.</summary>
+    public bool IsOpen { get; internal set; } = true;
+
+    internal IRoomGateway Gateway { get; }
+
+    internal bool TagsFrozen { get; set; }
+
+    /// <summary>Sends a text message to this connection (at the end of the turn).</summary>
+    public void Send(string text) => _room.SendTo(this, Frames.Text(text));
+
+    /// <summary>Sends a binary message to this connection (at the end of the turn). The bytes are copied.</summary>
+    public void Send(ReadOnlySpan<byte> data) => _room.SendTo(this, Frames.Binary(data));
+
+    /// <summary>Sends a received message on unchanged (text stays text, binary stays binary), without copying it.</summary>
+    public void Send(RoomMessage message) => _room.SendTo(this, message.Frame);
+
+    /// <summary>
+    /// Closes the connection with <paramref name="code"/> and <paramref name="reason"/>: it leaves the room at once
+    /// and the room's close hook runs for it once, later in this turn.
+    /// </summary>
+    public void Close(int code = CloseCodes.Normal, string reason = "") => _room.CloseConnection(this, code, reason ?? "");
+
+    /// <summary>Adds a tag (only inside the connect hook). Tags find connections: <c>GetConnections(tag)</c>.</summary>
+    public void AddTag(string tag)
+    {
+        if (TagsFrozen)
+        {
+            throw new InvalidOperationException("Tags are set in the connect hook only; store changing data with SetState instead.");
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        if (tag.Length > MaxTagLength)
+        {
+            throw new ArgumentException($"Tag of {tag.Length} characters exceeds the limit of {MaxTagLength}.", nameof(tag));
+        }
+
+        if (_tags.Contains(tag))
+        {
+            return;
+        }
+
+        if (_tags.Count >= MaxTags)
+        {
+            throw new ArgumentException($"A connection has at most {MaxTags} tags, its id included.", nameof(tag));
+        }
+
+        _tags.Add(tag);
+    }
+
+    /// <summary>True when the connection carries <paramref name="tag"/>.</summary>
+    public bool HasTag(string tag) => _tags.Contains(tag);
+
+    /// <summary>
+    /// Replaces the connection's state: a small object serialized as JSON, at most
+    /// <see cref="RoomOptions.MaxConnectionStateBytes"/> bytes. Read it back with <see cref="GetState{T}"/>.
+    /// </summary>
+    public void SetState<T>(T state)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(state, _room.JsonOptions);
+        var limit = RoomOptions.MaxConnectionStateBytes;
+        if (json.Length > limit)
+        {
+            throw new ArgumentException(
+                $"Connection state of {json.Length} bytes exceeds the limit of {limit} bytes; keep large data in the room's state instead.",
+                nameof(state));
+        }
+
+        _stateJson = json;
+        _state = state;
+    }
+
+    /// <summary>The state last set with <see cref="SetState{T}"/>, or default when none was set.</summary>
+    public T? GetState<T>()
+    {
+        if (_state is T typed)
+        {
+            return typed;
+        }
+
+        if (_stateJson is null)
+        {
+            return default;
+        }
+
+        var value = JsonSerializer.Deserialize<T>(_stateJson, _room.JsonOptions);
+        _state = value;
+        return value;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Id;
+}

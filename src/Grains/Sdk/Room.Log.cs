@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace RoomActors;
+
+public abstract partial class Room
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Room {RoomType}/{RoomName}: a hook failed (connection {ConnectionId}).")]
+        public static partial void HookFailed(ILogger logger, Exception exception, string roomType, string roomName, string? connectionId);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: a delivery to a gateway could not be sent.")]
+        public static partial void DeliveryFailed(ILogger logger, Exception exception, string roomType, string roomName);
+    }
+}

@@ -1,0 +1,269 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace RoomActors;
+
+/// <summary>
+/// The base class of every room: one grain per (room type, room name), the single authority for that room,
+/// handling one event at a time. Derive from it, mark the class <c>[Room("type")]</c> and override the hooks you need.
+/// <code>
+/// [Room("chat")]
+/// public sealed class MyChat : Room
+/// {
+///     protected override Task OnMessageAsync(Connection sender, RoomMessage message)
+///     {
+///         Broadcast(message, except: sender.Id);
+///         return Task.CompletedTask;
+///     }
+/// }
+/// </code>
+/// </summary>
+/// <remarks>
+/// Everything a hook sends (<see cref="Broadcast(string, string[])"/>, <see cref="Connection.Send(string)"/>,
+/// <see cref="Connection.Close"/>) is collected and delivered when the turn ends, in the order it was called:
+/// every client of the room sees the room's messages in one order.
+/// </remarks>
+public abstract partial class Room : Grain, IRoomGrain
+{
+    private readonly Dictionary<string, Connection> _connections = new();
+    private readonly Queue<(Connection Connection, int Code, string Reason)> _closing = new();
+    private RoomOutbox? _outbox;
+    private ILogger? _logger;
+    private string? _type;
+
+    // ───────────── The room author's API ─────────────
+
+    /// <summary>The room's type name, as in <c>/rooms/{type}/{name}</c>.</summary>
+    public string RoomType => _type ??= RoomGrainIds.RoomTypeOf(this.GetGrainId().Type) ?? GetType().Name;
+
+    /// <summary>The room's name, as in <c>/rooms/{type}/{name}</c>.</summary>
+    public string RoomName => this.GetPrimaryKeyString();
+
+    /// <summary>The open connections of the room.</summary>
+    public IReadOnlyCollection<Connection> Connections => _connections.Values;
+
+    /// <summary>The open connection with id <paramref name="id"/>, or null.</summary>
+    public Connection? GetConnection(string id) => _connections.GetValueOrDefault(id);
+
+    /// <summary>The open connections that carry <paramref name="tag"/>.</summary>
+    public IEnumerable<Connection> GetConnections(string tag) => _connections.Values.Where(c => c.HasTag(tag));
+
+    /// <summary>JSON settings for per-connection state and for the sample rooms' messages (web defaults).</summary>
+    protected internal JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A logger named after the room class.</summary>
+    protected ILogger Logger => _logger ??= ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
+
+    /// <summary>Sends a text message to every connection except the ids in <paramref name="except"/>.</summary>
+    public void Broadcast(string text, params string[] except) => BroadcastFrame(Frames.Text(text), except);
+
+    /// <summary>Sends a binary message to every connection except the ids in <paramref name="except"/>. The bytes are copied.</summary>
+    public void Broadcast(ReadOnlySpan<byte> data, params string[] except) => BroadcastFrame(Frames.Binary(data), except);
+
+    /// <summary>Relays a received message unchanged (text stays text, binary stays binary) to every connection except <paramref name="except"/>.</summary>
+    public void Broadcast(RoomMessage message, params string[] except) => BroadcastFrame(message.Frame, except);
+
+    // ───────────── Hooks: override what you need; each default does nothing ─────────────
+
+    /// <summary>Runs when the room starts (each activation), before any other hook.</summary>
+    protected virtual Task OnStartAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs when a client connects. The connection is already in <see cref="Connections"/> and can be sent to;
+    /// add tags with <see cref="Connection.AddTag"/>; refuse it with <see cref="ConnectContext.Reject"/>.
+    /// </summary>
+    protected virtual Task OnConnectAsync(Connection connection, ConnectContext context) => Task.CompletedTask;
+
+    /// <summary>Runs for every message a client sends, in the order that client sent them.</summary>
+    protected virtual Task OnMessageAsync(Connection sender, RoomMessage message) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs exactly once per accepted connection when it closes: the client closed, the network dropped (1006),
+    /// the gateway closed it (e.g. 1008, 1009, 1001 at shutdown) or the room did.
+    /// </summary>
+    protected virtual Task OnCloseAsync(Connection connection, int code, string reason) => Task.CompletedTask;
+
+    /// <summary>Runs when another hook throws. The default logs the error; the room goes on.</summary>
+    protected virtual Task OnErrorAsync(Connection? connection, Exception error)
+    {
+        Log.HookFailed(Logger, error, RoomType, RoomName, connection?.Id);
+        return Task.CompletedTask;
+    }
+
+    // ───────────── Runtime: called by the gateway, not by room authors ─────────────
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _outbox = new RoomOutbox(this.GetGrainId());
+        await LoadStateAsync();
+        await OnStartAsync();
+    }
+
+    async Task<ConnectResult> IRoomGrain.Connect(ConnectRequest request)
+    {
+        if (_connections.ContainsKey(request.ConnectionId))
+        {
+            return ConnectResult.Accept;
+        }
+
+        Outbox.Session(request.Gateway, request.Session, restart: true);
+        var connection = new Connection(this, request.ConnectionId, request.Gateway);
+        _connections.Add(connection.Id, connection);
+        Outbox.AddMember(connection.Gateway);
+        Outbox.ToGateway(connection.Gateway, new RoomOp(RoomOpKind.Join, ConnectionId: connection.Id));
+
+        var context = new ConnectContext(request);
+        try
+        {
+            await OnConnectAsync(connection, context);
+        }
+        catch (Exception ex)
+        {
+            // Close and report: a connect hook that throws refuses the connection with 1011.
+            context.Reject(CloseCodes.InternalError, "room error");
+            await ReportAsync(connection, ex);
+        }
+
+        connection.TagsFrozen = true;
+        if (context.IsRejected && connection.IsOpen)
+        {
+            Remove(connection);
+            Outbox.ToGateway(connection.Gateway, CloseOp(connection, context.RejectCode, context.RejectReason));
+        }
+
+        await RunClosingHooksAsync();
+        await EndTurnAsync();
+        return context.IsRejected ? new ConnectResult(false, context.RejectCode, context.RejectReason) : ConnectResult.Accept;
+    }
+
+    async Task IRoomGrain.Receive(InboundBatch batch)
+    {
+        Outbox.Session(batch.Gateway, batch.Session, restart: false);
+        foreach (var item in batch.Events)
+        {
+            if (!_connections.TryGetValue(item.ConnectionId, out var connection))
+            {
+                if (item.Kind == InboundKind.Message)
+                {
+                    // This activation never accepted the connection (the room restarted): tell the gateway to close it
+                    // so that the client reconnects, instead of keeping a member the room does not know.
+                    Outbox.ToGateway(batch.Gateway, new RoomOp(RoomOpKind.Close, ConnectionId: item.ConnectionId,
+                        CloseCode: CloseCodes.ServiceRestart, CloseReason: "room restarted; reconnect"));
+                }
+
+                continue;
+            }
+
+            if (item.Kind == InboundKind.Message)
+            {
+                try
+                {
+                    await OnMessageAsync(connection, new RoomMessage(item.Frame!));
+                }
+                catch (Exception ex)
+                {
+                    // Report and go on with the next event: one bad message does not stop the room.
+                    await ReportAsync(connection, ex);
+                }
+            }
+            else
+            {
+                Remove(connection);
+                _closing.Enqueue((connection, item.CloseCode, item.CloseReason ?? ""));
+            }
+
+            await RunClosingHooksAsync();
+        }
+
+        await EndTurnAsync();
+    }
+
+    internal void SendTo(Connection connection, Frame frame)
+    {
+        if (!connection.IsOpen)
+        {
+            return;
+        }
+
+        Outbox.ToGateway(connection.Gateway, new RoomOp(RoomOpKind.Send, frame, TargetKind.Only, [connection.Id]));
+    }
+
+    internal void CloseConnection(Connection connection, int code, string reason)
+    {
+        CloseCodes.ThrowIfNotSendable(code);
+        if (!connection.IsOpen)
+        {
+            return;
+        }
+
+        Remove(connection);
+        Outbox.ToGateway(connection.Gateway, CloseOp(connection, code, reason));
+        _closing.Enqueue((connection, code, reason));
+    }
+
+    /// <summary>Loads durable state at activation. Overridden by <see cref="Room{TState}"/>.</summary>
+    private protected virtual Task LoadStateAsync() => Task.CompletedTask;
+
+    /// <summary>Makes the turn's state changes durable. Overridden by <see cref="Room{TState}"/>.</summary>
+    private protected virtual Task SaveStateAsync() => Task.CompletedTask;
+
+    private RoomOutbox Outbox => _outbox ?? throw new InvalidOperationException("The room is not active yet: send from a hook, not from the constructor.");
+
+    private void BroadcastFrame(Frame frame, string[] except)
+    {
+        var op = except is { Length: > 0 }
+            ? new RoomOp(RoomOpKind.Send, frame, TargetKind.AllExcept, except)
+            : new RoomOp(RoomOpKind.Send, frame);
+        Outbox.ToAllGateways(op);
+    }
+
+    private static RoomOp CloseOp(Connection connection, int code, string reason) =>
+        new(RoomOpKind.Close, ConnectionId: connection.Id, CloseCode: code, CloseReason: reason);
+
+    private void Remove(Connection connection)
+    {
+        connection.IsOpen = false;
+        _connections.Remove(connection.Id);
+        Outbox.RemoveMember(connection.Gateway);
+    }
+
+    private async Task RunClosingHooksAsync()
+    {
+        while (_closing.TryDequeue(out var closing))
+        {
+            try
+            {
+                await OnCloseAsync(closing.Connection, closing.Code, closing.Reason);
+            }
+            catch (Exception ex)
+            {
+                // Report and go on: the connection is gone whatever the hook did.
+                await ReportAsync(closing.Connection, ex);
+            }
+        }
+    }
+
+    private async Task ReportAsync(Connection? connection, Exception error)
+    {
+        try
+        {
+            await OnErrorAsync(connection, error);
+        }
+        catch (Exception ex)
+        {
+            // Log only: an error hook that throws must not take the room down.
+            Log.HookFailed(Logger, ex, RoomType, RoomName, connection?.Id);
+        }
+    }
+
+    private async Task EndTurnAsync()
+    {
+        await SaveStateAsync();
+        Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName));
+
+        // A room with connections stays in memory; an empty one is collected as usual.
+        DelayDeactivation(_connections.Count > 0 ? TimeSpan.MaxValue : TimeSpan.Zero);
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core;
+using Orleans.Serialization;
+
+namespace RoomActors;
+
+/// <summary>
+/// A room with durable state: change <see cref="State"/> in any hook; when the turn ends and the state differs
+/// from what was last saved, it is written once through the <c>roomactors</c> grain storage (in memory in the
+/// all-in-one mode). The state type needs <c>[GenerateSerializer]</c>.
+/// </summary>
+/// <typeparam name="TState">The state type, with a parameterless constructor.</typeparam>
+[Orleans.Providers.StorageProvider(ProviderName = RoomOptions.StorageName)]
+public abstract class Room<TState> : Room where TState : new()
+{
+    private IStorage<TState>? _storage;
+    private byte[] _saved = [];
+    private Serializer? _serializer;
+
+    /// <summary>The room's state, loaded before the start hook runs.</summary>
+    protected TState State
+    {
+        get => Storage.State;
+        set => Storage.State = value;
+    }
+
+    private IStorage<TState> Storage => _storage ?? throw new InvalidOperationException("State is loaded when the room starts; use it from a hook.");
+
+    private protected override async Task LoadStateAsync()
+    {
+        _serializer = ServiceProvider.GetRequiredService<Serializer>();
+        _storage = ServiceProvider.GetRequiredService<IGrainRuntime>().GetStorage<TState>(GrainContext);
+        await _storage.ReadStateAsync();
+        _storage.State ??= new TState();
+        _saved = _serializer.SerializeToArray(_storage.State);
+    }
+
+    private protected override async Task SaveStateAsync()
+    {
+        var current = _serializer!.SerializeToArray(Storage.State);
+        if (current.AsSpan().SequenceEqual(_saved))
+        {
+            return;
+        }
+
+        await Storage.WriteStateAsync();
+        _saved = current;
+    }
+}

@@ -1,0 +1,139 @@
+namespace RoomActors;
+
+/// <summary>
+/// Collects what a room turn sends and hands it out at the end of the turn: one <see cref="RoomDelivery"/> per
+/// gateway that has something to receive, numbered per gateway so the gateway can keep the room's order.
+/// </summary>
+internal sealed class RoomOutbox
+{
+    private readonly Dictionary<GrainId, GatewayLink> _gateways = new();
+    private readonly List<GatewayLink> _dirty = new();
+
+    public RoomOutbox(GrainId room)
+    {
+        Room = room;
+        Epoch = Random.Shared.NextInt64(1, long.MaxValue);
+    }
+
+    public GrainId Room { get; }
+
+    /// <summary>Identifies this activation's numbering of deliveries.</summary>
+    public long Epoch { get; }
+
+    public bool IsEmpty => _dirty.Count == 0;
+
+    /// <summary>
+    /// Notes the gateway's session with the room: a new session (the gateway started holding this room's
+    /// connections again) restarts the numbering of deliveries to it.
+    /// </summary>
+    /// <param name="gateway">The gateway.</param>
+    /// <param name="session">Its session.</param>
+    /// <param name="restart">
+    /// True for a connect, which is how a gateway opens a session. False for inbound events, which only name the
+    /// session when this activation has not heard of the gateway yet (a late batch of an older session must not
+    /// turn the numbering back).
+    /// </param>
+    public void Session(IRoomGateway gateway, long session, bool restart)
+    {
+        var link = Link(gateway);
+        if (link.Session != session && (restart || link.Session == 0))
+        {
+            link.Session = session;
+            link.Sequence = 0;
+        }
+    }
+
+    /// <summary>Adds a connection's gateway to the room (a connection joined through it).</summary>
+    public void AddMember(IRoomGateway gateway) => Link(gateway).Members++;
+
+    /// <summary>A connection of <paramref name="gateway"/> left.</summary>
+    public void RemoveMember(IRoomGateway gateway) => Link(gateway).Members--;
+
+    /// <summary>An operation for every gateway that holds members (broadcasts).</summary>
+    public void ToAllGateways(RoomOp op)
+    {
+        foreach (var link in _gateways.Values)
+        {
+            if (link.Members > 0)
+            {
+                Add(link, op);
+            }
+        }
+    }
+
+    /// <summary>An operation for one gateway.</summary>
+    public void ToGateway(IRoomGateway gateway, RoomOp op) => Add(Link(gateway), op);
+
+    /// <summary>An operation for the gateways of the given connections, once each.</summary>
+    public void ToGatewaysOf(IEnumerable<Connection> connections, RoomOp op)
+    {
+        foreach (var connection in connections)
+        {
+            var link = Link(connection.Gateway);
+            if (link.Pending.Count == 0 || !ReferenceEquals(link.Pending[^1], op))
+            {
+                Add(link, op);
+            }
+        }
+    }
+
+    /// <summary>Sends every gateway its part of this turn, one call each. Never awaits a gateway.</summary>
+    public void Flush(Action<Exception> onSendError)
+    {
+        foreach (var link in _dirty)
+        {
+            var delivery = new RoomDelivery
+            {
+                Room = Room,
+                Epoch = Epoch,
+                Session = link.Session,
+                Sequence = ++link.Sequence,
+                Ops = link.Pending.ToArray(),
+            };
+            link.Pending.Clear();
+            try
+            {
+                // One-way: returns at once; a dead gateway costs the room nothing.
+                _ = link.Gateway.Deliver(delivery);
+            }
+            catch (Exception ex)
+            {
+                // Report and go on: the gateway will see the sequence gap and resynchronise its clients.
+                onSendError(ex);
+            }
+        }
+
+        _dirty.Clear();
+    }
+
+    private void Add(GatewayLink link, RoomOp op)
+    {
+        if (link.Pending.Count == 0)
+        {
+            _dirty.Add(link);
+        }
+
+        link.Pending.Add(op);
+    }
+
+    private GatewayLink Link(IRoomGateway gateway)
+    {
+        var id = gateway.GetGrainId();
+        if (!_gateways.TryGetValue(id, out var link))
+        {
+            link = new GatewayLink(gateway);
+            _gateways.Add(id, link);
+        }
+
+        return link;
+    }
+
+    private sealed class GatewayLink(IRoomGateway gateway)
+    {
+        public IRoomGateway Gateway { get; } = gateway;
+        public int Members { get; set; }
+        public long Session { get; set; }
+        public long Sequence { get; set; }
+        public List<RoomOp> Pending { get; } = new();
+    }
+}
