@@ -76,6 +76,44 @@ public sealed class TestClient : IAsyncDisposable
         return message.Text;
     }
 
+    /// <summary>Takes messages until the text message <paramref name="text"/> arrives; returns how many came before it.</summary>
+    public async Task<int> SkipUntilAsync(string text)
+    {
+        var skipped = 0;
+        while (await ReceiveAsync() is not { IsText: true } message || message.Text != text)
+        {
+            skipped++;
+        }
+
+        return skipped;
+    }
+
+    /// <summary>
+    /// Connects clients to a relay room (broadcast-like) and returns once every one of them is a member: each waits
+    /// for its own marker, then one last marker reaches all and everything before it is dropped.
+    /// </summary>
+    public static async Task<List<TestClient>> JoinRelayAsync(IEnumerable<Uri> uris)
+    {
+        var clients = new List<TestClient>();
+        foreach (var uri in uris)
+        {
+            var client = await ConnectAsync(uri);
+            var marker = "joined " + Guid.NewGuid().ToString("N");
+            await client.SendAsync(marker);
+            await client.SkipUntilAsync(marker);
+            clients.Add(client);
+        }
+
+        var ready = "ready " + Guid.NewGuid().ToString("N");
+        await clients[0].SendAsync(ready);
+        foreach (var client in clients)
+        {
+            await client.SkipUntilAsync(ready);
+        }
+
+        return clients;
+    }
+
     /// <summary>Messages received so far and not yet taken.</summary>
     public List<Received> Drain()
     {

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using RoomActors.Gateway.Hosting;
+using RoomActors.Gateway.Sockets;
+
+namespace RoomActors.Tests.Infrastructure;
+
+/// <summary>The standalone gateway host (an Orleans client), built as src/Gateway's Program does, on port 0.</summary>
+public sealed class StandaloneGateway : IAsyncDisposable
+{
+    private StandaloneGateway(WebApplication app, Uri http)
+    {
+        App = app;
+        WebSocket = new UriBuilder(http) { Scheme = "ws" }.Uri;
+    }
+
+    public WebApplication App { get; }
+
+    public Uri WebSocket { get; }
+
+    internal RoomGateway Gateway => App.Services.GetRequiredService<RoomGateway>();
+
+    public Uri Room(string type, string name) => new(WebSocket, $"/rooms/{type}/{name}");
+
+    /// <summary>Starts a gateway that joins the cluster of <paramref name="server"/> through its gateway port.</summary>
+    public static async Task<StandaloneGateway> StartAsync(AllInOneServer server)
+    {
+        var options = server.App.Configuration.GetRoomActorsOptions();
+        var builder = RoomActorsHost.CreateBuilder(
+        [
+            "--urls", "http://127.0.0.1:0",
+            "--gateway-port", options.GatewayPort.ToString(),
+            "--cluster-id", options.ClusterId,
+        ]);
+        builder.Logging.ClearProviders();
+        builder.UseRoomActorsClient();
+        builder.Services.AddRoomActorsGateway();
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapRoomActors();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new StandaloneGateway(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await App.StopAsync(timeout.Token);
+        await App.DisposeAsync();
+    }
+}
