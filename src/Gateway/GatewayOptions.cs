@@ -52,6 +52,18 @@ public sealed class GatewayOptions
     /// <summary>Request headers passed to the room's connect hook (case-insensitive). Default: user-agent, origin.</summary>
     public List<string> ForwardedHeaders { get; set; } = ["user-agent", "origin"];
 
+    /// <summary>
+    /// How often the gateway renews its lease with each room it holds connections of (rooms drop a gateway's
+    /// connections after <c>RoomActors:Rooms:GatewayLease</c>, 20 s by default, without a renewal). Default 5 s.
+    /// </summary>
+    public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the gateway keeps retrying a room that cannot be reached (its silo died; it comes back on another)
+    /// before it closes the room's local clients with 1011. Default 30 s.
+    /// </summary>
+    public TimeSpan RoomUnavailableTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>WebSocket keep-alive ping interval. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -78,6 +78,33 @@ public sealed class InboundBatch
 
     /// <summary>The gateway's session with this room (see <see cref="RoomDelivery.Session"/>).</summary>
     [Id(2)] public required long Session { get; init; }
+
+    /// <summary>
+    /// Connections the room did not know and asked for, with what the gateway keeps of them; restored before
+    /// <see cref="Events"/> are processed, without running the connect hook.
+    /// </summary>
+    [Id(3)] public ConnectionSnapshot[]? Restore { get; init; }
+
+    /// <summary>
+    /// When set: every connection this gateway holds in the room (a lease renewal). Ids the room does not know come
+    /// back in <see cref="ReceiveResult.Unknown"/>.
+    /// </summary>
+    [Id(4)] public string[]? Renew { get; init; }
+}
+
+/// <summary>What a gateway keeps of a connection so that a restarted room can take it back.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ConnectionSnapshot(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string[] Tags,
+    [property: Id(2)] byte[]? State);
+
+/// <summary>The room's answer to an <see cref="InboundBatch"/>.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReceiveResult([property: Id(0)] string[]? Unknown = null)
+{
+    /// <summary>Every connection was known.</summary>
+    public static ReceiveResult Ok { get; } = new();
 }
 
 /// <summary>Who receives an outbound message.</summary>
@@ -104,6 +131,12 @@ public enum RoomOpKind
 
     /// <summary>The room closed connection <see cref="RoomOp.ConnectionId"/> with a code and reason.</summary>
     Close = 2,
+
+    /// <summary>
+    /// The tags (<see cref="RoomOp.Ids"/>) and state (<see cref="RoomOp.State"/>) of connection
+    /// <see cref="RoomOp.ConnectionId"/> changed; the gateway keeps them to restore the connection in a restarted room.
+    /// </summary>
+    Attach = 3,
 }
 
 /// <summary>One step of a room's output, applied by the gateway in order.</summary>
@@ -115,7 +148,8 @@ public sealed record RoomOp(
     [property: Id(3)] string[]? Ids = null,
     [property: Id(4)] string? ConnectionId = null,
     [property: Id(5)] int CloseCode = 0,
-    [property: Id(6)] string? CloseReason = null);
+    [property: Id(6)] string? CloseReason = null,
+    [property: Id(7)] byte[]? State = null);
 
 /// <summary>
 /// The output of one room turn for one gateway. Deliveries from one room activation to one gateway session are

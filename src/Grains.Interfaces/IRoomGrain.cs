@@ -15,9 +15,11 @@ public interface IRoomGrain : IGrainWithStringKey
 
     /// <summary>
     /// Hands the room a batch of inbound events (frames and closes) from the connections one gateway holds, in the
-    /// order they happened on that gateway.
+    /// order they happened on that gateway. Also restores connections the room asked for and renews the gateway's
+    /// lease. Returns the connection ids the room does not know (their events were not processed): the gateway
+    /// restores them with their tags and state and sends those events again.
     /// </summary>
-    Task Receive(InboundBatch batch);
+    Task<ReceiveResult> Receive(InboundBatch batch);
 }
 
 /// <summary>

@@ -23,6 +23,7 @@ internal sealed class ClientConnection
         Id = id;
         _socket = socket;
         _options = options;
+        Snapshot = new ConnectionSnapshot(id, [id], null);
     }
 
     public string Id { get; }
@@ -32,6 +33,12 @@ internal sealed class ClientConnection
 
     /// <summary>True when the room itself closed this connection (so the room need not be told).</summary>
     public bool ClosedByRoom { get; private set; }
+
+    /// <summary>
+    /// What the room last said of this connection's tags and state: kept here so that a room that restarted (its
+    /// silo died, or it moved) can take the connection back.
+    /// </summary>
+    public ConnectionSnapshot Snapshot { get; set; }
 
     /// <summary>Frames written to the socket; for diagnostics and tests.</summary>
     public long FramesSent;

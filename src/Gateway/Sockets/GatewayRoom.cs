@@ -20,6 +20,9 @@ internal sealed partial class GatewayRoom
     private long _epoch;
     private long _expected = 1;
     private Timer? _gapTimer;
+    private volatile bool _renewDue;
+    private readonly Timer _renewTimer;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public GatewayRoom(RoomGateway gateway, GrainId roomId, IRoomGrain grain, GatewayOptions options, ILogger logger)
     {
@@ -35,6 +38,7 @@ internal sealed partial class GatewayRoom
             FullMode = BoundedChannelFullMode.Wait,
         });
         Pump = Task.Run(PumpAsync);
+        _renewTimer = new Timer(_ => RenewSoon(), null, options.RenewInterval, options.RenewInterval);
     }
 
     public GrainId RoomId { get; }
@@ -70,7 +74,11 @@ internal sealed partial class GatewayRoom
     public ValueTask SendToRoomAsync(InboundEvent item) => _inbound.Writer.WriteAsync(item);
 
     /// <summary>No more inbound events: the pump sends what is queued and ends.</summary>
-    public void CompleteInbound() => _inbound.Writer.TryComplete();
+    public void CompleteInbound()
+    {
+        _renewTimer.Dispose();
+        _inbound.Writer.TryComplete();
+    }
 
     /// <summary>Applies a delivery in the room's order, holding back any that arrive early.</summary>
     public void OnDelivery(RoomDelivery delivery)
@@ -80,8 +88,15 @@ internal sealed partial class GatewayRoom
             if (delivery.Epoch != _epoch && delivery.Sequence == 1)
             {
                 // A new room activation numbers from 1: follow it; anything held back from the old one is void.
+                var restarted = _epoch != 0;
                 _epoch = delivery.Epoch;
                 _expected = 1;
+                if (restarted)
+                {
+                    // The room restarted: tell it at once which connections it has here.
+                    RenewSoon();
+                }
+
                 foreach (var key in _early.Keys.Where(k => k.Epoch != _epoch).ToList())
                 {
                     _early.Remove(key);
@@ -128,6 +143,14 @@ internal sealed partial class GatewayRoom
                     if (_pending.Remove(op.ConnectionId!, out var joined))
                     {
                         _members[joined.Id] = joined;
+                    }
+
+                    break;
+                case RoomOpKind.Attach:
+                    var attached = _members.GetValueOrDefault(op.ConnectionId!) ?? _pending.GetValueOrDefault(op.ConnectionId!);
+                    if (attached is not null)
+                    {
+                        attached.Snapshot = new ConnectionSnapshot(attached.Id, op.Ids ?? [attached.Id], op.State);
                     }
 
                     break;
@@ -208,31 +231,120 @@ internal sealed partial class GatewayRoom
         }
     }
 
+    /// <summary>Asks the pump to send a lease renewal (with every local connection id) as soon as it can.</summary>
+    public void RenewSoon()
+    {
+        _renewDue = true;
+        _wake.TrySetResult();
+    }
+
     private async Task PumpAsync()
     {
         var reader = _inbound.Reader;
         var batch = new List<InboundEvent>(_options.MaxBatchEvents);
-        while (await reader.WaitToReadAsync())
+        while (true)
         {
+            var wait = reader.WaitToReadAsync().AsTask();
+            if (!wait.IsCompleted)
+            {
+                // Wake for events, or for a renewal (the renewal timer, or a room restart seen in a delivery).
+                var wake = _wake.Task;
+                await Task.WhenAny(wait, wake);
+                if (wake.IsCompleted)
+                {
+                    _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+            }
+
+            if (wait.IsCompleted && !await wait)
+            {
+                return; // completed: the session ended and everything queued was sent
+            }
+
             // Batch only what is already queued; never wait to fill a batch.
             while (batch.Count < _options.MaxBatchEvents && reader.TryRead(out var item))
             {
                 batch.Add(item);
             }
 
+            var renew = _renewDue;
+            if (batch.Count == 0 && !renew)
+            {
+                continue;
+            }
+
+            _renewDue = false;
+
+            await SendAsync([.. batch], renew ? MemberIds() : null);
+            batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Sends one batch; when the room does not know some connections (it restarted), restores them with what this
+    /// gateway kept and sends their events again. Retries while the room is unreachable (its silo died and it is
+    /// coming back elsewhere), up to <see cref="GatewayOptions.RoomUnavailableTimeout"/>.
+    /// </summary>
+    private async Task SendAsync(InboundEvent[] events, string[]? renew)
+    {
+        var result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Events = events, Renew = renew });
+        if (result?.Unknown is not { Length: > 0 } unknown)
+        {
+            return;
+        }
+
+        ConnectionSnapshot[] restore;
+        lock (_lock)
+        {
+            restore = unknown.Select(id => _members.GetValueOrDefault(id)?.Snapshot).OfType<ConnectionSnapshot>().ToArray();
+        }
+
+        var again = events.Where(e => Array.IndexOf(unknown, e.ConnectionId) >= 0).ToArray();
+        result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Events = again, Restore = restore });
+        foreach (var id in result?.Unknown ?? [])
+        {
+            // The room still does not know it (it was never a member here): it cannot be served.
+            ClientConnection? stranger;
+            lock (_lock)
+            {
+                stranger = _members.GetValueOrDefault(id);
+            }
+
+            stranger?.RequestClose(CloseCodes.InternalError, "unknown to the room; reconnect");
+        }
+    }
+
+    private async Task<ReceiveResult?> CallAsync(InboundBatch batch)
+    {
+        var started = Environment.TickCount64;
+        for (var attempt = 0; ; attempt++)
+        {
             try
             {
-                await Grain.Receive(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Events = batch.ToArray() });
+                return await Grain.Receive(batch);
+            }
+            catch (Exception ex) when (TimeSpan.FromMilliseconds(Environment.TickCount64 - started) < _options.RoomUnavailableTimeout)
+            {
+                // Retry with backoff: the room is coming back on another silo. A batch the room took before its silo
+                // died may be processed twice (at-least-once during a failover).
+                Log.ReceiveRetry(_logger, ex, RoomId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 << Math.Min(attempt, 5))));
             }
             catch (Exception ex)
             {
-                // Close and report: the room did not take these events, so its clients here can no longer trust
-                // the room's view; they reconnect.
-                Log.ReceiveFailed(_logger, ex, RoomId, batch.Count);
+                // Close and report: the room stayed unreachable, so its clients here reconnect.
+                Log.ReceiveFailed(_logger, ex, RoomId, batch.Events.Length);
                 CloseAll(CloseCodes.InternalError, "room unavailable; reconnect");
+                return null;
             }
+        }
+    }
 
-            batch.Clear();
+    private string[] MemberIds()
+    {
+        lock (_lock)
+        {
+            return [.. _members.Keys];
         }
     }
 
@@ -254,6 +366,9 @@ internal sealed partial class GatewayRoom
     {
         [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Room {Room}: delivery {Sequence} of epoch {Epoch} never arrived; closing local clients so they resynchronise.")]
         public static partial void DeliveryGap(ILogger logger, GrainId room, long epoch, long sequence);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Room {Room}: unreachable (attempt {Attempt}); retrying.")]
+        public static partial void ReceiveRetry(ILogger logger, Exception exception, GrainId room, int attempt);
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Room {Room}: {Count} inbound events could not be delivered; closing local clients.")]
         public static partial void ReceiveFailed(ILogger logger, Exception exception, GrainId room, int count);

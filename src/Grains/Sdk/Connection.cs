@@ -27,6 +27,17 @@ public sealed class Connection
         _tags = [id];
     }
 
+    /// <summary>A connection a restarted room takes back from its gateway, tags and state included.</summary>
+    internal Connection(Room room, ConnectionSnapshot snapshot, IRoomGateway gateway)
+    {
+        _room = room;
+        Id = snapshot.Id;
+        Gateway = gateway;
+        _tags = snapshot.Tags.Length > 0 && snapshot.Tags[0] == snapshot.Id ? [.. snapshot.Tags] : [snapshot.Id, .. snapshot.Tags];
+        _stateJson = snapshot.State;
+        TagsFrozen = true;
+    }
+
     /// <summary>The connection id, unique in the cluster. Also the first of its <see cref="Tags"/>.</summary>
     public string Id { get; }
 
@@ -39,6 +50,11 @@ public sealed class Connection
     internal IRoomGateway Gateway { get; }
 
     internal bool TagsFrozen { get; set; }
+
+    /// <summary>Tags or state changed this turn: the gateway gets the new snapshot at the end of the turn.</summary>
+    internal bool Dirty { get; set; }
+
+    internal RoomOp AttachOp() => new(RoomOpKind.Attach, Ids: [.. _tags], ConnectionId: Id, State: _stateJson);
 
     /// <summary>Sends a text message to this connection (at the end of the turn).</summary>
     public void Send(string text) => _room.SendTo(this, Frames.Text(text));
@@ -80,6 +96,7 @@ public sealed class Connection
         }
 
         _tags.Add(tag);
+        _room.MarkDirty(this);
     }
 
     /// <summary>True when the connection carries <paramref name="tag"/>.</summary>
@@ -102,6 +119,7 @@ public sealed class Connection
 
         _stateJson = json;
         _state = state;
+        _room.MarkDirty(this);
     }
 
     /// <summary>The state last set with <see cref="SetState{T}"/>, or default when none was set.</summary>

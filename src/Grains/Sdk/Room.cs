@@ -28,7 +28,10 @@ public abstract partial class Room : Grain, IRoomGrain
 {
     private readonly Dictionary<string, Connection> _connections = new();
     private readonly Queue<(Connection Connection, int Code, string Reason)> _closing = new();
+    private readonly List<Connection> _dirty = new();
     private RoomOutbox? _outbox;
+    private RoomOptions? _options;
+    private IGrainTimer? _leaseTimer;
     private ILogger? _logger;
     private string? _type;
 
@@ -96,10 +99,14 @@ public abstract partial class Room : Grain, IRoomGrain
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _outbox = new RoomOutbox(this.GetGrainId());
+        _options = ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<RoomOptions>>()?.Value ?? new RoomOptions();
+        _outbox = new RoomOutbox(this.GetGrainId(), TimeProvider);
         await LoadStateAsync();
         await OnStartAsync();
     }
+
+    /// <summary>The clock rooms use (the silo's <see cref="System.TimeProvider"/>, so tests can control it).</summary>
+    protected TimeProvider TimeProvider => ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
 
     async Task<ConnectResult> IRoomGrain.Connect(ConnectRequest request)
     {
@@ -109,6 +116,7 @@ public abstract partial class Room : Grain, IRoomGrain
         }
 
         Outbox.Session(request.Gateway, request.Session, restart: true);
+        Outbox.Heard(request.Gateway);
         var connection = new Connection(this, request.ConnectionId, request.Gateway);
         _connections.Add(connection.Id, connection);
         Outbox.AddMember(connection.Gateway);
@@ -127,6 +135,7 @@ public abstract partial class Room : Grain, IRoomGrain
         }
 
         connection.TagsFrozen = true;
+        MarkDirty(connection);
         if (context.IsRejected && connection.IsOpen)
         {
             Remove(connection);
@@ -138,19 +147,31 @@ public abstract partial class Room : Grain, IRoomGrain
         return context.IsRejected ? new ConnectResult(false, context.RejectCode, context.RejectReason) : ConnectResult.Accept;
     }
 
-    async Task IRoomGrain.Receive(InboundBatch batch)
+    async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
     {
         Outbox.Session(batch.Gateway, batch.Session, restart: false);
+        Outbox.Heard(batch.Gateway);
+        foreach (var snapshot in batch.Restore ?? [])
+        {
+            if (!_connections.ContainsKey(snapshot.Id))
+            {
+                // Taken back after a restart: no connect hook, the connection never left the client's view.
+                var restored = new Connection(this, snapshot, batch.Gateway);
+                _connections.Add(restored.Id, restored);
+                Outbox.AddMember(restored.Gateway);
+            }
+        }
+
+        List<string>? unknown = null;
         foreach (var item in batch.Events)
         {
             if (!_connections.TryGetValue(item.ConnectionId, out var connection))
             {
-                if (item.Kind == InboundKind.Message)
+                // This activation does not know the connection (the room restarted): ask the gateway to restore it
+                // and send its events again. A close of an unknown connection needs nothing.
+                if (item.Kind == InboundKind.Message && !(unknown ??= []).Contains(item.ConnectionId))
                 {
-                    // This activation never accepted the connection (the room restarted): tell the gateway to close it
-                    // so that the client reconnects, instead of keeping a member the room does not know.
-                    Outbox.ToGateway(batch.Gateway, new RoomOp(RoomOpKind.Close, ConnectionId: item.ConnectionId,
-                        CloseCode: CloseCodes.ServiceRestart, CloseReason: "room restarted; reconnect"));
+                    unknown.Add(item.ConnectionId);
                 }
 
                 continue;
@@ -177,7 +198,25 @@ public abstract partial class Room : Grain, IRoomGrain
             await RunClosingHooksAsync();
         }
 
+        foreach (var id in batch.Renew ?? [])
+        {
+            if (!_connections.ContainsKey(id) && !(unknown ??= []).Contains(id))
+            {
+                unknown.Add(id);
+            }
+        }
+
         await EndTurnAsync();
+        return unknown is null ? ReceiveResult.Ok : new ReceiveResult([.. unknown]);
+    }
+
+    internal void MarkDirty(Connection connection)
+    {
+        if (!connection.Dirty && connection.TagsFrozen)
+        {
+            connection.Dirty = true;
+            _dirty.Add(connection);
+        }
     }
 
     internal void SendTo(Connection connection, Frame frame)
@@ -261,9 +300,51 @@ public abstract partial class Room : Grain, IRoomGrain
     private async Task EndTurnAsync()
     {
         await SaveStateAsync();
+        foreach (var connection in _dirty)
+        {
+            connection.Dirty = false;
+            if (connection.IsOpen)
+            {
+                Outbox.ToGateway(connection.Gateway, connection.AttachOp());
+            }
+        }
+
+        _dirty.Clear();
         Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName));
 
-        // A room with connections stays in memory; an empty one is collected as usual.
-        DelayDeactivation(_connections.Count > 0 ? TimeSpan.MaxValue : TimeSpan.Zero);
+        // A room with connections stays in memory and watches its gateways' leases; an empty one is collected as usual.
+        var occupied = _connections.Count > 0;
+        DelayDeactivation(occupied ? TimeSpan.MaxValue : TimeSpan.Zero);
+        if (occupied && _leaseTimer is null)
+        {
+            _leaseTimer = this.RegisterGrainTimer(CheckLeasesAsync, Options.LeaseCheckInterval, Options.LeaseCheckInterval);
+        }
+        else if (!occupied && _leaseTimer is not null)
+        {
+            _leaseTimer.Dispose();
+            _leaseTimer = null;
+        }
+    }
+
+    private RoomOptions Options => _options ?? new RoomOptions();
+
+    /// <summary>Closes, in the room's eyes, the connections of gateways that stopped renewing (they died).</summary>
+    private async Task CheckLeasesAsync(CancellationToken cancellationToken)
+    {
+        var silent = Outbox.SilentGateways(Options.GatewayLease);
+        if (silent.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var connection in _connections.Values.Where(c => silent.Contains(c.Gateway.GetGrainId())).ToList())
+        {
+            Remove(connection);
+            _closing.Enqueue((connection, CloseCodes.Abnormal, "gateway lost"));
+        }
+
+        Log.GatewaysLost(Logger, RoomType, RoomName, silent.Count);
+        await RunClosingHooksAsync();
+        await EndTurnAsync();
     }
 }

@@ -1,11 +1,26 @@
 namespace RoomActors;
 
-/// <summary>Limits of the room SDK.</summary>
-public static class RoomOptions
+/// <summary>
+/// Room runtime settings. Configuration section <c>RoomActors:Rooms</c> (bound by the silo host).
+/// </summary>
+public sealed class RoomOptions
 {
+    /// <summary>The configuration section.</summary>
+    public const string Section = "RoomActors:Rooms";
+
     /// <summary>The largest per-connection state, serialized as JSON: 16 KiB.</summary>
     public const int MaxConnectionStateBytes = 16 * 1024;
 
     /// <summary>The name of the grain storage provider rooms persist their state in.</summary>
     public const string StorageName = "roomactors";
+
+    /// <summary>
+    /// How long a room keeps the connections of a gateway it has not heard from (gateways renew every
+    /// <c>RoomActors:Gateway:RenewInterval</c>, 5 s by default). After it, they are closed in the room's eyes with
+    /// 1006 and their close hooks run. Default 20 s.
+    /// </summary>
+    public TimeSpan GatewayLease { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often a room with connections checks its gateways' leases. Default 5 s.</summary>
+    public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

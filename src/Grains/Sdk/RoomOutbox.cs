@@ -9,9 +9,12 @@ internal sealed class RoomOutbox
     private readonly Dictionary<GrainId, GatewayLink> _gateways = new();
     private readonly List<GatewayLink> _dirty = new();
 
-    public RoomOutbox(GrainId room)
+    private readonly TimeProvider _time;
+
+    public RoomOutbox(GrainId room, TimeProvider time)
     {
         Room = room;
+        _time = time;
         Epoch = Random.Shared.NextInt64(1, long.MaxValue);
     }
 
@@ -41,6 +44,24 @@ internal sealed class RoomOutbox
             link.Session = session;
             link.Sequence = 0;
         }
+    }
+
+    /// <summary>The gateway called the room: its lease is renewed.</summary>
+    public void Heard(IRoomGateway gateway) => Link(gateway).LastHeard = _time.GetTimestamp();
+
+    /// <summary>Gateways holding members that the room has not heard from for <paramref name="lease"/>.</summary>
+    public HashSet<GrainId> SilentGateways(TimeSpan lease)
+    {
+        var silent = new HashSet<GrainId>();
+        foreach (var (id, link) in _gateways)
+        {
+            if (link.Members > 0 && _time.GetElapsedTime(link.LastHeard) > lease)
+            {
+                silent.Add(id);
+            }
+        }
+
+        return silent;
     }
 
     /// <summary>Adds a connection's gateway to the room (a connection joined through it).</summary>
@@ -133,6 +154,7 @@ internal sealed class RoomOutbox
         public IRoomGateway Gateway { get; } = gateway;
         public int Members { get; set; }
         public long Session { get; set; }
+        public long LastHeard { get; set; }
         public long Sequence { get; set; }
         public List<RoomOp> Pending { get; } = new();
     }
