@@ -1,23 +1,52 @@
-using System.Net;
-using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
 
 namespace RoomActors.Gateway.Hosting;
 
 /// <summary>Makes a process an Orleans client of the RoomActors cluster.</summary>
 public static class RoomActorsClientExtensions
 {
+    /// <summary>How often a gateway re-reads the list of silos from Redis (Orleans' default is 1 minute).</summary>
+    public static readonly TimeSpan GatewayListRefreshPeriod = TimeSpan.FromSeconds(2);
+
     /// <summary>
-    /// Connects to the cluster as an Orleans client: for now the localhost-clustered silo at
-    /// <see cref="RoomActorsOptions.GatewayPort"/>.
+    /// Connects to the cluster as an Orleans client: through Redis membership when <c>RoomActors:Redis</c> is set,
+    /// else to the localhost silo at <see cref="RoomActorsOptions.GatewayPort"/>. Keeps retrying until the cluster
+    /// answers, so gateways may start before silos.
     /// </summary>
-    public static WebApplicationBuilder UseRoomActorsClient(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder UseRoomActorsClient(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
-        builder.Host.UseOrleansClient(client =>
+        builder.UseOrleansClient(client =>
         {
-            client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+            if (options.IsDistributed)
+            {
+                client.UseRedisClustering(options.Redis!);
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = options.ClusterId;
+                    o.ServiceId = options.ServiceId;
+                });
+                client.Configure<Orleans.Configuration.GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefreshPeriod);
+            }
+            else
+            {
+                client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+            }
+
+            client.Services.AddSingleton<IClientConnectionRetryFilter, RetryForever>();
         });
         return builder;
+    }
+
+    /// <summary>A gateway waits for the cluster instead of giving up: retry every second until stopped.</summary>
+    private sealed class RetryForever : IClientConnectionRetryFilter
+    {
+        public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            return !cancellationToken.IsCancellationRequested;
+        }
     }
 }

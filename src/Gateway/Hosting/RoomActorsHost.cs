@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 
 namespace RoomActors.Gateway.Hosting;
 
@@ -14,24 +15,38 @@ public static class RoomActorsHost
         ["--gateway-port"] = "RoomActors:GatewayPort",
         ["--cluster-id"] = "RoomActors:ClusterId",
         ["--service-id"] = "RoomActors:ServiceId",
+        ["--advertised-ip"] = "RoomActors:AdvertisedIp",
     };
 
     /// <summary>
     /// A web application builder reading appsettings, <c>RoomActors__*</c> environment variables and the command line
-    /// (with <see cref="SwitchMappings"/>), listening on <see cref="RoomActorsOptions.DefaultUrls"/> unless
-    /// <c>--urls</c> says otherwise.
+    /// (with <see cref="SwitchMappings"/>). In the all-in-one mode (no Redis) it listens on
+    /// <see cref="RoomActorsOptions.DefaultUrls"/> unless <c>--urls</c> says otherwise.
     /// </summary>
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
         builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        if (!HasUrls(builder.Configuration) && !builder.Configuration.GetRoomActorsOptions().IsDistributed)
         {
             builder.WebHost.UseUrls(RoomActorsOptions.DefaultUrls);
         }
 
         return builder;
     }
+
+    /// <summary>
+    /// A host builder without a web server (a pure silo), reading the same configuration as <see cref="CreateBuilder"/>.
+    /// </summary>
+    public static HostApplicationBuilder CreateHeadlessBuilder(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
+        return builder;
+    }
+
+    /// <summary>True when <c>--urls</c> (or <c>ASPNETCORE_URLS</c>, or <c>urls</c> in appsettings) is set.</summary>
+    public static bool HasUrls(IConfiguration configuration) => !string.IsNullOrEmpty(configuration["urls"]);
 
     /// <summary>The cluster settings of <paramref name="configuration"/>.</summary>
     public static RoomActorsOptions GetRoomActorsOptions(this IConfiguration configuration) =>

@@ -24,6 +24,39 @@ public sealed class RoomActorsOptions
     /// <summary>The Orleans service id: keys durable state; keep it across deployments. Default <c>roomactors</c>.</summary>
     public string ServiceId { get; set; } = "roomactors";
 
-    /// <summary>The listen URL when none is configured (<c>--urls</c>).</summary>
+    /// <summary>
+    /// The IP address a silo advertises to the cluster (silos advertise addresses, not host names). Default: the
+    /// loopback address when Redis is on loopback, else this machine's first non-loopback IPv4 address.
+    /// </summary>
+    public string? AdvertisedIp { get; set; }
+
+    /// <summary>The listen URL of the all-in-one mode when none is configured (<c>--urls</c>).</summary>
     public const string DefaultUrls = "http://localhost:8080";
+
+    /// <summary>True when <see cref="Redis"/> is set: distributed mode.</summary>
+    public bool IsDistributed => !string.IsNullOrWhiteSpace(Redis);
+
+    /// <summary>The address to advertise: <see cref="AdvertisedIp"/>, or the default described there.</summary>
+    public System.Net.IPAddress ResolveAdvertisedIp()
+    {
+        if (!string.IsNullOrWhiteSpace(AdvertisedIp))
+        {
+            return System.Net.IPAddress.TryParse(AdvertisedIp, out var configured)
+                ? configured
+                : throw new InvalidOperationException($"RoomActors:AdvertisedIp '{AdvertisedIp}' is not an IP address; give one like 10.0.0.5 (silos advertise addresses, not host names).");
+        }
+
+        var redisHost = (Redis ?? "").Split(',')[0].Split(':')[0];
+        if (redisHost is "localhost" || (System.Net.IPAddress.TryParse(redisHost, out var redisIp) && System.Net.IPAddress.IsLoopback(redisIp)))
+        {
+            return System.Net.IPAddress.Loopback;
+        }
+
+        return System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
+            ?? System.Net.IPAddress.Loopback;
+    }
 }

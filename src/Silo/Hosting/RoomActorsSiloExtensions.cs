@@ -1,5 +1,7 @@
-using Microsoft.AspNetCore.Builder;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
 using RoomActors.Gateway.Hosting;
 
 namespace RoomActors.Silo.Hosting;
@@ -8,17 +10,54 @@ namespace RoomActors.Silo.Hosting;
 public static class RoomActorsSiloExtensions
 {
     /// <summary>
-    /// Hosts room grains. Embedded all-in-one mode: localhost clustering on <see cref="RoomActorsOptions.SiloPort"/>
-    /// and <see cref="RoomActorsOptions.GatewayPort"/>, room state in memory.
+    /// Hosts room grains. With <c>RoomActors:Redis</c>: Redis membership, room state and reminders in Redis, the
+    /// advertised IP address, and membership tuned to declare a dead silo in a few seconds. Without it (all-in-one):
+    /// localhost clustering, room state and reminders in memory.
     /// </summary>
-    public static WebApplicationBuilder UseRoomActorsSilo(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder UseRoomActorsSilo(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
-        builder.Host.UseOrleans(silo =>
+        builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section);
+        builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
-            silo.AddMemoryGrainStorage(RoomOptions.StorageName);
+            if (options.IsDistributed)
+            {
+                var redis = options.Redis!;
+                silo.UseRedisClustering(redis);
+                silo.AddRedisGrainStorage(RoomOptions.StorageName, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+                silo.UseRedisReminderService(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = options.ClusterId;
+                    o.ServiceId = options.ServiceId;
+                });
+                silo.ConfigureEndpoints(options.ResolveAdvertisedIp(), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+                silo.Configure<ClusterMembershipOptions>(TuneMembership);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+                silo.AddMemoryGrainStorage(RoomOptions.StorageName);
+                silo.UseInMemoryReminderService();
+            }
         });
         return builder;
     }
+
+    /// <summary>
+    /// Failure detection in seconds instead of Orleans' defaults (tens of seconds): probe every silo each second,
+    /// declare it dead after 2 missed probes, and re-read the membership table every 2 seconds.
+    /// </summary>
+    public static void TuneMembership(ClusterMembershipOptions o)
+    {
+        o.ProbeTimeout = TimeSpan.FromSeconds(1);
+        o.NumMissedProbesLimit = 2;
+        o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+        o.NumMissedTableIAmAliveLimit = 2;
+    }
+
+    /// <summary>True when this silo also serves WebSockets: always in the all-in-one mode, with <c>--urls</c> otherwise.</summary>
+    public static bool CoHostsGateway(this IHostApplicationBuilder builder) =>
+        !builder.Configuration.GetRoomActorsOptions().IsDistributed || RoomActorsHost.HasUrls(builder.Configuration);
 }
