@@ -20,6 +20,12 @@ public interface IRoomGrain : IGrainWithStringKey
     /// restores them with their tags and state and sends those events again.
     /// </summary>
     Task<ReceiveResult> Receive(InboundBatch batch);
+
+    /// <summary>
+    /// An HTTP request to the room (any method on <c>/rooms/{type}/{name}</c> without a WebSocket upgrade, or on
+    /// <c>/rooms/{type}/{name}/{**path}</c>). Runs the room's request hook.
+    /// </summary>
+    Task<RoomHttpResponse> Request(RoomHttpRequest request);
 }
 
 /// <summary>

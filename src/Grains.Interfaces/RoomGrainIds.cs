@@ -6,6 +6,12 @@ public static class RoomGrainIds
     /// <summary>The prefix of every room grain type: room type <c>chat</c> is grain type <c>room.chat</c>.</summary>
     public const string GrainTypePrefix = "room.";
 
+    /// <summary>
+    /// The grain property (in the cluster manifest) that says whether a room type handles HTTP requests; rooms
+    /// that do not are never activated for one.
+    /// </summary>
+    public const string HandlesHttpProperty = "roomactors.http";
+
     /// <summary>The grain type that hosts rooms of the given type name.</summary>
     public static GrainType GrainTypeOf(string roomType) => GrainType.Create(GrainTypePrefix + roomType);
 

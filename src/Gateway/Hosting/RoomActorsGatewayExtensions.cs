@@ -33,12 +33,15 @@ public static class RoomActorsGatewayExtensions
     }
 
     /// <summary>
-    /// Maps <c>/rooms/{type}/{name}</c> (WebSocket) and the demo page at <c>/</c>. Call <c>app.UseWebSockets()</c> first.
+    /// Maps <c>/rooms/{type}/{name}</c> (WebSocket, or HTTP to the room's request hook), <c>/rooms/{type}/{name}/{**path}</c>
+    /// (HTTP to the room) and the demo page at <c>/</c>. Call <c>app.UseWebSockets()</c> first.
     /// </summary>
     public static IEndpointRouteBuilder MapRoomActors(this IEndpointRouteBuilder endpoints)
     {
         endpoints.Map(RoomRoute.Pattern, (HttpContext http, string type, string name, RoomSocketHandler handler) =>
             handler.HandleAsync(http, type, name));
+        endpoints.Map(RoomRoute.Pattern + "/{**path}", (HttpContext http, string type, string name, string path, RoomSocketHandler handler) =>
+            handler.HandleHttpAsync(http, type, name, path));
         endpoints.MapGet("/", () => Results.Text(DemoPage.Html, "text/html; charset=utf-8"));
         return endpoints;
     }

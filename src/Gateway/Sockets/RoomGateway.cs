@@ -58,6 +58,9 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
         return Task.CompletedTask;
     }
 
+    /// <summary>The room grain.</summary>
+    public IRoomGrain Room(GrainId roomId) => _grains.GetGrain<IRoomGrain>(roomId);
+
     /// <summary>Takes a reference on the room's local state, creating it (a new session) if needed.</summary>
     public GatewayRoom Acquire(GrainId roomId)
     {
@@ -65,7 +68,7 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
         {
             if (!_rooms.TryGetValue(roomId, out var room))
             {
-                room = new GatewayRoom(this, roomId, _grains.GetGrain<IRoomGrain>(roomId), Options, _logger);
+                room = new GatewayRoom(this, roomId, Room(roomId), Options, _logger);
                 _rooms.Add(roomId, room);
             }
 

@@ -11,9 +11,15 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
 {
     public async Task HandleAsync(HttpContext http, string type, string name)
     {
-        if (Validate(http, type, name) is { } rejection)
+        if ((Validate(type, name) ?? ValidateUpgrade(http, type, name)) is { } rejection)
         {
             await rejection.ExecuteAsync(http);
+            return;
+        }
+
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await ForwardHttpAsync(http, type, name, "");
             return;
         }
 
@@ -45,12 +51,31 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         }
     }
 
-    private IResult? Validate(HttpContext http, string type, string name)
+    /// <summary>Serves <c>/rooms/{type}/{name}/{**path}</c>: HTTP only, to rooms that answer HTTP.</summary>
+    public async Task HandleHttpAsync(HttpContext http, string type, string name, string path)
+    {
+        if (Validate(type, name) is { } rejection)
+        {
+            await rejection.ExecuteAsync(http);
+            return;
+        }
+
+        if (!catalog.HandlesHttp(type))
+        {
+            await Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No HTTP handler",
+                detail: $"Room type '{type}' does not answer HTTP requests (it has no request hook).").ExecuteAsync(http);
+            return;
+        }
+
+        await ForwardHttpAsync(http, type, name, path);
+    }
+
+    private IResult? Validate(string type, string name)
     {
         if (!catalog.Contains(type))
         {
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown room type",
-                detail: $"There is no room type '{type}'. Known types: {string.Join(", ", catalog.Types)}.");
+                detail: $"There is no room type '{type}'. Known types: {string.Join(", ", catalog.Types.Keys)}.");
         }
 
         if (!RoomRoute.IsValidName(name))
@@ -59,8 +84,18 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
                 detail: $"A room name is 1-{RoomRoute.MaxNameLength} characters of A-Z a-z 0-9 . _ ~ -.");
         }
 
+        return null;
+    }
+
+    private IResult? ValidateUpgrade(HttpContext http, string type, string name)
+    {
         if (!http.WebSockets.IsWebSocketRequest)
         {
+            if (catalog.HandlesHttp(type))
+            {
+                return null; // the room's request hook answers
+            }
+
             http.Response.Headers.Upgrade = "websocket";
             return Results.Problem(statusCode: StatusCodes.Status426UpgradeRequired, title: "WebSocket upgrade required",
                 detail: $"Connect to /rooms/{type}/{name} with a WebSocket client (Upgrade: websocket).");
@@ -115,6 +150,70 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         return true;
     }
 
+    private async Task ForwardHttpAsync(HttpContext http, string type, string name, string path)
+    {
+        var limit = gateway.Options.MaxMessageBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            await TooLarge().ExecuteAsync(http);
+            return;
+        }
+
+        var body = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted)) > 0)
+        {
+            if (body.Length + read > limit)
+            {
+                await TooLarge().ExecuteAsync(http);
+                return;
+            }
+
+            body.Write(buffer, 0, read);
+        }
+
+        var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        RoomHttpResponse response;
+        try
+        {
+            response = await gateway.Room(RoomGrainIds.Of(type, name)).Request(new RoomHttpRequest
+            {
+                Method = http.Request.Method,
+                Path = path,
+                QueryString = http.Request.QueryString.Value ?? "",
+                Headers = headers,
+                Body = body.ToArray(),
+            });
+        }
+        catch (Exception ex)
+        {
+            // Answer 503 and report: the room could not be reached; the client may retry.
+            Log.RequestFailed(logger, ex, type, name);
+            await Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Room unavailable",
+                detail: "The room could not answer; try again.").ExecuteAsync(http);
+            return;
+        }
+
+        http.Response.StatusCode = response.Status;
+        foreach (var (key, value) in response.Headers)
+        {
+            if (key.Equals("content-type", StringComparison.OrdinalIgnoreCase))
+            {
+                http.Response.ContentType = value;
+            }
+            else
+            {
+                http.Response.Headers[key] = value;
+            }
+        }
+
+        await http.Response.Body.WriteAsync(response.Body, http.RequestAborted);
+
+        IResult TooLarge() => Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large",
+            detail: $"Request bodies are limited to {limit} bytes (RoomActors:Gateway:MaxMessageBytes).");
+    }
+
     private static async Task RunAsync(GatewayRoom room, ClientConnection connection)
     {
         var (code, reason) = await connection.RunReaderAsync(
@@ -132,6 +231,9 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2021, Level = LogLevel.Error, Message = "Room {RoomType}/{RoomName}: HTTP request failed.")]
+        public static partial void RequestFailed(ILogger logger, Exception exception, string roomType, string roomName);
+
         [LoggerMessage(EventId = 2020, Level = LogLevel.Error, Message = "Room {Room}: connect failed.")]
         public static partial void ConnectFailed(ILogger logger, Exception exception, GrainId room);
     }

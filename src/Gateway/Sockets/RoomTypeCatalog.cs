@@ -6,9 +6,10 @@ namespace RoomActors.Gateway.Sockets;
 /// <summary>The room types the cluster hosts, read from the cluster manifest (no grain is activated to check).</summary>
 internal sealed class RoomTypeCatalog(IClusterManifestProvider manifests)
 {
-    private (MajorMinorVersion Version, ImmutableSortedSet<string> Types) _cache = (MajorMinorVersion.Zero, []);
+    private (MajorMinorVersion Version, ImmutableSortedDictionary<string, bool> Types) _cache = (MajorMinorVersion.Zero, ImmutableSortedDictionary<string, bool>.Empty);
 
-    public ImmutableSortedSet<string> Types
+    /// <summary>Room type name → whether it answers HTTP requests.</summary>
+    public ImmutableSortedDictionary<string, bool> Types
     {
         get
         {
@@ -16,17 +17,23 @@ internal sealed class RoomTypeCatalog(IClusterManifestProvider manifests)
             var cache = _cache;
             if (cache.Version != manifest.Version || manifest.Version == MajorMinorVersion.Zero)
             {
-                var types = manifest.AllGrainManifests
-                    .SelectMany(m => m.Grains.Keys)
-                    .Select(RoomGrainIds.RoomTypeOf)
-                    .OfType<string>()
-                    .ToImmutableSortedSet(StringComparer.Ordinal);
-                _cache = cache = (manifest.Version, types);
+                var types = ImmutableSortedDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
+                foreach (var (grainType, properties) in manifest.AllGrainManifests.SelectMany(m => m.Grains))
+                {
+                    if (RoomGrainIds.RoomTypeOf(grainType) is { } type)
+                    {
+                        types[type] = properties.Properties.TryGetValue(RoomGrainIds.HandlesHttpProperty, out var http) && http == "true";
+                    }
+                }
+
+                _cache = cache = (manifest.Version, types.ToImmutable());
             }
 
             return cache.Types;
         }
     }
 
-    public bool Contains(string type) => Types.Contains(type);
+    public bool Contains(string type) => Types.ContainsKey(type);
+
+    public bool HandlesHttp(string type) => Types.GetValueOrDefault(type);
 }

@@ -87,6 +87,14 @@ public abstract partial class Room : Grain, IRoomGrain
     /// </summary>
     protected virtual Task OnCloseAsync(Connection connection, int code, string reason) => Task.CompletedTask;
 
+    /// <summary>
+    /// Answers an HTTP request to the room (like a Durable Object's fetch): any method on <c>/rooms/{type}/{name}</c>
+    /// without a WebSocket upgrade, or on <c>/rooms/{type}/{name}/{**path}</c>. Rooms that do not override it answer
+    /// 426 to plain requests (and 404 below the room) without being activated.
+    /// </summary>
+    protected virtual Task<RoomHttpResponse> OnRequestAsync(RoomHttpRequest request) =>
+        Task.FromResult(RoomHttpResponse.Text("This room does not answer HTTP requests.", 404));
+
     /// <summary>Runs when another hook throws. The default logs the error; the room goes on.</summary>
     protected virtual Task OnErrorAsync(Connection? connection, Exception error)
     {
@@ -210,6 +218,24 @@ public abstract partial class Room : Grain, IRoomGrain
         return unknown is null ? ReceiveResult.Ok : new ReceiveResult([.. unknown]);
     }
 
+    async Task<RoomHttpResponse> IRoomGrain.Request(RoomHttpRequest request)
+    {
+        RoomHttpResponse response;
+        try
+        {
+            response = await OnRequestAsync(request);
+        }
+        catch (Exception ex)
+        {
+            // Answer 500 and report: the request failed, the room goes on.
+            await ReportAsync(null, ex);
+            response = RoomHttpResponse.Text("The room failed to answer the request.", 500);
+        }
+
+        await EndTurnAsync();
+        return response;
+    }
+
     internal void MarkDirty(Connection connection)
     {
         if (!connection.Dirty && connection.TagsFrozen)
@@ -299,7 +325,23 @@ public abstract partial class Room : Grain, IRoomGrain
 
     private async Task EndTurnAsync()
     {
-        await SaveStateAsync();
+        try
+        {
+            await SaveStateAsync();
+        }
+        catch (Exception ex)
+        {
+            // Output gate, then stop serving: what this turn sent must never be seen, since the state it reflects is
+            // not durable. A stale ETag means another activation won; any other failure leaves memory ahead of
+            // storage. Either way this activation goes away and the caller retries on a fresh one, which reads the
+            // last durable state.
+            Outbox.Discard();
+            _dirty.Clear();
+            Log.SaveFailed(Logger, ex, RoomType, RoomName);
+            DeactivateOnIdle();
+            throw;
+        }
+
         foreach (var connection in _dirty)
         {
             connection.Dirty = false;

@@ -9,7 +9,7 @@ namespace RoomActors;
 /// </summary>
 /// <remarks>The type name is 1–64 characters of <c>a-z 0-9 . _ -</c>. Each type name belongs to one class.</remarks>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed partial class RoomAttribute : Attribute, IGrainTypeProviderAttribute
+public sealed partial class RoomAttribute : Attribute, IGrainTypeProviderAttribute, IGrainPropertiesProviderAttribute
 {
     /// <summary>Registers the class as room type <paramref name="type"/>.</summary>
     public RoomAttribute(string type)
@@ -29,6 +29,14 @@ public sealed partial class RoomAttribute : Attribute, IGrainTypeProviderAttribu
 
     /// <inheritdoc />
     public GrainType GetGrainType(IServiceProvider services, Type type) => RoomGrainIds.GrainTypeOf(Type);
+
+    /// <inheritdoc />
+    public void Populate(IServiceProvider services, Type grainClass, GrainType grainType, Dictionary<string, string> properties)
+    {
+        // Published in the cluster manifest: gateways answer 426 for rooms without a request hook, activating nothing.
+        var hook = grainClass.GetMethod("OnRequestAsync", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic, [typeof(RoomHttpRequest)]);
+        properties[RoomGrainIds.HandlesHttpProperty] = hook is not null && hook.DeclaringType != typeof(Room) ? "true" : "false";
+    }
 
     [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
     private static partial Regex TypeNamePattern();

@@ -127,6 +127,17 @@ internal sealed class RoomOutbox
         _dirty.Clear();
     }
 
+    /// <summary>Drops everything this turn would have sent (the output gate closed).</summary>
+    public void Discard()
+    {
+        foreach (var link in _dirty)
+        {
+            link.Pending.Clear();
+        }
+
+        _dirty.Clear();
+    }
+
     private void Add(GatewayLink link, RoomOp op)
     {
         if (link.Pending.Count == 0)

@@ -319,6 +319,35 @@ public sealed class GatewayTests(AllInOneFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Counter_increments_broadcasts_and_answers_GET_through_its_request_hook()
+    {
+        var name = NewName();
+        await using var a = await TestClient.ConnectAsync(Server.Room("counter", name));
+        await using var b = await TestClient.ConnectAsync(Server.Room("counter", name));
+        await b.SendAsync("inc"); // b is a member once its own increment comes back
+        Assert.Equal("1", await b.ReceiveTextAsync());
+        await a.SendAsync("inc");
+        await a.SendAsync("inc");
+        Assert.Equal("2", await b.ReceiveTextAsync());
+        Assert.Equal("3", await b.ReceiveTextAsync());
+
+        using var http = new HttpClient();
+        var response = await http.GetAsync(new Uri(Server.Http, $"/rooms/counter/{name}"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("3", await response.Content.ReadAsStringAsync());
+
+        var post = await http.PostAsync(new Uri(Server.Http, $"/rooms/counter/{name}"), new StringContent("x"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        var below = await http.GetAsync(new Uri(Server.Http, $"/rooms/counter/{name}/deeper/path"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, below.StatusCode);
+
+        // A room without a request hook: 426 on its own path, 404 below it.
+        Assert.Equal(HttpStatusCode.UpgradeRequired, (await http.GetAsync(new Uri(Server.Http, $"/rooms/echo/{name}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri(Server.Http, $"/rooms/echo/{name}/x"))).StatusCode);
+    }
+
+    [Fact]
     public async Task The_root_serves_the_chat_page()
     {
         using var http = new HttpClient();
