@@ -64,6 +64,12 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan RoomUnavailableTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the gateway waits for a room to take a batch before it sends the batch again (the room recognises
+    /// and skips a batch it already processed). Keeps failover fast when the room's silo died. Default 4 s.
+    /// </summary>
+    public TimeSpan RoomCallTimeout { get; set; } = TimeSpan.FromSeconds(4);
+
     /// <summary>WebSocket keep-alive ping interval. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -90,6 +90,12 @@ public sealed class InboundBatch
     /// back in <see cref="ReceiveResult.Unknown"/>.
     /// </summary>
     [Id(4)] public string[]? Renew { get; init; }
+
+    /// <summary>
+    /// The batch's number within <see cref="Session"/>, from 1. A gateway that timed out waiting for an answer sends
+    /// the same batch again; the room answers a number it already processed from memory instead of processing twice.
+    /// </summary>
+    [Id(5)] public long Sequence { get; init; }
 }
 
 /// <summary>What a gateway keeps of a connection so that a restarted room can take it back.</summary>

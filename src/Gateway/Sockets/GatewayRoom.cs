@@ -21,6 +21,7 @@ internal sealed partial class GatewayRoom
     private long _expected = 1;
     private Timer? _gapTimer;
     private volatile bool _renewDue;
+    private long _batches;
     private readonly Timer _renewTimer;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -287,7 +288,7 @@ internal sealed partial class GatewayRoom
     /// </summary>
     private async Task SendAsync(InboundEvent[] events, string[]? renew)
     {
-        var result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Events = events, Renew = renew });
+        var result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Sequence = ++_batches, Events = events, Renew = renew });
         if (result?.Unknown is not { Length: > 0 } unknown)
         {
             return;
@@ -300,7 +301,7 @@ internal sealed partial class GatewayRoom
         }
 
         var again = events.Where(e => Array.IndexOf(unknown, e.ConnectionId) >= 0).ToArray();
-        result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Events = again, Restore = restore });
+        result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Sequence = ++_batches, Events = again, Restore = restore });
         foreach (var id in result?.Unknown ?? [])
         {
             // The room still does not know it (it was never a member here): it cannot be served.
@@ -321,7 +322,10 @@ internal sealed partial class GatewayRoom
         {
             try
             {
-                return await Grain.Receive(batch);
+                // An Orleans client waits the whole response timeout (30 s) on a call to a silo that died; waiting
+                // less and sending the same batch again (numbered, so never processed twice) is what lets the room
+                // come back elsewhere in seconds.
+                return await Grain.Receive(batch).WaitAsync(_options.RoomCallTimeout);
             }
             catch (Exception ex) when (TimeSpan.FromMilliseconds(Environment.TickCount64 - started) < _options.RoomUnavailableTimeout)
             {

@@ -121,24 +121,38 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             }
         }
 
+        var request = new ConnectRequest
+        {
+            ConnectionId = connection.Id,
+            Gateway = gateway.Reference,
+            Session = room.Session,
+            QueryString = http.Request.QueryString.Value ?? "",
+            Headers = headers,
+        };
         ConnectResult result;
-        try
+        var started = Environment.TickCount64;
+        while (true)
         {
-            result = await room.Grain.Connect(new ConnectRequest
+            try
             {
-                ConnectionId = connection.Id,
-                Gateway = gateway.Reference,
-                Session = room.Session,
-                QueryString = http.Request.QueryString.Value ?? "",
-                Headers = headers,
-            });
-        }
-        catch (Exception ex)
-        {
-            // Close and report: the room could not be reached or its start hook failed.
-            Log.ConnectFailed(logger, ex, room.RoomId);
-            connection.RequestClose(CloseCodes.InternalError, "room unavailable");
-            return false;
+                // Bounded wait, then ask again (a connect is idempotent per connection id): a room whose silo died
+                // comes back elsewhere instead of holding the client for Orleans' 30 s response timeout.
+                result = await room.Grain.Connect(request).WaitAsync(gateway.Options.RoomCallTimeout);
+                break;
+            }
+            catch (Exception ex) when (Environment.TickCount64 - started < gateway.Options.RoomUnavailableTimeout.TotalMilliseconds
+                                       && ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+            {
+                // Retry: the room is moving or coming back.
+                await Task.Delay(200);
+            }
+            catch (Exception ex)
+            {
+                // Close and report: the room could not be reached or its start hook failed.
+                Log.ConnectFailed(logger, ex, room.RoomId);
+                connection.RequestClose(CloseCodes.InternalError, "room unavailable");
+                return false;
+            }
         }
 
         if (!result.Accepted)

@@ -159,6 +159,11 @@ public abstract partial class Room : Grain, IRoomGrain
     {
         Outbox.Session(batch.Gateway, batch.Session, restart: false);
         Outbox.Heard(batch.Gateway);
+        if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.Sequence, out var earlier))
+        {
+            return earlier; // a retry of a batch whose answer the gateway did not wait for
+        }
+
         foreach (var snapshot in batch.Restore ?? [])
         {
             if (!_connections.ContainsKey(snapshot.Id))
@@ -215,7 +220,9 @@ public abstract partial class Room : Grain, IRoomGrain
         }
 
         await EndTurnAsync();
-        return unknown is null ? ReceiveResult.Ok : new ReceiveResult([.. unknown]);
+        var result = unknown is null ? ReceiveResult.Ok : new ReceiveResult([.. unknown]);
+        Outbox.Processed(batch.Gateway, batch.Session, batch.Sequence, result);
+        return result;
     }
 
     async Task<RoomHttpResponse> IRoomGrain.Request(RoomHttpRequest request)

@@ -43,6 +43,26 @@ internal sealed class RoomOutbox
         {
             link.Session = session;
             link.Sequence = 0;
+            link.LastBatch = 0;
+        }
+    }
+
+    /// <summary>True when this gateway session's batch <paramref name="sequence"/> was processed already.</summary>
+    public bool AlreadyProcessed(IRoomGateway gateway, long session, long sequence, out ReceiveResult result)
+    {
+        var link = Link(gateway);
+        result = link.LastResult;
+        return sequence > 0 && link.Session == session && sequence <= link.LastBatch;
+    }
+
+    /// <summary>Remembers the answer to the gateway's latest batch (for a retry of it).</summary>
+    public void Processed(IRoomGateway gateway, long session, long sequence, ReceiveResult result)
+    {
+        var link = Link(gateway);
+        if (link.Session == session && sequence > link.LastBatch)
+        {
+            link.LastBatch = sequence;
+            link.LastResult = result;
         }
     }
 
@@ -166,6 +186,8 @@ internal sealed class RoomOutbox
         public int Members { get; set; }
         public long Session { get; set; }
         public long LastHeard { get; set; }
+        public long LastBatch { get; set; }
+        public ReceiveResult LastResult { get; set; } = ReceiveResult.Ok;
         public long Sequence { get; set; }
         public List<RoomOp> Pending { get; } = new();
     }

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace RoomActors.Tests.Infrastructure;
+
+/// <summary>
+/// A real silo or gateway process started from the build output (<c>dotnet RoomActors.Silo.dll …</c>), stopped by
+/// process id: SIGTERM for a graceful stop, SIGKILL for a crash.
+/// </summary>
+public sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private NodeProcess(string name, Process process, Uri? http)
+    {
+        Name = name;
+        _process = process;
+        Http = http;
+        WebSocket = http is null ? null : new UriBuilder(http) { Scheme = "ws" }.Uri;
+    }
+
+    public string Name { get; }
+
+    public int Pid => _process.Id;
+
+    public Uri? Http { get; }
+
+    public Uri? WebSocket { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Log => string.Join('\n', _log);
+
+    public Uri Room(string type, string name) =>
+        new(WebSocket ?? throw new InvalidOperationException($"{Name} serves no WebSockets"), $"/rooms/{type}/{name}");
+
+    /// <summary>Starts <c>RoomActors.{project}.dll</c> with <paramref name="args"/> and waits until it says it started.</summary>
+    public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, params string[] args)
+    {
+        var dll = Path.Combine(BuildOutput.Directory(project), $"RoomActors.{project}.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        if (http is not null)
+        {
+            start.ArgumentList.Add("--urls");
+            start.ArgumentList.Add(http.ToString());
+        }
+
+        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+
+        var node = new NodeProcess(name, Process.Start(start)!, http);
+        node._process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
+        node._process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
+        node._process.BeginOutputReadLine();
+        node._process.BeginErrorReadLine();
+        var exited = node._process.WaitForExitAsync();
+        var started = await Task.WhenAny(node._started.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (started != node._started.Task)
+        {
+            var why = exited.IsCompleted ? $"exited with {node._process.ExitCode}" : "did not start within 60 s";
+            await node.DisposeAsync();
+            throw new InvalidOperationException($"{name} {why}. Log:\n{node.Log}");
+        }
+
+        return node;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _log.Enqueue(line);
+        while (_log.Count > 2000)
+        {
+            _log.TryDequeue(out _);
+        }
+
+        if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            _started.TrySetResult();
+        }
+    }
+
+    /// <summary>A crash: SIGKILL, no chance to clean up.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>A graceful stop: SIGTERM (or SIGINT, as Ctrl-C), then wait for the exit.</summary>
+    public async Task<int> StopAsync(string signal = "TERM", TimeSpan? timeout = null)
+    {
+        if (_process.HasExited)
+        {
+            return _process.ExitCode;
+        }
+
+        using (var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            await KillAsync();
+            throw new TimeoutException($"{Name} did not exit within {timeout ?? TimeSpan.FromSeconds(60)} of SIG{signal}. Log:\n{Log}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+}
+
+/// <summary>Where the built silo and gateway are: the same configuration (Debug/Release) as these tests.</summary>
+public static class BuildOutput
+{
+    public static string Directory(string project)
+    {
+        var testOutput = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        var framework = Path.GetFileName(testOutput);
+        var configuration = Path.GetFileName(Path.GetDirectoryName(testOutput)!);
+        var directory = Path.Combine(Docs.ReadmeTests.RepositoryRoot(), "src", project, "bin", configuration, framework);
+        return System.IO.Directory.Exists(directory)
+            ? directory
+            : throw new InvalidOperationException($"{directory} does not exist: build the solution first (./test.sh does).");
+    }
+}

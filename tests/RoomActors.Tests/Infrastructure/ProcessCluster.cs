@@ -1,0 +1,56 @@
+namespace RoomActors.Tests.Infrastructure;
+
+/// <summary>
+/// A RoomActors cluster of real processes on this machine: one redis-server, silos (pure, or co-hosting a gateway)
+/// and standalone gateways, all with a cluster id of their own. Disposing kills everything it started.
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    private readonly List<NodeProcess> _nodes = new();
+
+    private ProcessCluster(RedisServer redis, string clusterId)
+    {
+        Redis = redis;
+        ClusterId = clusterId;
+    }
+
+    public RedisServer Redis { get; }
+
+    public string ClusterId { get; }
+
+    public IReadOnlyList<NodeProcess> Nodes => _nodes;
+
+    public static async Task<ProcessCluster> StartAsync() =>
+        new(await RedisServer.StartAsync(), "it-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private string[] Common => ["--redis", Redis.Address, "--cluster-id", ClusterId, "--service-id", ClusterId];
+
+    /// <summary>A silo; with <paramref name="http"/> it co-hosts a gateway.</summary>
+    public async Task<NodeProcess> StartSiloAsync(string name, bool http = false)
+    {
+        var node = await NodeProcess.StartAsync("Silo", name, http ? LoopbackUrl() : null,
+            [.. Common, "--silo-port", FreePort.Next().ToString(), "--gateway-port", FreePort.Next().ToString()]);
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>A standalone gateway (an Orleans client).</summary>
+    public async Task<NodeProcess> StartGatewayAsync(string name)
+    {
+        var node = await NodeProcess.StartAsync("Gateway", name, LoopbackUrl(), Common);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static Uri LoopbackUrl() => new($"http://127.0.0.1:{FreePort.Next()}");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        await Redis.DisposeAsync();
+    }
+}
