@@ -1,0 +1,66 @@
+using System.Net;
+using RoomActors.Tests.Infrastructure;
+
+namespace RoomActors.Tests.Distributed;
+
+/// <summary>
+/// In-process all-in-one hosts in Redis mode. Two hosts with different cluster ids but one service id share room
+/// state in Redis while each has its own activation of a room: real duplicate activations.
+/// </summary>
+[Collection(DistributedCollection.Name)]
+public sealed class PersistenceTests
+{
+    [Fact]
+    public async Task A_duplicate_activation_with_a_stale_etag_loses_cleanly_and_never_shows_its_lost_write()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var service = "svc-" + Guid.NewGuid().ToString("N")[..8];
+        await using var a = await AllInOneServer.StartAsync("--redis", redis.Address, "--cluster-id", "a-" + service, "--service-id", service);
+        await using var b = await AllInOneServer.StartAsync("--redis", redis.Address, "--cluster-id", "b-" + service, "--service-id", service);
+        var room = "r-" + Guid.NewGuid().ToString("N")[..12];
+
+        await using var onA = await TestClient.ConnectAsync(a.Room("counter", room));
+        await onA.SendAsync("inc");
+        Assert.Equal("1", await onA.ReceiveTextAsync());
+
+        // B's activation of the same room reads 1 and writes 2: A's activation now holds a stale ETag.
+        await using var onB = await TestClient.ConnectAsync(b.Room("counter", room));
+        await onB.SendAsync("inc");
+        Assert.Equal("2", await onB.ReceiveTextAsync());
+
+        // A's activation increments its stale 1 to 2 and fails to write it: that "2" is never delivered. The
+        // activation stops serving; the gateway's retry reaches a fresh activation that reads 2 and writes 3.
+        await onA.SendAsync("inc");
+        Assert.Equal("3", await onA.ReceiveTextAsync());
+        Assert.Empty(onA.Drain());
+
+        using var http = new HttpClient();
+        var value = await http.GetStringAsync(new Uri(a.Http, $"/rooms/counter/{room}"));
+        Assert.Equal("3", value);
+    }
+
+    [Fact]
+    public async Task Room_state_is_in_redis_at_the_end_of_the_turn_that_changed_it()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var service = "svc-" + Guid.NewGuid().ToString("N")[..8];
+        var room = "r-" + Guid.NewGuid().ToString("N")[..12];
+        await using (var first = await AllInOneServer.StartAsync("--redis", redis.Address, "--cluster-id", "one-" + service, "--service-id", service))
+        {
+            await using var client = await TestClient.ConnectAsync(first.Room("counter", room));
+            for (var i = 1; i <= 5; i++)
+            {
+                await client.SendAsync("inc");
+                Assert.Equal(i.ToString(), await client.ReceiveTextAsync());
+            }
+
+            // No graceful deactivation: the host is stopped with the room still active; the writes were per turn.
+        }
+
+        await using var second = await AllInOneServer.StartAsync("--redis", redis.Address, "--cluster-id", "two-" + service, "--service-id", service);
+        using var http = new HttpClient();
+        var response = await http.GetAsync(new Uri(second.Http, $"/rooms/counter/{room}"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("5", await response.Content.ReadAsStringAsync());
+    }
+}
