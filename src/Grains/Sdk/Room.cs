@@ -31,6 +31,7 @@ public abstract partial class Room : Grain, IRoomGrain
     private readonly List<Connection> _dirty = new();
     private RoomOutbox? _outbox;
     private RoomOptions? _options;
+    private RoomStorage? _storage;
     private IGrainTimer? _leaseTimer;
     private ILogger? _logger;
     private string? _type;
@@ -54,6 +55,12 @@ public abstract partial class Room : Grain, IRoomGrain
 
     /// <summary>JSON settings for per-connection state and for the sample rooms' messages (web defaults).</summary>
     protected internal JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// The room's key/value store (<see cref="RoomStorage"/>): per-key records, written at the end of the turn. Use it
+    /// for data too large to rewrite whole; use <see cref="Room{TState}"/> for small state.
+    /// </summary>
+    protected RoomStorage Storage => _storage ?? throw new InvalidOperationException("Storage is ready when the room starts; use it from a hook.");
 
     /// <summary>A logger named after the room class.</summary>
     protected ILogger Logger => _logger ??= ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
@@ -109,6 +116,13 @@ public abstract partial class Room : Grain, IRoomGrain
     {
         _options = ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<RoomOptions>>()?.Value ?? new RoomOptions();
         _outbox = new RoomOutbox(this.GetGrainId(), TimeProvider);
+        var storage = ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(RoomOptions.StorageName);
+        if (storage is not null)
+        {
+            _storage = new RoomStorage(storage, this.GetGrainId(), JsonOptions);
+            await _storage.LoadIndexAsync();
+        }
+
         await LoadStateAsync();
         await OnStartAsync();
     }
@@ -335,6 +349,10 @@ public abstract partial class Room : Grain, IRoomGrain
         try
         {
             await SaveStateAsync();
+            if (_storage is not null)
+            {
+                await _storage.FlushAsync();
+            }
         }
         catch (Exception ex)
         {
@@ -344,6 +362,7 @@ public abstract partial class Room : Grain, IRoomGrain
             // last durable state.
             Outbox.Discard();
             _dirty.Clear();
+            _storage?.Discard();
             Log.SaveFailed(Logger, ex, RoomType, RoomName);
             DeactivateOnIdle();
             throw;

@@ -20,11 +20,11 @@ public abstract class Room<TState> : Room where TState : new()
     /// <summary>The room's state, loaded before the start hook runs.</summary>
     protected TState State
     {
-        get => Storage.State;
-        set => Storage.State = value;
+        get => StateStorage.State;
+        set => StateStorage.State = value;
     }
 
-    private IStorage<TState> Storage => _storage ?? throw new InvalidOperationException("State is loaded when the room starts; use it from a hook.");
+    private IStorage<TState> StateStorage => _storage ?? throw new InvalidOperationException("State is loaded when the room starts; use it from a hook.");
 
     private protected override async Task LoadStateAsync()
     {
@@ -37,13 +37,13 @@ public abstract class Room<TState> : Room where TState : new()
 
     private protected override async Task SaveStateAsync()
     {
-        var current = _serializer!.SerializeToArray(Storage.State);
+        var current = _serializer!.SerializeToArray(StateStorage.State);
         if (current.AsSpan().SequenceEqual(_saved))
         {
             return;
         }
 
-        await Storage.WriteStateAsync();
+        await StateStorage.WriteStateAsync();
         _saved = current;
     }
 }

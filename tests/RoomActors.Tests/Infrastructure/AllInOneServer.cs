@@ -35,7 +35,11 @@ public sealed class AllInOneServer : IAsyncDisposable
     public Uri Room(string type, string name, string query = "") => new(WebSocket, $"/rooms/{type}/{name}{query}");
 
     /// <param name="settings">Extra command-line settings, e.g. <c>--RoomActors:Gateway:OutboundQueueMessages=64</c>.</param>
-    public static async Task<AllInOneServer> StartAsync(params string[] settings)
+    public static Task<AllInOneServer> StartAsync(params string[] settings) => StartAsync(null, settings);
+
+    /// <param name="configure">Changes to the host before it is built (e.g. a storage provider that fails on demand).</param>
+    /// <param name="settings">Extra command-line settings.</param>
+    public static async Task<AllInOneServer> StartAsync(Action<WebApplicationBuilder>? configure, params string[] settings)
     {
         string[] args =
         [
@@ -50,6 +54,7 @@ public sealed class AllInOneServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.UseRoomActorsSilo();
         builder.Services.AddRoomActorsGateway();
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.UseWebSockets();
         app.MapRoomActors();

@@ -1,0 +1,32 @@
+using System.Collections.Concurrent;
+using Orleans.Storage;
+
+namespace RoomActors.Tests.Infrastructure;
+
+/// <summary>
+/// Grain storage that fails on demand: writes of the rooms whose names are in <see cref="FailWrites"/> throw, as
+/// Redis would when it is unreachable. Everything else goes to the real storage underneath.
+/// </summary>
+public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage
+{
+    public static readonly ConcurrentDictionary<string, bool> FailWrites = new();
+
+    public static int FailedWrites;
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (FailWrites.ContainsKey(grainId.Key.ToString()!))
+        {
+            Interlocked.Increment(ref FailedWrites);
+            throw new IOException($"Storage write of {grainId} failed on demand (test).");
+        }
+
+        return inner.WriteStateAsync(stateName, grainId, grainState);
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ClearStateAsync(stateName, grainId, grainState);
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using RoomActors.Tests.Infrastructure;
+
+namespace RoomActors.Tests.Integration;
+
+/// <summary>The key/value store and the output gate, on an all-in-one host whose storage fails on demand.</summary>
+public sealed class StorageTests : IAsyncLifetime
+{
+    private AllInOneServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await AllInOneServer.StartAsync(
+        builder => builder.Services.AddKeyedSingleton<IGrainStorage>(RoomOptions.StorageName, (sp, _) =>
+            new FailingGrainStorage(ActivatorUtilities.CreateInstance<MemoryGrainStorage>(sp, RoomOptions.StorageName, new Orleans.Configuration.MemoryGrainStorageOptions()))),
+        "--RoomActors:Gateway:RoomCallTimeout=00:00:01");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private static string NewName() => "r-" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task Put_get_delete_and_list_by_prefix_survive_a_new_activation()
+    {
+        var room = NewName();
+        await using (var client = await TestClient.ConnectAsync(_server.Room("it-notes", room)))
+        {
+            await client.SendAsync("put user:ada first");
+            Assert.Equal("put user:ada", await client.ReceiveTextAsync());
+            await client.SendAsync("put user:bob second");
+            await client.SendAsync("put topic:x third");
+            await client.SendAsync("del topic:x");
+            await client.SendAsync("put user:cy 3");
+            for (var i = 0; i < 4; i++)
+            {
+                await client.ReceiveTextAsync();
+            }
+
+            await client.SendAsync("list user:");
+            Assert.Equal("user:ada=first,user:bob=second,user:cy=3", await client.ReceiveTextAsync());
+            await client.CloseAsync();
+        }
+
+        // Empty rooms are collected; force it so that the next client meets a new activation reading storage.
+        await _server.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await GatewayTests.Eventually(() => NotesRoom.Starts[room] == 1); // still the first activation's count
+
+        await using var again = await TestClient.ConnectAsync(_server.Room("it-notes", room));
+        await again.SendAsync("get user:bob");
+        Assert.Equal("user:bob=second", await again.ReceiveTextAsync());
+        Assert.Equal(2, NotesRoom.Starts[room]); // a new activation answered, from storage
+        await again.SendAsync("get topic:x");
+        Assert.Equal("topic:x=<none>", await again.ReceiveTextAsync());
+        await again.SendAsync("list");
+        Assert.Equal("user:ada=first,user:bob=second,user:cy=3", await again.ReceiveTextAsync());
+    }
+
+    [Fact]
+    public async Task A_failed_write_withholds_the_turn_s_messages_and_no_client_ever_sees_the_lost_change()
+    {
+        var room = NewName();
+        await using var writer = await TestClient.ConnectAsync(_server.Room("counter", room));
+        await using var watcher = await TestClient.ConnectAsync(_server.Room("counter", room));
+        await writer.SendAsync("inc");
+        Assert.Equal("1", await writer.ReceiveTextAsync());
+        Assert.Equal("1", await watcher.ReceiveTextAsync());
+
+        FailingGrainStorage.FailWrites[room] = true;
+        try
+        {
+            var failedBefore = FailingGrainStorage.FailedWrites;
+            await writer.SendAsync("inc");
+
+            // The write fails (again and again as the gateway retries): nobody receives the "2" it would have sent.
+            await GatewayTests.Eventually(() => FailingGrainStorage.FailedWrites > failedBefore);
+            await Assert.ThrowsAsync<TimeoutException>(() => watcher.ReceiveAsync(TimeSpan.FromSeconds(2)));
+            Assert.Empty(writer.Drain());
+
+            // The room went back to its last durable state.
+            using var http = new HttpClient();
+            Assert.Equal("1", await http.GetStringAsync(new Uri(_server.Http, $"/rooms/counter/{room}")));
+        }
+        finally
+        {
+            FailingGrainStorage.FailWrites.TryRemove(room, out _);
+        }
+
+        // Storage is back: the gateway's retry goes through on a fresh activation; the increment happens once.
+        Assert.Equal("2", await watcher.ReceiveTextAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("2", await writer.ReceiveTextAsync());
+        await writer.SendAsync("inc");
+        Assert.Equal("3", await watcher.ReceiveTextAsync());
+    }
+}
