@@ -124,6 +124,7 @@ public abstract partial class Room : Grain, IRoomGrain
         }
 
         await LoadStateAsync();
+        await LoadSystemAsync();
         await OnStartAsync();
     }
 
@@ -353,6 +354,8 @@ public abstract partial class Room : Grain, IRoomGrain
             {
                 await _storage.FlushAsync();
             }
+
+            await SaveSystemAsync();
         }
         catch (Exception ex)
         {
@@ -363,6 +366,7 @@ public abstract partial class Room : Grain, IRoomGrain
             Outbox.Discard();
             _dirty.Clear();
             _storage?.Discard();
+            _systemDirty = _alarmChanged = false;
             Log.SaveFailed(Logger, ex, RoomType, RoomName);
             DeactivateOnIdle();
             throw;
@@ -379,6 +383,7 @@ public abstract partial class Room : Grain, IRoomGrain
 
         _dirty.Clear();
         Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName));
+        await ArmAlarmAsync();
 
         // A room with connections stays in memory and watches its gateways' leases; an empty one is collected as usual.
         var occupied = _connections.Count > 0;

@@ -21,6 +21,9 @@ public sealed class RoomOptions
     /// </summary>
     public TimeSpan GatewayLease { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>The first retry delay of a throwing alarm hook; each retry doubles it. Default 2 s.</summary>
+    public TimeSpan AlarmRetryBase { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often a room with connections checks its gateways' leases. Default 5 s.</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

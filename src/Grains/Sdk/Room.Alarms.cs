@@ -1,0 +1,190 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+
+namespace RoomActors;
+
+/// <summary>What the alarm hook knows about the alarm that fired.</summary>
+/// <param name="ScheduledTime">When the alarm was set to fire.</param>
+/// <param name="RetryCount">0 on the first attempt; n on the n-th retry after the hook threw.</param>
+public readonly record struct AlarmInfo(DateTimeOffset ScheduledTime, int RetryCount);
+
+/// <summary>A room's own durable bookkeeping (its alarm), stored beside its state.</summary>
+[GenerateSerializer]
+public sealed class RoomSystemState
+{
+    /// <summary>When the alarm fires next; null when none is set.</summary>
+    [Id(0)] public DateTimeOffset? AlarmAt { get; set; }
+
+    /// <summary>When the alarm was first scheduled (the retries keep it).</summary>
+    [Id(1)] public DateTimeOffset? AlarmScheduled { get; set; }
+
+    /// <summary>How many times the alarm hook has failed for the current alarm.</summary>
+    [Id(2)] public int AlarmRetries { get; set; }
+}
+
+public abstract partial class Room : IRemindable
+{
+    /// <summary>How many times a throwing alarm hook is retried (with backoff from 2 s, doubling) before it is dropped.</summary>
+    public const int MaxAlarmRetries = 6;
+
+    private const string SystemRecord = "room-system";
+    private const string AlarmReminder = "roomactors-alarm";
+
+    private GrainState<RoomSystemState> _system = new() { State = new RoomSystemState() };
+    private bool _systemDirty;
+    private bool _alarmChanged;
+    private IGrainTimer? _alarmTimer;
+
+    /// <summary>When the alarm fires next, or null when none is set.</summary>
+    protected DateTimeOffset? GetAlarm() => AlarmRecord.AlarmAt;
+
+    /// <summary>
+    /// Sets the room's one alarm to fire at <paramref name="at"/> (a time in the past fires at once), replacing any
+    /// other. Durable at the end of the turn: it fires even if the room was hibernated or its silo died in between.
+    /// </summary>
+    protected void SetAlarm(DateTimeOffset at)
+    {
+        _ = GrainStorage; // alarms need storage: fail here, in the hook, with a clear message
+        AlarmRecord.AlarmAt = at;
+        AlarmRecord.AlarmScheduled = at;
+        AlarmRecord.AlarmRetries = 0;
+        _systemDirty = _alarmChanged = true;
+    }
+
+    /// <summary>Cancels the alarm (durable at the end of the turn).</summary>
+    protected void DeleteAlarm()
+    {
+        if (AlarmRecord.AlarmAt is null)
+        {
+            return;
+        }
+
+        AlarmRecord.AlarmAt = null;
+        AlarmRecord.AlarmScheduled = null;
+        AlarmRecord.AlarmRetries = 0;
+        _systemDirty = _alarmChanged = true;
+    }
+
+    /// <summary>
+    /// Runs when the alarm fires. If it throws, it runs again after 2 s, 4 s, 8 s… (<see cref="RoomOptions.AlarmRetryBase"/>) up to
+    /// <see cref="MaxAlarmRetries"/> retries; <see cref="AlarmInfo.RetryCount"/> says which attempt this is. Calling
+    /// <see cref="SetAlarm"/> inside it schedules the next alarm.
+    /// </summary>
+    protected virtual Task OnAlarmAsync(AlarmInfo alarm) => Task.CompletedTask;
+
+    private RoomSystemState AlarmRecord => _system.State ??= new RoomSystemState();
+
+    private IGrainStorage GrainStorage => ServiceProvider.GetKeyedService<IGrainStorage>(RoomOptions.StorageName)
+        ?? throw new InvalidOperationException($"Alarms and storage need the '{RoomOptions.StorageName}' grain storage; the RoomActors silo host adds it (UseRoomActorsSilo).");
+
+    private async Task LoadSystemAsync()
+    {
+        if (ServiceProvider.GetKeyedService<IGrainStorage>(RoomOptions.StorageName) is not { } storage)
+        {
+            return;
+        }
+
+        _system = new GrainState<RoomSystemState>();
+        await storage.ReadStateAsync(SystemRecord, this.GetGrainId(), _system);
+        _system.State ??= new RoomSystemState();
+        if (AlarmRecord.AlarmAt is not null)
+        {
+            ArmAlarmTimer();
+        }
+    }
+
+    private async Task SaveSystemAsync()
+    {
+        if (_systemDirty)
+        {
+            await GrainStorage.WriteStateAsync(SystemRecord, this.GetGrainId(), _system);
+            _systemDirty = false;
+        }
+    }
+
+    /// <summary>After a durable change of the alarm: the grain timer for precision, the reminder as the backstop.</summary>
+    private async Task ArmAlarmAsync()
+    {
+        if (!_alarmChanged)
+        {
+            return;
+        }
+
+        _alarmChanged = false;
+        ArmAlarmTimer();
+        if (AlarmRecord.AlarmAt is { } at)
+        {
+            var due = at - TimeProvider.GetUtcNow();
+            await this.RegisterOrUpdateReminder(AlarmReminder, due > TimeSpan.FromSeconds(1) ? due : TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        }
+        else if (await this.GetReminder(AlarmReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private void ArmAlarmTimer()
+    {
+        _alarmTimer?.Dispose();
+        _alarmTimer = null;
+        if (AlarmRecord.AlarmAt is { } at)
+        {
+            var due = at - TimeProvider.GetUtcNow();
+            _alarmTimer = this.RegisterGrainTimer(FireAlarmAsync, due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    Task IRemindable.ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == AlarmReminder ? FireAlarmAsync(CancellationToken.None) : Task.CompletedTask;
+
+    private async Task FireAlarmAsync(CancellationToken cancellationToken)
+    {
+        var system = AlarmRecord;
+        if (system.AlarmAt is not { } at)
+        {
+            // Fired already (the timer beat the reminder): the backstop is no longer needed.
+            _alarmChanged = true;
+            await ArmAlarmAsync();
+            return;
+        }
+
+        if (at > TimeProvider.GetUtcNow())
+        {
+            ArmAlarmTimer(); // an early reminder tick: the timer fires it on time
+            return;
+        }
+
+        var info = new AlarmInfo(system.AlarmScheduled ?? at, system.AlarmRetries);
+        _alarmChanged = false;
+        try
+        {
+            await OnAlarmAsync(info);
+            if (!_alarmChanged)
+            {
+                DeleteAlarm(); // done, unless the hook set the next one
+            }
+        }
+        catch (Exception ex)
+        {
+            // Retry with backoff (2 s, 4 s, 8 s…), then give up and report.
+            await ReportAsync(null, ex);
+            if (!_alarmChanged)
+            {
+                var retries = info.RetryCount + 1;
+                if (retries > MaxAlarmRetries)
+                {
+                    DeleteAlarm();
+                }
+                else
+                {
+                    system.AlarmAt = TimeProvider.GetUtcNow() + Options.AlarmRetryBase * Math.Pow(2, retries - 1);
+                    system.AlarmRetries = retries;
+                    _systemDirty = _alarmChanged = true;
+                }
+            }
+        }
+
+        await RunClosingHooksAsync();
+        await EndTurnAsync();
+    }
+}
