@@ -24,6 +24,12 @@ public sealed class ConnectRequest
 
     /// <summary>The gateway's session with this room (see <see cref="RoomDelivery.Session"/>).</summary>
     [Id(4)] public required long Session { get; init; }
+
+    /// <summary>The verified user (the ticket's subject), or null when auth is off.</summary>
+    [Id(5)] public string? UserId { get; init; }
+
+    /// <summary>The verified ticket's claims (type → value; repeated claims joined with commas), or empty.</summary>
+    [Id(6)] public IReadOnlyDictionary<string, string> Claims { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>The room's answer to <see cref="ConnectRequest"/>.</summary>

@@ -21,6 +21,9 @@ public sealed class RoomHttpRequest
     /// <summary>The request body (at most the gateway's <c>MaxMessageBytes</c>).</summary>
     [Id(4)] public byte[] Body { get; init; } = [];
 
+    /// <summary>The verified user (the ticket's subject), or null when auth is off.</summary>
+    [Id(5)] public string? UserId { get; init; }
+
     /// <summary>The body decoded as UTF-8.</summary>
     public string BodyText => Encoding.UTF8.GetString(Body);
 }

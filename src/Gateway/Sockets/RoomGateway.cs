@@ -18,8 +18,11 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
     private readonly Lazy<IRoomGateway> _reference;
     private volatile bool _stopping;
 
-    public RoomGateway(IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<RoomGateway> logger)
+    private readonly Auth.AuthOptions _auth;
+
+    public RoomGateway(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<Auth.AuthOptions> auth, ILogger<RoomGateway> logger)
     {
+        _auth = auth.Value;
         _grains = grains;
         _logger = logger;
         Options = options.Value;
@@ -121,7 +124,19 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
         }
     }
 
-    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    Task IHostedService.StartAsync(CancellationToken cancellationToken)
+    {
+        if (_auth.Enabled)
+        {
+            Log.AuthOn(_logger, _auth.Issuer ?? "(any)", _auth.Audience ?? "(any)", _auth.AllowedOrigins.Count == 0 ? "(any)" : string.Join(", ", _auth.AllowedOrigins));
+        }
+        else
+        {
+            Log.AuthOff(_logger);
+        }
+
+        return Task.CompletedTask;
+    }
 
     Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -133,6 +148,12 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Auth is OFF: anyone can connect to any room. Set RoomActors:Auth:SigningKey to require signed tickets.")]
+        public static partial void AuthOff(ILogger logger);
+
+        [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Auth is ON: every room request needs a signed ticket (issuer {Issuer}, audience {Audience}, origins {Origins}).")]
+        public static partial void AuthOn(ILogger logger, string issuer, string audience, string origins);
+
         [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Shutdown: {Count} connections did not finish closing in time.")]
         public static partial void ShutdownTimedOut(ILogger logger, int count);
     }

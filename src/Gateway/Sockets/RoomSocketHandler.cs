@@ -1,13 +1,14 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using RoomActors.Gateway.Auth;
 
 namespace RoomActors.Gateway.Sockets;
 
 /// <summary>
 /// Serves <c>/rooms/{type}/{name}</c>: validate → upgrade → connect → run → cleanup, one method per phase.
 /// </summary>
-internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCatalog catalog, ILogger<RoomSocketHandler> logger)
+internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCatalog catalog, TicketCheck tickets, ILogger<RoomSocketHandler> logger)
 {
     public async Task HandleAsync(HttpContext http, string type, string name)
     {
@@ -17,9 +18,16 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             return;
         }
 
+        var (caller, denied) = await tickets.CheckAsync(http, type, name);
+        if (denied is not null)
+        {
+            await denied.ExecuteAsync(http);
+            return;
+        }
+
         if (!http.WebSockets.IsWebSocketRequest)
         {
-            await ForwardHttpAsync(http, type, name, "");
+            await ForwardHttpAsync(http, type, name, "", caller!);
             return;
         }
 
@@ -35,7 +43,7 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         {
             room.AddPending(connection);
             var writer = connection.RunWriterAsync();
-            if (await ConnectAsync(http, room, connection))
+            if (await ConnectAsync(http, room, connection, caller!))
             {
                 await RunAsync(room, connection);
             }
@@ -67,7 +75,14 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             return;
         }
 
-        await ForwardHttpAsync(http, type, name, path);
+        var (caller, denied) = await tickets.CheckAsync(http, type, name);
+        if (denied is not null)
+        {
+            await denied.ExecuteAsync(http);
+            return;
+        }
+
+        await ForwardHttpAsync(http, type, name, path, caller!);
     }
 
     private IResult? Validate(string type, string name)
@@ -110,7 +125,7 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         return null;
     }
 
-    private async Task<bool> ConnectAsync(HttpContext http, GatewayRoom room, ClientConnection connection)
+    private async Task<bool> ConnectAsync(HttpContext http, GatewayRoom room, ClientConnection connection, Caller caller)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var header in gateway.Options.ForwardedHeaders)
@@ -128,6 +143,8 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             Session = room.Session,
             QueryString = http.Request.QueryString.Value ?? "",
             Headers = headers,
+            UserId = caller.UserId,
+            Claims = caller.Claims,
         };
         ConnectResult result;
         var started = Environment.TickCount64;
@@ -164,7 +181,7 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         return true;
     }
 
-    private async Task ForwardHttpAsync(HttpContext http, string type, string name, string path)
+    private async Task ForwardHttpAsync(HttpContext http, string type, string name, string path, Caller caller)
     {
         var limit = gateway.Options.MaxMessageBytes;
         if (http.Request.ContentLength > limit)
@@ -198,6 +215,7 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
                 QueryString = http.Request.QueryString.Value ?? "",
                 Headers = headers,
                 Body = body.ToArray(),
+                UserId = caller.UserId,
             });
         }
         catch (Exception ex)

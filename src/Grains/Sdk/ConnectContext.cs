@@ -21,6 +21,12 @@ public sealed class ConnectContext
     /// <summary>The request headers the gateway forwards (see the gateway options), keyed by lower-case name.</summary>
     public IReadOnlyDictionary<string, string> Headers => Request.Headers;
 
+    /// <summary>The verified user id from the client's ticket, or null when auth is off.</summary>
+    public string? UserId => Request.UserId;
+
+    /// <summary>The verified ticket's claims (type → value), or empty when auth is off.</summary>
+    public IReadOnlyDictionary<string, string> Claims => Request.Claims;
+
     /// <summary>True once <see cref="Reject"/> was called.</summary>
     public bool IsRejected { get; private set; }
 
