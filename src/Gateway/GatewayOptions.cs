@@ -53,8 +53,8 @@ public sealed class GatewayOptions
     public List<string> ForwardedHeaders { get; set; } = ["user-agent", "origin"];
 
     /// <summary>
-    /// How often the gateway renews its lease with each room it holds connections of (rooms drop a gateway's
-    /// connections after <c>RoomActors:Rooms:GatewayLease</c>, 20 s by default, without a renewal). Default 5 s.
+    /// How often the gateway reports itself alive to the cluster's gateway registry (rooms drop the connections of a
+    /// gateway silent for <c>RoomActors:Rooms:GatewayLease</c>, 20 s by default). Default 5 s.
     /// </summary>
     public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -22,7 +22,6 @@ internal sealed partial class GatewayRoom
     private Timer? _gapTimer;
     private volatile bool _renewDue;
     private long _batches;
-    private readonly Timer _renewTimer;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public GatewayRoom(RoomGateway gateway, GrainId roomId, IRoomGrain grain, GatewayOptions options, ILogger logger)
@@ -39,7 +38,6 @@ internal sealed partial class GatewayRoom
             FullMode = BoundedChannelFullMode.Wait,
         });
         Pump = Task.Run(PumpAsync);
-        _renewTimer = new Timer(_ => RenewSoon(), null, options.RenewInterval, options.RenewInterval);
     }
 
     public GrainId RoomId { get; }
@@ -75,11 +73,7 @@ internal sealed partial class GatewayRoom
     public ValueTask SendToRoomAsync(InboundEvent item) => _inbound.Writer.WriteAsync(item);
 
     /// <summary>No more inbound events: the pump sends what is queued and ends.</summary>
-    public void CompleteInbound()
-    {
-        _renewTimer.Dispose();
-        _inbound.Writer.TryComplete();
-    }
+    public void CompleteInbound() => _inbound.Writer.TryComplete();
 
     /// <summary>Applies a delivery in the room's order, holding back any that arrive early.</summary>
     public void OnDelivery(RoomDelivery delivery)
@@ -248,7 +242,7 @@ internal sealed partial class GatewayRoom
             var wait = reader.WaitToReadAsync().AsTask();
             if (!wait.IsCompleted)
             {
-                // Wake for events, or for a renewal (the renewal timer, or a room restart seen in a delivery).
+                // Wake for events, or for a renewal (a room restart seen in a delivery).
                 var wake = _wake.Task;
                 await Task.WhenAny(wait, wake);
                 if (wake.IsCompleted)

@@ -17,6 +17,8 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
     private readonly ILogger<RoomGateway> _logger;
     private readonly Lazy<IRoomGateway> _reference;
     private volatile bool _stopping;
+    private readonly CancellationTokenSource _stopped = new();
+    private Task _heartbeat = Task.CompletedTask;
 
     private readonly Auth.AuthOptions _auth;
 
@@ -135,10 +137,45 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
             Log.AuthOff(_logger);
         }
 
+        _heartbeat = Task.Run(HeartbeatAsync);
         return Task.CompletedTask;
     }
 
-    Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Reports this gateway alive to the registry; rooms close the connections of gateways that stop.</summary>
+    private async Task HeartbeatAsync()
+    {
+        using var timer = new PeriodicTimer(Options.RenewInterval);
+        do
+        {
+            try
+            {
+                await _grains.GetGrain<IGatewayRegistry>(0).Heartbeat(Reference).WaitAsync(Options.RoomCallTimeout, _stopped.Token);
+            }
+            catch (Exception ex) when (!_stopped.IsCancellationRequested)
+            {
+                // Retry at the next tick: a missed report or two is within the lease.
+                Log.HeartbeatFailed(_logger, ex);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopping
+            }
+        }
+        while (await timer.WaitForNextTickAsync(_stopped.Token).ConfigureAwait(false) is true);
+    }
+
+    async Task IHostedService.StopAsync(CancellationToken cancellationToken)
+    {
+        _stopped.Cancel();
+        try
+        {
+            await _heartbeat;
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected: the heartbeat loop ends with the cancellation.
+        }
+    }
 
     Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -148,6 +185,9 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "Could not report this gateway alive to the gateway registry; retrying.")]
+        public static partial void HeartbeatFailed(ILogger logger, Exception exception);
+
         [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Auth is OFF: anyone can connect to any room. Set RoomActors:Auth:SigningKey to require signed tickets.")]
         public static partial void AuthOff(ILogger logger);
 

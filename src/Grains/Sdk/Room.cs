@@ -115,7 +115,7 @@ public abstract partial class Room : Grain, IRoomGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _options = ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<RoomOptions>>()?.Value ?? new RoomOptions();
-        _outbox = new RoomOutbox(this.GetGrainId(), TimeProvider);
+        _outbox = new RoomOutbox(this.GetGrainId());
         var storage = ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(RoomOptions.StorageName);
         if (storage is not null)
         {
@@ -139,7 +139,6 @@ public abstract partial class Room : Grain, IRoomGrain
         }
 
         Outbox.Session(request.Gateway, request.Session, restart: true);
-        Outbox.Heard(request.Gateway);
         var connection = new Connection(this, request.ConnectionId, request.Gateway);
         _connections.Add(connection.Id, connection);
         Outbox.AddMember(connection.Gateway);
@@ -173,7 +172,6 @@ public abstract partial class Room : Grain, IRoomGrain
     async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
     {
         Outbox.Session(batch.Gateway, batch.Session, restart: false);
-        Outbox.Heard(batch.Gateway);
         if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.Sequence, out var earlier))
         {
             return earlier; // a retry of a batch whose answer the gateway did not wait for
@@ -401,22 +399,27 @@ public abstract partial class Room : Grain, IRoomGrain
 
     private RoomOptions Options => _options ?? new RoomOptions();
 
-    /// <summary>Closes, in the room's eyes, the connections of gateways that stopped renewing (they died).</summary>
+    /// <summary>Closes, in the room's eyes, the connections of gateways that stopped reporting (they died).</summary>
     private async Task CheckLeasesAsync(CancellationToken cancellationToken)
     {
-        var silent = Outbox.SilentGateways(Options.GatewayLease);
-        if (silent.Count == 0)
+        if (ServiceProvider.GetService<GatewayLivenessCache>() is not { } liveness)
+        {
+            return; // a host without the registry (a bare test cluster): no lease checks
+        }
+
+        var lost = _connections.Values.Where(c => liveness.IsDead(c.Gateway.GetGrainId())).ToList();
+        if (lost.Count == 0)
         {
             return;
         }
 
-        foreach (var connection in _connections.Values.Where(c => silent.Contains(c.Gateway.GetGrainId())).ToList())
+        foreach (var connection in lost)
         {
             Remove(connection);
             _closing.Enqueue((connection, CloseCodes.Abnormal, "gateway lost"));
         }
 
-        Log.GatewaysLost(Logger, RoomType, RoomName, silent.Count);
+        Log.GatewaysLost(Logger, RoomType, RoomName, lost.Select(c => c.Gateway.GetGrainId()).Distinct().Count());
         await RunClosingHooksAsync();
         await EndTurnAsync();
     }

@@ -15,15 +15,15 @@ public sealed class RoomOptions
     public const string StorageName = "roomactors";
 
     /// <summary>
-    /// How long a room keeps the connections of a gateway it has not heard from (gateways renew every
-    /// <c>RoomActors:Gateway:RenewInterval</c>, 5 s by default). After it, they are closed in the room's eyes with
-    /// 1006 and their close hooks run. Default 20 s.
+    /// How long a gateway may go without reporting to the gateway registry before it counts as dead (gateways report
+    /// every <c>RoomActors:Gateway:RenewInterval</c>, 5 s by default). Rooms then close its connections in their eyes
+    /// with 1006 and run their close hooks. Default 20 s.
     /// </summary>
     public TimeSpan GatewayLease { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>The first retry delay of a throwing alarm hook; each retry doubles it. Default 2 s.</summary>
     public TimeSpan AlarmRetryBase { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How often a room with connections checks its gateways' leases. Default 5 s.</summary>
+    /// <summary>How often an awake room with connections checks its gateways' liveness. Default 5 s.</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -9,12 +9,9 @@ internal sealed class RoomOutbox
     private readonly Dictionary<GrainId, GatewayLink> _gateways = new();
     private readonly List<GatewayLink> _dirty = new();
 
-    private readonly TimeProvider _time;
-
-    public RoomOutbox(GrainId room, TimeProvider time)
+    public RoomOutbox(GrainId room)
     {
         Room = room;
-        _time = time;
         Epoch = Random.Shared.NextInt64(1, long.MaxValue);
     }
 
@@ -64,24 +61,6 @@ internal sealed class RoomOutbox
             link.LastBatch = sequence;
             link.LastResult = result;
         }
-    }
-
-    /// <summary>The gateway called the room: its lease is renewed.</summary>
-    public void Heard(IRoomGateway gateway) => Link(gateway).LastHeard = _time.GetTimestamp();
-
-    /// <summary>Gateways holding members that the room has not heard from for <paramref name="lease"/>.</summary>
-    public HashSet<GrainId> SilentGateways(TimeSpan lease)
-    {
-        var silent = new HashSet<GrainId>();
-        foreach (var (id, link) in _gateways)
-        {
-            if (link.Members > 0 && _time.GetElapsedTime(link.LastHeard) > lease)
-            {
-                silent.Add(id);
-            }
-        }
-
-        return silent;
     }
 
     /// <summary>Adds a connection's gateway to the room (a connection joined through it).</summary>
@@ -185,7 +164,6 @@ internal sealed class RoomOutbox
         public IRoomGateway Gateway { get; } = gateway;
         public int Members { get; set; }
         public long Session { get; set; }
-        public long LastHeard { get; set; }
         public long LastBatch { get; set; }
         public ReceiveResult LastResult { get; set; } = ReceiveResult.Ok;
         public long Sequence { get; set; }

@@ -18,6 +18,8 @@ public static class RoomActorsSiloExtensions
     {
         var options = builder.Configuration.GetRoomActorsOptions();
         builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section);
+        builder.Services.AddSingleton<GatewayLivenessCache>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayLivenessCache>());
         builder.UseOrleans(silo =>
         {
             if (options.IsDistributed)
