@@ -51,8 +51,16 @@ public sealed class Connection
 
     internal bool TagsFrozen { get; set; }
 
+    /// <summary>The gateway session the connection joined in (kept so a restarted room numbers deliveries right).</summary>
+    internal long Session { get; init; }
+
+    /// <summary>When the room accepted the connection (UTC ticks).</summary>
+    internal long Joined { get; init; }
+
     /// <summary>Tags or state changed this turn: the gateway gets the new snapshot at the end of the turn.</summary>
     internal bool Dirty { get; set; }
+
+    internal ConnectionSnapshot Snapshot() => new(Id, [.. _tags], _stateJson);
 
     internal RoomOp AttachOp() => new(RoomOpKind.Attach, Ids: [.. _tags], ConnectionId: Id, State: _stateJson);
 

@@ -134,8 +134,30 @@ public abstract partial class Room : IRemindable
         }
     }
 
-    Task IRemindable.ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == AlarmReminder ? FireAlarmAsync(CancellationToken.None) : Task.CompletedTask;
+    async Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
+    {
+        switch (reminderName)
+        {
+            case AlarmReminder:
+                await FireAlarmAsync(CancellationToken.None);
+                break;
+            case SleepReminder:
+                // A sleeping room's minute check: close the connections of dead gateways, then sleep again at once
+                // (or forget the reminder when nobody is left).
+                _sleepReminder = true;
+                await CheckLeasesAsync(CancellationToken.None);
+                if (_connections.Count > 0)
+                {
+                    DeactivateOnIdle();
+                }
+                else
+                {
+                    await EndTurnAsync();
+                }
+
+                break;
+        }
+    }
 
     private async Task FireAlarmAsync(CancellationToken cancellationToken)
     {

@@ -15,6 +15,9 @@ public abstract partial class Room
         [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Room {RoomType}/{RoomName}: saving state failed; this turn's messages are dropped and the activation stops serving.")]
         public static partial void SaveFailed(ILogger logger, Exception exception, string roomType, string roomName);
 
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: hibernating with {Count} connections.")]
+        public static partial void Hibernating(ILogger logger, string roomType, string roomName, int count);
+
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: {Count} gateways stopped renewing their lease; their connections are closed.")]
         public static partial void GatewaysLost(ILogger logger, string roomType, string roomName, int count);
     }

@@ -32,7 +32,11 @@ public abstract partial class Room : Grain, IRoomGrain
     private RoomOutbox? _outbox;
     private RoomOptions? _options;
     private RoomStorage? _storage;
-    private IGrainTimer? _leaseTimer;
+    private RoomStorage? _membership;
+    private IGrainTimer? _housekeeping;
+    private long _lastActivity;
+    private bool _sleepReminder;
+    private const string SleepReminder = "roomactors-sleep";
     private ILogger? _logger;
     private string? _type;
 
@@ -121,8 +125,11 @@ public abstract partial class Room : Grain, IRoomGrain
         {
             _storage = new RoomStorage(storage, this.GetGrainId(), JsonOptions);
             await _storage.LoadIndexAsync();
+            _membership = new RoomStorage(storage, this.GetGrainId(), JsonOptions, "connections", "connection:");
+            await LoadMembershipAsync();
         }
 
+        _lastActivity = TimeProvider.GetTimestamp();
         await LoadStateAsync();
         await LoadSystemAsync();
         await OnStartAsync();
@@ -139,7 +146,7 @@ public abstract partial class Room : Grain, IRoomGrain
         }
 
         Outbox.Session(request.Gateway, request.Session, restart: true);
-        var connection = new Connection(this, request.ConnectionId, request.Gateway);
+        var connection = new Connection(this, request.ConnectionId, request.Gateway) { Session = request.Session, Joined = TimeProvider.GetUtcNow().UtcTicks };
         _connections.Add(connection.Id, connection);
         Outbox.AddMember(connection.Gateway);
         Outbox.ToGateway(connection.Gateway, new RoomOp(RoomOpKind.Join, ConnectionId: connection.Id));
@@ -182,9 +189,10 @@ public abstract partial class Room : Grain, IRoomGrain
             if (!_connections.ContainsKey(snapshot.Id))
             {
                 // Taken back after a restart: no connect hook, the connection never left the client's view.
-                var restored = new Connection(this, snapshot, batch.Gateway);
+                var restored = new Connection(this, snapshot, batch.Gateway) { Session = batch.Session, Joined = TimeProvider.GetUtcNow().UtcTicks };
                 _connections.Add(restored.Id, restored);
                 Outbox.AddMember(restored.Gateway);
+                MarkDirty(restored);
             }
         }
 
@@ -256,6 +264,24 @@ public abstract partial class Room : Grain, IRoomGrain
         return response;
     }
 
+    /// <summary>
+    /// Takes back the connections the room had when it left memory (hibernation, a move, a crash): they are durable,
+    /// written at the end of every turn that added, changed or removed one. No connect hook runs for them.
+    /// </summary>
+    private async Task LoadMembershipAsync()
+    {
+        await _membership!.LoadIndexAsync();
+        var records = await _membership.ListAsync<ConnectionRecord>();
+        foreach (var record in records.Select(r => r.Value).OfType<ConnectionRecord>().OrderBy(r => r.Joined))
+        {
+            var gateway = GrainFactory.GetGrain<IRoomGateway>(GrainId.Parse(record.Gateway));
+            var connection = new Connection(this, new ConnectionSnapshot(record.Id, record.Tags, record.State), gateway) { Session = record.Session, Joined = record.Joined };
+            _connections[connection.Id] = connection;
+            Outbox.AddMember(gateway);
+            Outbox.Session(gateway, record.Session, restart: true); // the latest join's session wins
+        }
+    }
+
     internal void MarkDirty(Connection connection)
     {
         if (!connection.Dirty && connection.TagsFrozen)
@@ -312,6 +338,7 @@ public abstract partial class Room : Grain, IRoomGrain
         connection.IsOpen = false;
         _connections.Remove(connection.Id);
         Outbox.RemoveMember(connection.Gateway);
+        _membership?.Delete(connection.Id);
     }
 
     private async Task RunClosingHooksAsync()
@@ -345,12 +372,29 @@ public abstract partial class Room : Grain, IRoomGrain
 
     private async Task EndTurnAsync()
     {
+        foreach (var connection in _dirty)
+        {
+            connection.Dirty = false;
+            if (connection.IsOpen)
+            {
+                Outbox.ToGateway(connection.Gateway, connection.AttachOp());
+                _membership?.Put(connection.Id, new ConnectionRecord(connection.Id, connection.Gateway.GetGrainId().ToString(),
+                    [.. connection.Tags], connection.Snapshot().State, connection.Session, connection.Joined));
+            }
+        }
+
+        _dirty.Clear();
         try
         {
             await SaveStateAsync();
             if (_storage is not null)
             {
                 await _storage.FlushAsync();
+            }
+
+            if (_membership is not null)
+            {
+                await _membership.FlushAsync();
             }
 
             await SaveSystemAsync();
@@ -362,39 +406,69 @@ public abstract partial class Room : Grain, IRoomGrain
             // storage. Either way this activation goes away and the caller retries on a fresh one, which reads the
             // last durable state.
             Outbox.Discard();
-            _dirty.Clear();
             _storage?.Discard();
+            _membership?.Discard();
             _systemDirty = _alarmChanged = false;
             Log.SaveFailed(Logger, ex, RoomType, RoomName);
             DeactivateOnIdle();
             throw;
         }
 
-        foreach (var connection in _dirty)
-        {
-            connection.Dirty = false;
-            if (connection.IsOpen)
-            {
-                Outbox.ToGateway(connection.Gateway, connection.AttachOp());
-            }
-        }
-
-        _dirty.Clear();
         Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName));
         await ArmAlarmAsync();
+        _lastActivity = TimeProvider.GetTimestamp();
 
-        // A room with connections stays in memory and watches its gateways' leases; an empty one is collected as usual.
+        // A room with connections stays in memory (until it hibernates) and watches its gateways; an empty one is
+        // collected as usual.
         var occupied = _connections.Count > 0;
         DelayDeactivation(occupied ? TimeSpan.MaxValue : TimeSpan.Zero);
-        if (occupied && _leaseTimer is null)
+        if (occupied && _housekeeping is null)
         {
-            _leaseTimer = this.RegisterGrainTimer(CheckLeasesAsync, Options.LeaseCheckInterval, Options.LeaseCheckInterval);
+            var period = Options.HibernateAfter > TimeSpan.Zero && Options.HibernateAfter < Options.LeaseCheckInterval * 2
+                ? Options.HibernateAfter / 2
+                : Options.LeaseCheckInterval;
+            _housekeeping = this.RegisterGrainTimer(HousekeepingAsync, period, period);
         }
-        else if (!occupied && _leaseTimer is not null)
+        else if (!occupied && _housekeeping is not null)
         {
-            _leaseTimer.Dispose();
-            _leaseTimer = null;
+            _housekeeping.Dispose();
+            _housekeeping = null;
+            if (_sleepReminder)
+            {
+                _sleepReminder = false;
+                if (await this.GetReminder(SleepReminder) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                }
+            }
         }
+    }
+
+    /// <summary>
+    /// While awake with connections: check the gateways, and hibernate after <see cref="RoomOptions.HibernateAfter"/>
+    /// without traffic. The connection set is durable, so nothing is lost; a reminder wakes the sleeping room once a
+    /// minute to check its gateways.
+    /// </summary>
+    private async Task HousekeepingAsync(CancellationToken cancellationToken)
+    {
+        await CheckLeasesAsync(cancellationToken);
+        var idle = TimeProvider.GetElapsedTime(_lastActivity);
+        if (_membership is not null && _connections.Count > 0 && Options.HibernateAfter > TimeSpan.Zero && idle >= Options.HibernateAfter)
+        {
+            await HibernateAsync();
+        }
+    }
+
+    private async Task HibernateAsync()
+    {
+        if (!_sleepReminder)
+        {
+            await this.RegisterOrUpdateReminder(SleepReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            _sleepReminder = true;
+        }
+
+        Log.Hibernating(Logger, RoomType, RoomName, _connections.Count);
+        DeactivateOnIdle();
     }
 
     private RoomOptions Options => _options ?? new RoomOptions();

@@ -21,6 +21,13 @@ public sealed class RoomOptions
     /// </summary>
     public TimeSpan GatewayLease { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// A room with connections but no traffic leaves memory after this long (hibernation); its connections — ids,
+    /// gateways, tags, per-connection state — are durable and the next message, connect, close, HTTP request or alarm
+    /// brings it back with all of them. Sockets never notice. <see cref="TimeSpan.Zero"/> turns it off. Default 30 s.
+    /// </summary>
+    public TimeSpan HibernateAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The first retry delay of a throwing alarm hook; each retry doubles it. Default 2 s.</summary>
     public TimeSpan AlarmRetryBase { get; set; } = TimeSpan.FromSeconds(2);
 

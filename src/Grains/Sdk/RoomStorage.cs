@@ -11,8 +11,8 @@ namespace RoomActors;
 /// </summary>
 public sealed class RoomStorage
 {
-    private const string IndexRecord = "kv-index";
-    private const string KeyPrefix = "kv:";
+    private readonly string IndexRecord;
+    private readonly string KeyPrefix;
 
     private readonly IGrainStorage _storage;
     private readonly GrainId _room;
@@ -22,8 +22,10 @@ public sealed class RoomStorage
     private GrainState<KeyIndex> _index = new();
     private bool _indexDirty;
 
-    internal RoomStorage(IGrainStorage storage, GrainId room, JsonSerializerOptions json)
+    internal RoomStorage(IGrainStorage storage, GrainId room, JsonSerializerOptions json, string indexRecord = "kv-index", string keyPrefix = "kv:")
     {
+        IndexRecord = indexRecord;
+        KeyPrefix = keyPrefix;
         _storage = storage;
         _room = room;
         _json = json;
