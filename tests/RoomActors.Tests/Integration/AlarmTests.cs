@@ -95,13 +95,20 @@ public sealed class AlarmTests
             var room = NewName();
             await using (var client = await TestClient.ConnectAsync(server.Room("it-alarm", room)))
             {
-                await client.SendAsync("set 4000");
+                await client.SendAsync("set 6000");
                 Assert.Equal("set", await client.ReceiveTextAsync());
                 await client.CloseAsync();
             }
 
             // Nobody is connected; the room is collected; the reminder brings it back to fire.
-            await server.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+            var management = server.Grains.GetGrain<IManagementGrain>(0);
+            var roomId = RoomGrainIds.Of("it-alarm", room);
+            await GatewayTests.Eventually(() =>
+            {
+                management.ForceActivationCollection(TimeSpan.Zero).Wait();
+                return !management.GetDetailedGrainStatistics().Result.Any(s => s.GrainId == roomId);
+            });
+            Assert.False(AlarmRoom.Fired.ContainsKey(room), "the alarm fired before the room left memory");
             await GatewayTests.Eventually(() => AlarmRoom.Fired.ContainsKey(room), TimeSpan.FromSeconds(90));
             Assert.Single(AlarmRoom.Fired[room]);
             Assert.Equal(2, AlarmRoom.Starts[room]); // it fired in a new activation
