@@ -70,6 +70,15 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan RoomCallTimeout { get; set; } = TimeSpan.FromSeconds(4);
 
+    /// <summary>
+    /// The gateway answers this exact text message itself, without waking the room (e.g. <c>ping</c>); the room sees
+    /// when each connection last sent it (<c>Connection.LastPing</c>). Null (default): off.
+    /// </summary>
+    public string? AutoResponseRequest { get; set; }
+
+    /// <summary>The answer to <see cref="AutoResponseRequest"/> (e.g. <c>pong</c>).</summary>
+    public string? AutoResponseResponse { get; set; }
+
     /// <summary>WebSocket keep-alive ping interval. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -102,7 +102,17 @@ public sealed class InboundBatch
     /// the same batch again; the room answers a number it already processed from memory instead of processing twice.
     /// </summary>
     [Id(5)] public long Sequence { get; init; }
+
+    /// <summary>
+    /// When connections last sent the gateway's auto-response request (e.g. <c>ping</c>), which the gateway answered
+    /// without waking the room: the changes since the last batch, or all of them on a renewal.
+    /// </summary>
+    [Id(6)] public ConnectionPing[]? Pings { get; init; }
 }
+
+/// <summary>When a connection last sent the auto-response request.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct ConnectionPing([property: Id(0)] string ConnectionId, [property: Id(1)] long UnixMilliseconds);
 
 /// <summary>What a gateway keeps of a connection so that a restarted room can take it back.</summary>
 [GenerateSerializer, Immutable]

@@ -22,6 +22,8 @@ internal sealed partial class GatewayRoom
     private Timer? _gapTimer;
     private volatile bool _renewDue;
     private long _batches;
+    private readonly Dictionary<string, long> _lastPing = new();
+    private readonly HashSet<string> _pingsChanged = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public GatewayRoom(RoomGateway gateway, GrainId roomId, IRoomGrain grain, GatewayOptions options, ILogger logger)
@@ -66,6 +68,8 @@ internal sealed partial class GatewayRoom
         {
             _pending.Remove(connection.Id);
             _members.Remove(connection.Id);
+            _lastPing.Remove(connection.Id);
+            _pingsChanged.Remove(connection.Id);
         }
     }
 
@@ -226,6 +230,33 @@ internal sealed partial class GatewayRoom
         }
     }
 
+    /// <summary>A connection sent the auto-response request now.</summary>
+    public void Pinged(string connectionId)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        lock (_lock)
+        {
+            _lastPing[connectionId] = now;
+            _pingsChanged.Add(connectionId);
+        }
+    }
+
+    private ConnectionPing[]? TakePings(bool all)
+    {
+        lock (_lock)
+        {
+            if (_pingsChanged.Count == 0 && !(all && _lastPing.Count > 0))
+            {
+                return null;
+            }
+
+            var ids = all ? _lastPing.Keys.Where(_members.ContainsKey) : _pingsChanged;
+            var pings = ids.Select(id => new ConnectionPing(id, _lastPing[id])).ToArray();
+            _pingsChanged.Clear();
+            return pings;
+        }
+    }
+
     /// <summary>Asks the pump to send a lease renewal (with every local connection id) as soon as it can.</summary>
     public void RenewSoon()
     {
@@ -282,7 +313,15 @@ internal sealed partial class GatewayRoom
     /// </summary>
     private async Task SendAsync(InboundEvent[] events, string[]? renew)
     {
-        var result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Sequence = ++_batches, Events = events, Renew = renew });
+        var result = await CallAsync(new InboundBatch
+        {
+            Gateway = _gateway.Reference,
+            Session = Session,
+            Sequence = ++_batches,
+            Events = events,
+            Renew = renew,
+            Pings = TakePings(all: renew is not null),
+        });
         if (result?.Unknown is not { Length: > 0 } unknown)
         {
             return;

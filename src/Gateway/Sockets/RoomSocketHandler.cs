@@ -246,10 +246,21 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             detail: $"Request bodies are limited to {limit} bytes (RoomActors:Gateway:MaxMessageBytes).");
     }
 
-    private static async Task RunAsync(GatewayRoom room, ClientConnection connection)
+    private async Task RunAsync(GatewayRoom room, ClientConnection connection)
     {
-        var (code, reason) = await connection.RunReaderAsync(
-            frame => room.SendToRoomAsync(InboundEvent.Message(connection.Id, frame)));
+        var autoResponse = AutoResponse();
+        var (code, reason) = await connection.RunReaderAsync(frame =>
+        {
+            if (autoResponse is { } auto && frame.IsText && frame.Data.AsSpan().SequenceEqual(auto.Request.Data))
+            {
+                // Answered here, without waking the room; the room learns the time with its next batch.
+                connection.Enqueue(auto.Response);
+                room.Pinged(connection.Id);
+                return ValueTask.CompletedTask;
+            }
+
+            return room.SendToRoomAsync(InboundEvent.Message(connection.Id, frame));
+        });
 
         // Exactly once, after the connection's last frame: the room's close hook runs for it.
         room.Remove(connection);
@@ -257,6 +268,14 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         {
             await room.SendToRoomAsync(InboundEvent.Closed(connection.Id, code, reason));
         }
+    }
+
+    private (Frame Request, Frame Response)? AutoResponse()
+    {
+        var options = gateway.Options;
+        return options.AutoResponseRequest is { Length: > 0 } request && options.AutoResponseResponse is { } response
+            ? (new Frame(true, System.Text.Encoding.UTF8.GetBytes(request)), new Frame(true, System.Text.Encoding.UTF8.GetBytes(response)))
+            : null;
     }
 
     private static string NewConnectionId() => Guid.NewGuid().ToString("N");

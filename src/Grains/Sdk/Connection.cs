@@ -44,6 +44,13 @@ public sealed class Connection
     /// <summary>The connection's tags: its id, then the tags the connect hook added.</summary>
     public IReadOnlyList<string> Tags => _tags;
 
+    /// <summary>
+    /// When the client last sent the gateway's auto-response request (<c>RoomActors:Gateway:AutoResponse</c>, e.g.
+    /// <c>ping</c>), which the gateway answers without waking the room; null if never. Up to date as of the last
+    /// message the room received from that client's gateway.
+    /// </summary>
+    public DateTimeOffset? LastPing { get; internal set; }
+
     /// <summary>False once the connection closed or the room closed it; sends to it are then ignored.</summary>
     public bool IsOpen { get; internal set; } = true;
 

@@ -196,6 +196,14 @@ public abstract partial class Room : Grain, IRoomGrain
             }
         }
 
+        foreach (var ping in batch.Pings ?? [])
+        {
+            if (_connections.TryGetValue(ping.ConnectionId, out var pinged))
+            {
+                pinged.LastPing = DateTimeOffset.FromUnixTimeMilliseconds(ping.UnixMilliseconds);
+            }
+        }
+
         List<string>? unknown = null;
         foreach (var item in batch.Events)
         {
