@@ -1,0 +1,289 @@
+using System.Text;
+using System.Text.Json;
+
+namespace RoomActors.Tests.Sdk;
+
+/// <summary>The room SDK's semantics on an Orleans test cluster; the test plays the gateway.</summary>
+[Collection(SdkCollection.Name)]
+public sealed class RoomSdkTests(SdkClusterFixture fixture)
+{
+    private IClusterClient Client => fixture.Cluster.Client;
+
+    private static string NewName() => "r-" + Guid.NewGuid().ToString("N")[..12];
+
+    private IRoomGrain Room(string type, string name) => Client.GetGrain<IRoomGrain>(RoomGrainIds.Of(type, name));
+
+    /// <summary>Connects and takes the delivery that carries the join.</summary>
+    private static async Task<RoomDelivery> ConnectAsync(IRoomGrain room, RecordingGateway gateway, string id, string query = "")
+    {
+        var result = await room.Connect(gateway.Connect(id, query));
+        Assert.True(result.Accepted);
+        var delivery = await gateway.NextAsync();
+        Assert.Contains(delivery.Ops, op => op.Kind == RoomOpKind.Join && op.ConnectionId == id);
+        return delivery;
+    }
+
+    private static IEnumerable<RoomOp> Sends(RoomDelivery delivery) => delivery.Ops.Where(op => op.Kind == RoomOpKind.Send);
+
+    [Fact]
+    public async Task Hooks_see_type_name_query_headers_text_and_binary_in_order()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        await room.Connect(gateway.Connect("c1", "?x=42", new() { ["user-agent"] = "tests" }));
+        await room.Receive(gateway.Batch(
+            RecordingGateway.Text("c1", "héllo"),
+            InboundEvent.Message("c1", new Frame(false, [1, 2, 3])),
+            RecordingGateway.Text("c1", "second")));
+
+        Assert.Equal(
+            [$"start sdk-hooks/{name}", "connect c1 x=42 ua=tests", "text c1 héllo", "binary c1 3", "text c1 second"],
+            HookRoom.LogOf(name));
+    }
+
+    [Fact]
+    public async Task Deliveries_are_numbered_per_gateway_session_and_the_join_comes_first()
+    {
+        var room = Room("sdk-hooks", NewName());
+        var gateway = new RecordingGateway(Client);
+        var first = await ConnectAsync(room, gateway, "c1");
+        Assert.Equal(1, first.Sequence);
+        Assert.Equal(gateway.Session, first.Session);
+        Assert.Equal(RoomOpKind.Join, first.Ops[0].Kind);
+
+        await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "me one")));
+        var second = await gateway.NextAsync();
+        Assert.Equal(2, second.Sequence);
+        Assert.Equal(first.Epoch, second.Epoch);
+        var send = Assert.Single(Sends(second));
+        Assert.Equal(TargetKind.Only, send.Target);
+        Assert.Equal(["c1"], send.Ids!);
+        Assert.Equal("one", RecordingGateway.TextOf(send));
+    }
+
+    [Fact]
+    public async Task A_batch_is_one_turn_and_one_delivery_per_gateway_with_each_payload_once()
+    {
+        var room = Room("sdk-hooks", NewName());
+        var a = new RecordingGateway(Client);
+        var b = new RecordingGateway(Client);
+        await ConnectAsync(room, a, "a1");
+        await ConnectAsync(room, a, "a2");
+        await ConnectAsync(room, b, "b1");
+        await ConnectAsync(room, b, "b2");
+
+        // Three broadcasts in one batch: one delivery to each gateway, each payload once, not once per connection.
+        await room.Receive(a.Batch(RecordingGateway.Text("a1", "all x"), RecordingGateway.Text("a2", "all y"), RecordingGateway.Text("a1", "others z")));
+        foreach (var gateway in new[] { a, b })
+        {
+            var delivery = await gateway.NextAsync();
+            var sends = Sends(delivery).ToList();
+            Assert.Equal(["x", "y", "z"], sends.Select(RecordingGateway.TextOf));
+            Assert.Equal([TargetKind.All, TargetKind.All, TargetKind.AllExcept], sends.Select(s => s.Target));
+            Assert.Equal(["a1"], sends[2].Ids!);
+            Assert.True(await gateway.QuietAsync(TimeSpan.FromMilliseconds(300)), "one batch gave more than one delivery");
+        }
+
+        // A send to one connection goes to its gateway only.
+        await room.Receive(b.Batch(RecordingGateway.Text("b2", "me private")));
+        var mine = Assert.Single(Sends(await b.NextAsync()));
+        Assert.Equal(["b2"], mine.Ids!);
+        Assert.True(await a.QuietAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task The_close_hook_runs_exactly_once_for_every_way_a_connection_ends()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        await ConnectAsync(room, gateway, "c2");
+
+        // Reported twice (e.g. a retry): one close.
+        await room.Receive(gateway.Batch(InboundEvent.Closed("c1", 1000, "done")));
+        await room.Receive(gateway.Batch(InboundEvent.Closed("c1", 1006, "again")));
+
+        // The room closes c2: a Close op for the gateway, the hook once, and the gateway's later report is ignored.
+        await room.Receive(gateway.Batch(RecordingGateway.Text("c2", "kick")));
+        var delivery = await gateway.NextAsync();
+        var close = Assert.Single(delivery.Ops, op => op.Kind == RoomOpKind.Close);
+        Assert.Equal(("c2", 4001, "bye"), (close.ConnectionId, close.CloseCode, close.CloseReason));
+        await room.Receive(gateway.Batch(InboundEvent.Closed("c2", 4001, "bye")));
+
+        var closes = HookRoom.LogOf(name).Where(l => l.StartsWith("close", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["close c1 1000 done", "close c2 4001 bye"], closes);
+    }
+
+    [Fact]
+    public async Task A_rejected_connect_never_becomes_a_member_and_gets_no_close_hook()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        var result = await room.Connect(gateway.Connect("bad", "?reject=4003"));
+        Assert.Equal(new ConnectResult(false, 4003, "full"), result);
+        var told = await gateway.NextAsync();
+        Assert.Contains(told.Ops, op => op.Kind == RoomOpKind.Close && op.ConnectionId == "bad" && op.CloseCode == 4003);
+
+        await ConnectAsync(room, gateway, "good");
+        await room.Receive(gateway.Batch(RecordingGateway.Text("good", "connections")));
+        Assert.Equal("good", RecordingGateway.TextOf(Sends(await gateway.NextAsync()).Last()));
+        Assert.DoesNotContain(HookRoom.LogOf(name), l => l.StartsWith("close bad", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Tags_are_set_at_connect_and_find_connections()
+    {
+        var room = Room("sdk-hooks", NewName());
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1", "?tag=red");
+        await ConnectAsync(room, gateway, "c2", "?tag=blue");
+        await ConnectAsync(room, gateway, "c3", "?tag=red");
+
+        async Task<string> AskAsync(string id, string text)
+        {
+            await room.Receive(gateway.Batch(RecordingGateway.Text(id, text)));
+            return RecordingGateway.TextOf(Sends(await gateway.NextAsync()).Last());
+        }
+
+        Assert.Equal("c1,c3", await AskAsync("c2", "tagged red"));
+        Assert.Equal("c2", await AskAsync("c1", "tagged c2")); // the id is a tag too
+        Assert.Equal("c1,red", await AskAsync("c1", "tags"));
+        Assert.StartsWith("error: Tags are set in the connect hook only", await AskAsync("c1", "add-tag green"));
+    }
+
+    [Fact]
+    public async Task Connection_state_round_trips_and_over_16_KiB_is_refused()
+    {
+        var room = Room("sdk-hooks", NewName());
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        await ConnectAsync(room, gateway, "c2");
+
+        await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "set remembered")));
+        await room.Receive(gateway.Batch(RecordingGateway.Text("c2", "get c1")));
+        RoomDelivery answer;
+        do
+        {
+            answer = await gateway.NextAsync();
+        }
+        while (!Sends(answer).Any());
+
+        Assert.Equal("remembered", RecordingGateway.TextOf(Sends(answer).Last()));
+
+        await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "big")));
+        var refused = Sends(await gateway.NextAsync()).Last();
+        Assert.Contains("exceeds the limit of 16384 bytes", RecordingGateway.TextOf(refused));
+    }
+
+    [Fact]
+    public async Task Events_of_an_unknown_connection_are_not_processed_and_are_reported_back()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "known");
+        var result = await room.Receive(gateway.Batch(RecordingGateway.Text("stranger", "all hi"), RecordingGateway.Text("known", "all ok")));
+        Assert.Equal(["stranger"], result.Unknown!);
+        Assert.DoesNotContain(HookRoom.LogOf(name), l => l.Contains("stranger", StringComparison.Ordinal));
+
+        // Restored with its tags, it is served.
+        var restored = await room.Receive(new InboundBatch
+        {
+            Gateway = gateway.Reference,
+            Session = gateway.Session,
+            Sequence = 1000,
+            Restore = [new ConnectionSnapshot("stranger", ["stranger", "vip"], null)],
+            Events = [RecordingGateway.Text("stranger", "tags")],
+        });
+        Assert.Null(restored.Unknown);
+        Assert.Contains(HookRoom.LogOf(name), l => l == "text stranger tags");
+    }
+
+    [Fact]
+    public async Task A_batch_sent_again_is_not_processed_twice()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        var batch = gateway.Batch(RecordingGateway.Text("c1", "all once"));
+        await room.Receive(batch);
+        await room.Receive(batch);
+        Assert.Single(HookRoom.LogOf(name), l => l == "text c1 all once");
+    }
+
+    [Fact]
+    public async Task Echo_answers_the_sender_only_and_broadcast_relays_to_all_unchanged()
+    {
+        var gateway = new RecordingGateway(Client);
+        var echo = Room("echo", NewName());
+        await ConnectAsync(echo, gateway, "e1");
+        await echo.Receive(gateway.Batch(InboundEvent.Message("e1", new Frame(false, [9, 9]))));
+        var echoed = Assert.Single(Sends(await gateway.NextAsync()));
+        Assert.Equal((TargetKind.Only, false), (echoed.Target, echoed.Frame!.IsText));
+        Assert.Equal(new byte[] { 9, 9 }, echoed.Frame.Data);
+        Assert.Equal(["e1"], echoed.Ids!);
+
+        var relay = Room("broadcast", NewName());
+        await ConnectAsync(relay, gateway, "b1");
+        await relay.Receive(gateway.Batch(RecordingGateway.Text("b1", "to all")));
+        var relayed = Assert.Single(Sends(await gateway.NextAsync()));
+        Assert.Equal((TargetKind.All, true, "to all"), (relayed.Target, relayed.Frame!.IsText, RecordingGateway.TextOf(relayed)));
+    }
+
+    [Fact]
+    public async Task Chat_keeps_the_last_100_messages_for_new_joiners()
+    {
+        var room = Room("chat", NewName());
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "ada");
+        await room.Receive(gateway.Batch(RecordingGateway.Text("ada", """{"type":"join","name":"ada"}""")));
+        await room.Receive(gateway.Batch(Enumerable.Range(0, 105).Select(i => RecordingGateway.Text("ada", $$"""{"type":"message","text":"m{{i}}"}""")).ToArray()));
+        await room.Receive(gateway.Batch(RecordingGateway.Text("ada", "not json")));
+
+        while (await gateway.QuietAsync(TimeSpan.FromMilliseconds(200)) is false)
+        {
+        }
+
+        await ConnectAsync(room, gateway, "bob");
+
+        await room.Receive(gateway.Batch(RecordingGateway.Text("bob", """{"type":"join","name":"bob"}""")));
+        var delivery = await gateway.NextAsync();
+        var history = Sends(delivery).First(s => s.Target == TargetKind.Only && s.Ids![0] == "bob");
+        using var json = JsonDocument.Parse(RecordingGateway.TextOf(history));
+        var texts = json.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()).ToList();
+        Assert.Equal(Enumerable.Range(5, 100).Select(i => $"m{i}"), texts);
+        var presence = Sends(delivery).Last();
+        Assert.Contains("\"users\":[\"ada\",\"bob\"]", RecordingGateway.TextOf(presence));
+
+        // The malformed message was answered to its sender only.
+        Assert.Contains(gateway.All.SelectMany(Sends), s => s.Target == TargetKind.Only && s.Ids![0] == "ada" && RecordingGateway.TextOf(s).Contains("\"error\""));
+    }
+
+    [Fact]
+    public async Task Typed_state_is_saved_at_the_end_of_the_turn_and_read_by_the_next_activation()
+    {
+        var name = NewName();
+        var room = Room("counter", name);
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "inc"), RecordingGateway.Text("c1", "inc"), RecordingGateway.Text("c1", "inc")));
+        Assert.Equal(["1", "2", "3"], Sends(await gateway.NextAsync()).Select(RecordingGateway.TextOf));
+        await room.Receive(gateway.Batch(InboundEvent.Closed("c1", 1000, "")));
+
+        var management = Client.GetGrain<IManagementGrain>(0);
+        var id = RoomGrainIds.Of("counter", name);
+        for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
+        {
+            await management.ForceActivationCollection(TimeSpan.Zero);
+            await Task.Delay(50);
+        }
+
+        Assert.DoesNotContain(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
+        var response = await room.Request(new RoomHttpRequest { Method = "GET" });
+        Assert.Equal((200, "3"), (response.Status, Encoding.UTF8.GetString(response.Body)));
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Threading.Channels;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace RoomActors.Tests.Sdk;
+
+/// <summary>An in-process Orleans test cluster with the storage and reminders rooms use.</summary>
+public sealed class SdkClusterFixture : IAsyncLifetime
+{
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(1);
+        builder.AddSiloBuilderConfigurator<Configurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.StopAllSilosAsync();
+
+    private sealed class Configurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            silo.AddMemoryGrainStorage(RoomOptions.StorageName);
+            silo.UseInMemoryReminderService();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SdkCollection : ICollectionFixture<SdkClusterFixture>
+{
+    public const string Name = "sdk";
+}
+
+/// <summary>
+/// Plays a gateway: a real observer reference the rooms deliver to, recording every delivery in arrival order.
+/// </summary>
+public sealed class RecordingGateway : IRoomGateway
+{
+    private readonly Channel<RoomDelivery> _deliveries = Channel.CreateUnbounded<RoomDelivery>();
+
+    public RecordingGateway(IClusterClient client)
+    {
+        Reference = client.CreateObjectReference<IRoomGateway>(this);
+        Session = Random.Shared.NextInt64(1, long.MaxValue);
+    }
+
+    public IRoomGateway Reference { get; }
+
+    public long Session { get; }
+
+    public ConcurrentQueue<RoomDelivery> All { get; } = new();
+
+    private long _batches;
+
+    public Task Deliver(RoomDelivery delivery)
+    {
+        All.Enqueue(delivery);
+        _deliveries.Writer.TryWrite(delivery);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The next delivery, or a failure after 10 s.</summary>
+    public async Task<RoomDelivery> NextAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            return await _deliveries.Reader.ReadAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException("No delivery arrived.");
+        }
+    }
+
+    /// <summary>True when no delivery arrives within <paramref name="wait"/>.</summary>
+    public async Task<bool> QuietAsync(TimeSpan wait)
+    {
+        try
+        {
+            await NextAsync(wait);
+            return false;
+        }
+        catch (TimeoutException)
+        {
+            return true;
+        }
+    }
+
+    public ConnectRequest Connect(string id, string query = "", Dictionary<string, string>? headers = null) => new()
+    {
+        ConnectionId = id,
+        Gateway = Reference,
+        Session = Session,
+        QueryString = query,
+        Headers = headers ?? new(),
+    };
+
+    public InboundBatch Batch(params InboundEvent[] events) => new()
+    {
+        Gateway = Reference,
+        Session = Session,
+        Sequence = Interlocked.Increment(ref _batches),
+        Events = events,
+    };
+
+    public static InboundEvent Text(string id, string text) => InboundEvent.Message(id, new Frame(true, Encoding.UTF8.GetBytes(text)));
+
+    public static string TextOf(RoomOp op) => Encoding.UTF8.GetString(op.Frame!.Data);
+}
