@@ -8,7 +8,7 @@ public sealed record Frame([property: Id(0)] bool IsText, [property: Id(1)] byte
 
 /// <summary>A gateway's request to connect a new client to a room.</summary>
 [GenerateSerializer, Immutable]
-public sealed class ConnectRequest
+public sealed record ConnectRequest
 {
     /// <summary>The connection id the gateway chose; unique in the cluster.</summary>
     [Id(0)] public required string ConnectionId { get; init; }
@@ -44,6 +44,17 @@ public sealed record ConnectResult(
 {
     /// <summary>The connection was accepted.</summary>
     public static ConnectResult Accept { get; } = new(true);
+}
+
+/// <summary>The room's answer before the upgrade.</summary>
+/// <param name="Allowed">True when the client may connect.</param>
+/// <param name="Status">When refused: the HTTP status (401 or 403 usually).</param>
+/// <param name="Reason">When refused: why, for the client.</param>
+[GenerateSerializer, Immutable]
+public sealed record Admission([property: Id(0)] bool Allowed, [property: Id(1)] int Status = 0, [property: Id(2)] string? Reason = null)
+{
+    /// <summary>Allowed.</summary>
+    public static Admission Allow { get; } = new(true);
 }
 
 /// <summary>What happened on a connection, as the gateway reports it to the room.</summary>

@@ -10,6 +10,12 @@ namespace RoomActors;
 /// </remarks>
 public interface IRoomGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// Before the upgrade: may this client connect? Runs the room's before-connect hook; called only for room types
+    /// that have one (see <see cref="RoomGrainIds.BeforeConnectProperty"/>).
+    /// </summary>
+    Task<Admission> Admit(ConnectRequest request);
+
     /// <summary>Asks the room to accept a new connection. Runs the room's connect hook.</summary>
     Task<ConnectResult> Connect(ConnectRequest request);
 

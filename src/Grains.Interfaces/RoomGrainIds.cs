@@ -12,6 +12,9 @@ public static class RoomGrainIds
     /// </summary>
     public const string HandlesHttpProperty = "roomactors.http";
 
+    /// <summary>The grain property that says whether a room type has a before-connect hook.</summary>
+    public const string BeforeConnectProperty = "roomactors.before-connect";
+
     /// <summary>The grain type that hosts rooms of the given type name.</summary>
     public static GrainType GrainTypeOf(string roomType) => GrainType.Create(GrainTypePrefix + roomType);
 

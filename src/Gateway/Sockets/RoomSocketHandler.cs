@@ -31,6 +31,13 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             return;
         }
 
+        var request = ConnectRequestFor(http, caller!, "", 0);
+        if (catalog.ChecksBeforeConnect(type) && await AdmitAsync(type, name, request) is { } refused)
+        {
+            await refused.ExecuteAsync(http);
+            return;
+        }
+
         using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             KeepAliveInterval = gateway.Options.KeepAliveInterval,
@@ -43,7 +50,7 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         {
             room.AddPending(connection);
             var writer = connection.RunWriterAsync();
-            if (await ConnectAsync(http, room, connection, caller!))
+            if (await ConnectAsync(room, connection, request with { ConnectionId = connection.Id, Gateway = gateway.Reference, Session = room.Session }))
             {
                 await RunAsync(room, connection);
             }
@@ -125,7 +132,7 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         return null;
     }
 
-    private async Task<bool> ConnectAsync(HttpContext http, GatewayRoom room, ClientConnection connection, Caller caller)
+    private ConnectRequest ConnectRequestFor(HttpContext http, Caller caller, string connectionId, long session)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var header in gateway.Options.ForwardedHeaders)
@@ -136,16 +143,40 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             }
         }
 
-        var request = new ConnectRequest
+        return new ConnectRequest
         {
-            ConnectionId = connection.Id,
+            ConnectionId = connectionId,
             Gateway = gateway.Reference,
-            Session = room.Session,
+            Session = session,
             QueryString = http.Request.QueryString.Value ?? "",
             Headers = headers,
             UserId = caller.UserId,
             Claims = caller.Claims,
         };
+    }
+
+    /// <summary>The room's before-connect hook: a refusal is an HTTP status, before any socket opens.</summary>
+    private async Task<IResult?> AdmitAsync(string type, string name, ConnectRequest request)
+    {
+        Admission admission;
+        try
+        {
+            admission = await gateway.Room(RoomGrainIds.Of(type, name)).Admit(request).WaitAsync(gateway.Options.RoomUnavailableTimeout);
+        }
+        catch (Exception ex)
+        {
+            // Refuse and report: without the room's answer the client cannot be let in.
+            Log.ConnectFailed(logger, ex, RoomGrainIds.Of(type, name));
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Room unavailable", detail: "The room could not be asked; try again.");
+        }
+
+        return admission.Allowed
+            ? null
+            : Results.Problem(statusCode: admission.Status, title: "Refused by the room", detail: admission.Reason);
+    }
+
+    private async Task<bool> ConnectAsync(GatewayRoom room, ClientConnection connection, ConnectRequest request)
+    {
         ConnectResult result;
         var started = Environment.TickCount64;
         while (true)

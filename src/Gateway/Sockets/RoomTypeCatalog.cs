@@ -6,10 +6,10 @@ namespace RoomActors.Gateway.Sockets;
 /// <summary>The room types the cluster hosts, read from the cluster manifest (no grain is activated to check).</summary>
 internal sealed class RoomTypeCatalog(IClusterManifestProvider manifests)
 {
-    private (MajorMinorVersion Version, ImmutableSortedDictionary<string, bool> Types) _cache = (MajorMinorVersion.Zero, ImmutableSortedDictionary<string, bool>.Empty);
+    private (MajorMinorVersion Version, ImmutableSortedDictionary<string, RoomTypeInfo> Types) _cache = (MajorMinorVersion.Zero, ImmutableSortedDictionary<string, RoomTypeInfo>.Empty);
 
-    /// <summary>Room type name → whether it answers HTTP requests.</summary>
-    public ImmutableSortedDictionary<string, bool> Types
+    /// <summary>Room type name → what it has.</summary>
+    public ImmutableSortedDictionary<string, RoomTypeInfo> Types
     {
         get
         {
@@ -17,12 +17,14 @@ internal sealed class RoomTypeCatalog(IClusterManifestProvider manifests)
             var cache = _cache;
             if (cache.Version != manifest.Version || manifest.Version == MajorMinorVersion.Zero)
             {
-                var types = ImmutableSortedDictionary.CreateBuilder<string, bool>(StringComparer.Ordinal);
+                var types = ImmutableSortedDictionary.CreateBuilder<string, RoomTypeInfo>(StringComparer.Ordinal);
                 foreach (var (grainType, properties) in manifest.AllGrainManifests.SelectMany(m => m.Grains))
                 {
                     if (RoomGrainIds.RoomTypeOf(grainType) is { } type)
                     {
-                        types[type] = properties.Properties.TryGetValue(RoomGrainIds.HandlesHttpProperty, out var http) && http == "true";
+                        types[type] = new RoomTypeInfo(
+                            properties.Properties.TryGetValue(RoomGrainIds.HandlesHttpProperty, out var http) && http == "true",
+                            properties.Properties.TryGetValue(RoomGrainIds.BeforeConnectProperty, out var admit) && admit == "true");
                     }
                 }
 
@@ -35,5 +37,11 @@ internal sealed class RoomTypeCatalog(IClusterManifestProvider manifests)
 
     public bool Contains(string type) => Types.ContainsKey(type);
 
-    public bool HandlesHttp(string type) => Types.GetValueOrDefault(type);
+    public bool HandlesHttp(string type) => Types.GetValueOrDefault(type)?.HandlesHttp ?? false;
+
+    public bool ChecksBeforeConnect(string type) => Types.GetValueOrDefault(type)?.ChecksBeforeConnect ?? false;
 }
+
+/// <summary>What a room type offers besides WebSockets.</summary>
+internal sealed record RoomTypeInfo(bool HandlesHttp, bool ChecksBeforeConnect);
+

@@ -4,11 +4,32 @@ using System.Web;
 namespace RoomActors;
 
 /// <summary>What a room's connect hook knows about the new connection, and how it rejects it.</summary>
-public sealed class ConnectContext
+public class ConnectContext
 {
     private NameValueCollection? _query;
 
     internal ConnectContext(ConnectRequest request) => Request = request;
+
+    /// <summary>True once <see cref="Deny"/> was called (before-connect hook only).</summary>
+    public bool IsDenied { get; private set; }
+
+    internal int DenyStatus { get; private set; }
+
+    /// <summary>
+    /// In the before-connect hook: refuse the client with an HTTP status (401 or 403) and a reason before any socket
+    /// is opened.
+    /// </summary>
+    public void Deny(int status = 403, string reason = "forbidden")
+    {
+        if (status is < 400 or > 499)
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "Deny with a 4xx status, usually 401 or 403.");
+        }
+
+        IsDenied = true;
+        DenyStatus = status;
+        RejectReason = reason ?? "";
+    }
 
     internal ConnectRequest Request { get; }
 

@@ -84,6 +84,13 @@ public abstract partial class Room : Grain, IRoomGrain
     protected virtual Task OnStartAsync() => Task.CompletedTask;
 
     /// <summary>
+    /// Runs before the WebSocket upgrade, when a room type overrides it: check the verified identity
+    /// (<see cref="ConnectContext.UserId"/>), the query and headers, and <see cref="ConnectContext.Deny"/> with 401/403
+    /// to refuse the client before any socket opens. The connection does not exist yet: do not send from here.
+    /// </summary>
+    protected virtual Task OnBeforeConnectAsync(ConnectContext context) => Task.CompletedTask;
+
+    /// <summary>
     /// Runs when a client connects. The connection is already in <see cref="Connections"/> and can be sent to;
     /// add tags with <see cref="Connection.AddTag"/>; refuse it with <see cref="ConnectContext.Reject"/>.
     /// </summary>
@@ -137,6 +144,24 @@ public abstract partial class Room : Grain, IRoomGrain
 
     /// <summary>The clock rooms use (the silo's <see cref="System.TimeProvider"/>, so tests can control it).</summary>
     protected TimeProvider TimeProvider => ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+
+    async Task<Admission> IRoomGrain.Admit(ConnectRequest request)
+    {
+        var context = new ConnectContext(request);
+        try
+        {
+            await OnBeforeConnectAsync(context);
+        }
+        catch (Exception ex)
+        {
+            // Refuse and report: a failing check must not let the client in.
+            await ReportAsync(null, ex);
+            return new Admission(false, 500, "the room's before-connect check failed");
+        }
+
+        await EndTurnAsync();
+        return context.IsDenied ? new Admission(false, context.DenyStatus, context.RejectReason) : Admission.Allow;
+    }
 
     async Task<ConnectResult> IRoomGrain.Connect(ConnectRequest request)
     {

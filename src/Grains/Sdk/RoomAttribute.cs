@@ -34,8 +34,14 @@ public sealed partial class RoomAttribute : Attribute, IGrainTypeProviderAttribu
     public void Populate(IServiceProvider services, Type grainClass, GrainType grainType, Dictionary<string, string> properties)
     {
         // Published in the cluster manifest: gateways answer 426 for rooms without a request hook, activating nothing.
-        var hook = grainClass.GetMethod("OnRequestAsync", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic, [typeof(RoomHttpRequest)]);
-        properties[RoomGrainIds.HandlesHttpProperty] = hook is not null && hook.DeclaringType != typeof(Room) ? "true" : "false";
+        properties[RoomGrainIds.HandlesHttpProperty] = Overrides(grainClass, "OnRequestAsync", typeof(RoomHttpRequest)) ? "true" : "false";
+        properties[RoomGrainIds.BeforeConnectProperty] = Overrides(grainClass, "OnBeforeConnectAsync", typeof(ConnectContext)) ? "true" : "false";
+    }
+
+    private static bool Overrides(Type grainClass, string hook, Type parameter)
+    {
+        var method = grainClass.GetMethod(hook, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic, [parameter]);
+        return method is not null && method.DeclaringType != typeof(Room);
     }
 
     [GeneratedRegex("^[a-z0-9._-]{1,64}$")]

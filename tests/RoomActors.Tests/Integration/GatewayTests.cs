@@ -348,6 +348,25 @@ public sealed class GatewayTests(AllInOneFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_room_s_before_connect_hook_refuses_with_an_http_status_before_the_upgrade()
+    {
+        var name = NewName();
+        var before = GatekeeperRoom.Checks;
+        using var refused = new ClientWebSocket();
+        refused.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(Server.Room("it-gatekeeper", name, "?pass=nope"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.HttpStatusCode);
+
+        using var http = new HttpClient();
+        var detail = await http.GetAsync(new Uri(Server.WebSocket.ToString().Replace("ws:", "http:") + $"rooms/it-gatekeeper/{name}?pass=nope"));
+        Assert.Equal(HttpStatusCode.UpgradeRequired, detail.StatusCode); // plain HTTP is not a connect attempt
+
+        await using var admitted = await TestClient.ConnectAsync(Server.Room("it-gatekeeper", name, "?pass=open-sesame"));
+        Assert.Equal("in", await admitted.ReceiveTextAsync());
+        Assert.Equal(before + 2, GatekeeperRoom.Checks);
+    }
+
+    [Fact]
     public async Task The_root_serves_the_chat_page()
     {
         using var http = new HttpClient();

@@ -48,3 +48,27 @@ public sealed class RecordingRelayRoom : Room
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Lets in only clients with <c>?pass=open-sesame</c>, before the upgrade.</summary>
+[Room("it-gatekeeper")]
+public sealed class GatekeeperRoom : Room
+{
+    public static int Checks;
+
+    protected override Task OnBeforeConnectAsync(ConnectContext context)
+    {
+        Interlocked.Increment(ref Checks);
+        if (context.Query["pass"] != "open-sesame")
+        {
+            context.Deny(403, "wrong pass");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    protected override Task OnConnectAsync(Connection connection, ConnectContext context)
+    {
+        connection.Send("in");
+        return Task.CompletedTask;
+    }
+}
