@@ -6,19 +6,40 @@ namespace RoomActors.Tests.Docs;
 [Collection(AllInOneCollection.Name)]
 public sealed class ReadmeTests(AllInOneFixture fixture)
 {
-    [Fact]
-    public void The_readme_first_room_is_the_compiled_HelloRoom()
+    [Theory]
+    [InlineData("first-room", "HelloRoom.cs")]
+    [InlineData("scoreboard-room", "ScoreboardRoom.cs")]
+    public void Readme_examples_are_the_compiled_rooms_of_this_folder(string marker, string file)
     {
         var root = RepositoryRoot();
         var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
-        const string start = "<!-- first-room -->\n```csharp\n";
+        var start = $"<!-- {marker} -->\n```csharp\n";
         var from = readme.IndexOf(start, StringComparison.Ordinal);
-        Assert.True(from >= 0, "README.md lost its '<!-- first-room -->' C# block");
+        Assert.True(from >= 0, $"README.md lost its '<!-- {marker} -->' C# block");
         from += start.Length;
         var code = readme[from..readme.IndexOf("```", from, StringComparison.Ordinal)];
 
-        var compiled = File.ReadAllText(Path.Combine(root, "tests", "RoomActors.Tests", "Docs", "HelloRoom.cs")).ReplaceLineEndings("\n");
+        var compiled = File.ReadAllText(Path.Combine(root, "tests", "RoomActors.Tests", "Docs", file)).ReplaceLineEndings("\n");
         Assert.Equal(compiled, code);
+    }
+
+    [Fact]
+    public async Task The_scoreboard_example_works_as_the_readme_says()
+    {
+        var name = Guid.NewGuid().ToString("N");
+        using var http = new HttpClient();
+        var answer = await http.GetAsync(new Uri(fixture.Server.Http, $"/rooms/scoreboard/{name}"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode); // HTTP goes to the request hook
+        Assert.Equal("{\"total\":0}", await answer.Content.ReadAsStringAsync());
+
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => socket.ConnectAsync(fixture.Server.Room("scoreboard", name), CancellationToken.None));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, socket.HttpStatusCode);
+
+        await using var guest = await TestClient.ConnectAsync(fixture.Server.Room("scoreboard", name, "?guest=yes"));
+        await guest.SendAsync("hi");
+        Assert.Equal("total 1, last from hi", await guest.ReceiveTextAsync());
     }
 
     [Fact]
