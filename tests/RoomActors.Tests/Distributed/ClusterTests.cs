@@ -42,32 +42,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var clients = await TestClient.JoinRelayAsync(Enumerable.Range(0, 9).Select(i => fronts[i % 3].Room("broadcast", room)));
         try
         {
-            const int senders = 3, perSender = 100;
-            var sending = clients.Take(senders).Select((c, s) => Task.Run(async () =>
-            {
-                for (var m = 0; m < perSender; m++)
-                {
-                    await c.SendAsync($"{s}:{m}");
-                }
-            }));
-            var receiving = clients.Select(async c =>
-            {
-                var seen = new List<string>();
-                for (var i = 0; i < senders * perSender; i++)
-                {
-                    seen.Add(await c.ReceiveTextAsync());
-                }
-
-                return seen;
-            }).ToList();
-            await Task.WhenAll(sending);
-            var sequences = await Task.WhenAll(receiving);
-            Assert.All(sequences, s => Assert.Equal(sequences[0], s));
-            Assert.Equal(senders * perSender, sequences[0].Distinct().Count());
-            for (var s = 0; s < senders; s++)
-            {
-                Assert.Equal(Enumerable.Range(0, perSender).Select(m => $"{s}:{m}"), sequences[0].Where(x => x.StartsWith($"{s}:", StringComparison.Ordinal)));
-            }
+            await OrderCheck.RunAsync(clients, senders: 3, perSender: 100);
         }
         finally
         {

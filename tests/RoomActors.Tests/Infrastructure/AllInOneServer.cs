@@ -58,10 +58,14 @@ public sealed class AllInOneServer : IAsyncDisposable
         var app = builder.Build();
         app.UseWebSockets();
         app.MapRoomActors();
-        await app.StartAsync();
+        return new AllInOneServer(app, await StartAsync(app));
+    }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new AllInOneServer(app, new Uri(address));
+    /// <summary>Starts the host; returns the address Kestrel bound (port 0 becomes a real port).</summary>
+    internal static async Task<Uri> StartAsync(WebApplication app)
+    {
+        await app.StartAsync();
+        return new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
     }
 
     public async Task StopAsync()

@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RoomActors.Gateway.Hosting;
@@ -41,9 +39,7 @@ public sealed class StandaloneGateway : IAsyncDisposable
         var app = builder.Build();
         app.UseWebSockets();
         app.MapRoomActors();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new StandaloneGateway(app, new Uri(address));
+        return new StandaloneGateway(app, await AllInOneServer.StartAsync(app));
     }
 
     public async ValueTask DisposeAsync()

@@ -8,9 +8,10 @@ public sealed class AlarmTests
 {
     private static string NewName() => "r-" + Guid.NewGuid().ToString("N")[..12];
 
-    private static async Task<(AllInOneServer Server, RedisServer? Redis)> StartAsync(string mode)
+    /// <summary>Runs <paramref name="test"/> against an all-in-one host in memory mode or on a real redis-server.</summary>
+    private static async Task WithServerAsync(string mode, Func<AllInOneServer, Task> test)
     {
-        var redis = mode == "redis" ? await RedisServer.StartAsync() : null;
+        await using var redis = mode == "redis" ? await RedisServer.StartAsync() : null;
         string[] settings = ["--RoomActors:Rooms:AlarmRetryBase=00:00:00.200"];
         if (redis is not null)
         {
@@ -18,7 +19,8 @@ public sealed class AlarmTests
             settings = [.. settings, "--redis", redis.Address, "--cluster-id", id, "--service-id", id];
         }
 
-        return (await AllInOneServer.StartAsync(settings), redis);
+        await using var server = await AllInOneServer.StartAsync(settings);
+        await test(server);
     }
 
     [Theory]
@@ -26,8 +28,7 @@ public sealed class AlarmTests
     [InlineData("redis")]
     public async Task An_alarm_fires_once_and_can_be_read_and_deleted(string mode)
     {
-        var (server, redis) = await StartAsync(mode);
-        try
+        await WithServerAsync(mode, async server =>
         {
             await using var client = await TestClient.ConnectAsync(server.Room("it-alarm", NewName()));
             await client.SendAsync("set 300");
@@ -44,15 +45,7 @@ public sealed class AlarmTests
             await client.SendAsync("del");
             Assert.Equal("deleted", await client.ReceiveTextAsync());
             await Assert.ThrowsAsync<TimeoutException>(() => client.ReceiveAsync(TimeSpan.FromSeconds(2)));
-        }
-        finally
-        {
-            await server.DisposeAsync();
-            if (redis is not null)
-            {
-                await redis.DisposeAsync();
-            }
-        }
+        });
     }
 
     [Theory]
@@ -60,8 +53,7 @@ public sealed class AlarmTests
     [InlineData("redis")]
     public async Task A_throwing_alarm_hook_is_retried_with_backoff_and_sees_the_retry_count(string mode)
     {
-        var (server, redis) = await StartAsync(mode);
-        try
+        await WithServerAsync(mode, async server =>
         {
             await using var client = await TestClient.ConnectAsync(server.Room("it-alarm", NewName()));
             await client.SendAsync("fail 3");
@@ -73,15 +65,7 @@ public sealed class AlarmTests
             // Retries after 0.2 s, 0.4 s and 0.8 s: the fourth attempt (retry 3) succeeds.
             Assert.Equal("alarm retry=3", await client.ReceiveTextAsync(TimeSpan.FromSeconds(30)));
             Assert.True(DateTimeOffset.UtcNow - set >= TimeSpan.FromMilliseconds(100 + 200 + 400 + 800));
-        }
-        finally
-        {
-            await server.DisposeAsync();
-            if (redis is not null)
-            {
-                await redis.DisposeAsync();
-            }
-        }
+        });
     }
 
     [Theory]
@@ -89,8 +73,7 @@ public sealed class AlarmTests
     [InlineData("redis")]
     public async Task An_alarm_fires_even_after_the_room_left_memory(string mode)
     {
-        var (server, redis) = await StartAsync(mode);
-        try
+        await WithServerAsync(mode, async server =>
         {
             var room = NewName();
             await using (var client = await TestClient.ConnectAsync(server.Room("it-alarm", room)))
@@ -112,14 +95,6 @@ public sealed class AlarmTests
             await GatewayTests.Eventually(() => AlarmRoom.Fired.ContainsKey(room), TimeSpan.FromSeconds(90));
             Assert.Single(AlarmRoom.Fired[room]);
             Assert.Equal(2, AlarmRoom.Starts[room]); // it fired in a new activation
-        }
-        finally
-        {
-            await server.DisposeAsync();
-            if (redis is not null)
-            {
-                await redis.DisposeAsync();
-            }
-        }
+        });
     }
 }

@@ -28,28 +28,7 @@ public sealed class TwoGatewayTests
             Assert.Equal(before.Item2 + 1, standalone.Gateway.DeliveriesReceived);
 
             // Concurrent senders on both gateways: one identical order everywhere, nothing lost.
-            const int perSender = 100;
-            var senders = clients.Take(4).Select((c, s) => Task.Run(async () =>
-            {
-                for (var m = 0; m < perSender; m++)
-                {
-                    await c.SendAsync($"{s}:{m}");
-                }
-            }));
-            var receivers = clients.Select(async c =>
-            {
-                var seen = new List<string>();
-                for (var i = 0; i < 4 * perSender; i++)
-                {
-                    seen.Add(await c.ReceiveTextAsync());
-                }
-
-                return seen;
-            }).ToList();
-            await Task.WhenAll(senders);
-            var sequences = await Task.WhenAll(receivers);
-            Assert.All(sequences, s => Assert.Equal(sequences[0], s));
-            Assert.Equal(4 * perSender, sequences[0].Distinct().Count());
+            await OrderCheck.RunAsync(clients, senders: 4, perSender: 100);
         }
         finally
         {
