@@ -1,5 +1,6 @@
 using System.Net;
 using RoomActors.Tests.Infrastructure;
+using RoomActors.Tests.Integration;
 
 namespace RoomActors.Tests.Distributed;
 
@@ -62,5 +63,29 @@ public sealed class PersistenceTests
         var response = await http.GetAsync(new Uri(second.Http, $"/rooms/counter/{room}"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("5", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Key_value_records_survive_a_restart_of_every_process_on_redis()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var service = "svc-" + Guid.NewGuid().ToString("N")[..8];
+        var room = "r-" + Guid.NewGuid().ToString("N")[..12];
+        await using (var first = await AllInOneServer.StartAsync("--redis", redis.Address, "--cluster-id", "one-" + service, "--service-id", service))
+        {
+            await using var client = await TestClient.ConnectAsync(first.Room("it-notes", room));
+            foreach (var command in new[] { "put user:ada first", "put user:bob second", "put topic:x third", "del topic:x" })
+            {
+                await client.SendAsync(command);
+                Assert.Equal(command[..(command.IndexOf(' ', 4) is var i and > 0 ? i : command.Length)], await client.ReceiveTextAsync());
+            }
+        }
+
+        await using var second = await AllInOneServer.StartAsync("--redis", redis.Address, "--cluster-id", "two-" + service, "--service-id", service);
+        await using var again = await TestClient.ConnectAsync(second.Room("it-notes", room));
+        await again.SendAsync("list");
+        Assert.Equal("user:ada=first,user:bob=second", await again.ReceiveTextAsync());
+        await again.SendAsync("get topic:x");
+        Assert.Equal("topic:x=<none>", await again.ReceiveTextAsync());
     }
 }
