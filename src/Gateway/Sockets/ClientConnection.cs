@@ -40,9 +40,6 @@ internal sealed class ClientConnection
     /// </summary>
     public ConnectionSnapshot Snapshot { get; set; }
 
-    /// <summary>Frames written to the socket; for diagnostics and tests.</summary>
-    public long FramesSent;
-
     /// <summary>Queues a frame for the writer. Never blocks. False when the connection is closing or just overflowed.</summary>
     public bool Enqueue(Frame frame)
     {
@@ -125,7 +122,6 @@ internal sealed class ClientConnection
                     }
 
                     await _socket.SendAsync(frame.Data, frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, _abort.Token);
-                    FramesSent++;
                 }
             }
 

@@ -40,9 +40,6 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
 
     public bool IsStopping => _stopping;
 
-    /// <summary>Local connections; for diagnostics and tests.</summary>
-    public int ConnectionCount => _connections.Count;
-
     /// <summary>Deliveries received from rooms; for diagnostics and tests.</summary>
     public long DeliveriesReceived;
 

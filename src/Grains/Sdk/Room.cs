@@ -33,6 +33,7 @@ public abstract partial class Room : Grain, IRoomGrain
     private RoomOptions? _options;
     private RoomStorage? _storage;
     private RoomStorage? _membership;
+    private TimeProvider? _time;
     private IGrainTimer? _housekeeping;
     private long _lastActivity;
     private bool _sleepReminder;
@@ -143,7 +144,7 @@ public abstract partial class Room : Grain, IRoomGrain
     }
 
     /// <summary>The clock rooms use (the silo's <see cref="System.TimeProvider"/>, so tests can control it).</summary>
-    protected TimeProvider TimeProvider => ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+    protected TimeProvider TimeProvider => _time ??= ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
 
     async Task<Admission> IRoomGrain.Admit(ConnectRequest request)
     {

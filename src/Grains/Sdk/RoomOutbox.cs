@@ -20,8 +20,6 @@ internal sealed class RoomOutbox
     /// <summary>Identifies this activation's numbering of deliveries.</summary>
     public long Epoch { get; }
 
-    public bool IsEmpty => _dirty.Count == 0;
-
     /// <summary>
     /// Notes the gateway's session with the room: a new session (the gateway started holding this room's
     /// connections again) restarts the numbering of deliveries to it.
@@ -83,19 +81,6 @@ internal sealed class RoomOutbox
 
     /// <summary>An operation for one gateway.</summary>
     public void ToGateway(IRoomGateway gateway, RoomOp op) => Add(Link(gateway), op);
-
-    /// <summary>An operation for the gateways of the given connections, once each.</summary>
-    public void ToGatewaysOf(IEnumerable<Connection> connections, RoomOp op)
-    {
-        foreach (var connection in connections)
-        {
-            var link = Link(connection.Gateway);
-            if (link.Pending.Count == 0 || !ReferenceEquals(link.Pending[^1], op))
-            {
-                Add(link, op);
-            }
-        }
-    }
 
     /// <summary>Sends every gateway its part of this turn, one call each. Never awaits a gateway.</summary>
     public void Flush(Action<Exception> onSendError)
