@@ -188,4 +188,47 @@ public sealed class ClusterTests(ITestOutputHelper output)
             }
         }
     }
+
+    [Fact]
+    public async Task Alarms_ring_even_when_the_silo_that_set_them_was_killed()
+    {
+        await using var cluster = await ProcessCluster.StartAsync();
+        await cluster.StartSiloAsync("silo-1");
+        await cluster.StartSiloAsync("silo-2");
+        var gateway = await cluster.StartGatewayAsync("gateway");
+        await using var observer = await ClusterObserver.StartAsync(cluster);
+
+        // Eight rooms set alarms 8 s ahead; the silo holding most of them dies before they are due.
+        var clients = new List<TestClient>();
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                var client = await TestClient.ConnectAsync(gateway.Room("countdown", NewName()));
+                await client.SendAsync("start 8");
+                Assert.Equal("started 8", await client.ReceiveTextAsync());
+                clients.Add(client);
+            }
+
+            var bySilo = await observer.RoomActivationsBySiloAsync();
+            var busiest = bySilo.MaxBy(kv => kv.Value);
+            output.WriteLine("room activations by silo: " + string.Join(", ", bySilo.Select(kv => $"{kv.Key}={kv.Value}")));
+            Assert.True(busiest.Value > 0);
+            await cluster.SiloAt(busiest.Key).KillAsync();
+            var rang = Stopwatch.StartNew();
+            foreach (var client in clients)
+            {
+                Assert.Equal("ring", await client.ReceiveTextAsync(TimeSpan.FromSeconds(90)));
+            }
+
+            output.WriteLine($"every alarm rang within {rang.Elapsed.TotalSeconds:F1} s of the silo kill (set 8 s ahead)");
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
 }

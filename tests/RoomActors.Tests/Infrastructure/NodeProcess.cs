@@ -31,6 +31,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>For a silo: its silo-to-silo port (part of its Orleans silo address).</summary>
+    public int? SiloPort { get; init; }
+
     public int ExitCode => _process.ExitCode;
 
     public string Log => string.Join('\n', _log);
@@ -40,6 +43,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     /// <summary>Starts <c>RoomActors.{project}.dll</c> with <paramref name="args"/> and waits until it says it started.</summary>
     public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, params string[] args)
+        => await StartAsync(project, name, http, siloPort: null, args);
+
+    public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, int? siloPort, params string[] args)
     {
         var dll = Path.Combine(BuildOutput.Directory(project), $"RoomActors.{project}.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -64,7 +70,7 @@ public sealed class NodeProcess : IAsyncDisposable
         start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
 
-        var node = new NodeProcess(name, Process.Start(start)!, http);
+        var node = new NodeProcess(name, Process.Start(start)!, http) { SiloPort = siloPort };
         node._process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         node._process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         node._process.BeginOutputReadLine();

@@ -28,8 +28,9 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>A silo; with <paramref name="http"/> it co-hosts a gateway.</summary>
     public async Task<NodeProcess> StartSiloAsync(string name, bool http = false)
     {
-        var node = await NodeProcess.StartAsync("Silo", name, http ? LoopbackUrl() : null,
-            [.. Common, "--silo-port", FreePort.Next().ToString(), "--gateway-port", FreePort.Next().ToString()]);
+        var siloPort = FreePort.Next();
+        var node = await NodeProcess.StartAsync("Silo", name, http ? LoopbackUrl() : null, siloPort,
+            [.. Common, "--silo-port", siloPort.ToString(), "--gateway-port", FreePort.Next().ToString()]);
         _nodes.Add(node);
         return node;
     }
@@ -41,6 +42,10 @@ public sealed class ProcessCluster : IAsyncDisposable
         _nodes.Add(node);
         return node;
     }
+
+    /// <summary>The silo whose Orleans address (<c>S127.0.0.1:PORT:GEN</c>) is <paramref name="siloAddress"/>.</summary>
+    public NodeProcess SiloAt(string siloAddress) =>
+        _nodes.Single(n => n.SiloPort is { } port && siloAddress.Contains($":{port}:", StringComparison.Ordinal));
 
     private static Uri LoopbackUrl() => new($"http://127.0.0.1:{FreePort.Next()}");
 

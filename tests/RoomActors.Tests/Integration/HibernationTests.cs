@@ -108,6 +108,14 @@ public sealed class HibernationTests(ITestOutputHelper output)
             }
 
             Assert.Equal(starts + 3, SleepyRoom.Starts[room]);
+
+            // Asleep again; a new connection wakes it and joins the 99 others.
+            await WaitAsleepAsync();
+            await using var late = await TestClient.ConnectAsync(new Uri(server.Room("it-sleepy", room) + "?who=late"));
+            await late.SendAsync("late");
+            await late.SkipUntilAsync("late n=100 tagged=100 from=late");
+            await clients[0].SkipUntilAsync("late n=100 tagged=100 from=late");
+            Assert.Equal(starts + 4, SleepyRoom.Starts[room]);
         }
         finally
         {
