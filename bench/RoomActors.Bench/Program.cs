@@ -1,0 +1,354 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using HdrHistogram;
+using RoomActors.Bench;
+
+// Load generator: R rooms × C clients, S senders per room, closed or open loop; every recipient records latency.
+// Reports deliveries/s, sends/s, p50/p99/max latency, lost messages, rooms whose clients saw different orders, and the
+// server's CPU time per delivery and resident memory (from /proc for --server-pid).
+if (args is ["report", var directory, var output, .. var notes])
+{
+    await Report.WriteAsync(directory, output, string.Join(' ', notes));
+    return 0;
+}
+
+var options = BenchOptions.Parse(args);
+var run = new BenchRun(options);
+try
+{
+    var result = await run.ExecuteAsync();
+    Console.WriteLine(result.Summary());
+    if (options.Json is { } json)
+    {
+        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    return 0;
+}
+catch (BenchException ex)
+{
+    Console.Error.WriteLine("bench: " + ex.Message);
+    return 2;
+}
+
+namespace RoomActors.Bench
+{
+    internal sealed class BenchException(string message) : Exception(message);
+
+    internal sealed record BenchOptions(
+        string UrlTemplate, int Rooms, int Clients, int Senders, bool ClosedLoop, double Rate, int Payload,
+        TimeSpan Warmup, TimeSpan Duration, int? ServerPid, string? Json, string Label)
+    {
+        public static BenchOptions Parse(string[] args)
+        {
+            var map = new Dictionary<string, string>();
+            for (var i = 0; i + 1 < args.Length; i += 2)
+            {
+                map[args[i].TrimStart('-')] = args[i + 1];
+            }
+
+            string Get(string key, string fallback) => map.GetValueOrDefault(key, fallback);
+            var options = new BenchOptions(
+                Get("url-template", "ws://127.0.0.1:8080/rooms/broadcast/{room}"),
+                int.Parse(Get("rooms", "10")), int.Parse(Get("clients", "10")), int.Parse(Get("senders", "2")),
+                Get("mode", "closed") == "closed", double.Parse(Get("rate", "10"), System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(Get("payload", "64")),
+                TimeSpan.FromSeconds(double.Parse(Get("warmup", "3"), System.Globalization.CultureInfo.InvariantCulture)),
+                TimeSpan.FromSeconds(double.Parse(Get("duration", "10"), System.Globalization.CultureInfo.InvariantCulture)),
+                map.TryGetValue("server-pid", out var pid) ? int.Parse(pid) : null,
+                map.GetValueOrDefault("json"), Get("label", "run"));
+            if (options.Senders > options.Clients || options.Rooms < 1 || options.Clients < 1)
+            {
+                throw new BenchException("need rooms >= 1, clients >= 1 and senders <= clients");
+            }
+
+            return options;
+        }
+    }
+
+    internal sealed record BenchResult(
+        string Label, int Rooms, int Clients, int Senders, string Mode, double Seconds,
+        long Sends, long Deliveries, double SendsPerSecond, double DeliveriesPerSecond,
+        double P50Ms, double P99Ms, double MaxMs, long Lost, int OrderViolations,
+        double? ServerCpuMicrosPerDelivery, long? ServerRssKiB)
+    {
+        public string Summary() =>
+            $"{Label}: {DeliveriesPerSecond:F0} deliveries/s, {SendsPerSecond:F0} sends/s, p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms, " +
+            $"lost {Lost}, order violations {OrderViolations}, server CPU {ServerCpuMicrosPerDelivery?.ToString("F2") ?? "?"} µs/delivery, RSS {ServerRssKiB?.ToString() ?? "?"} KiB";
+    }
+
+    /// <summary>One client socket: reads continuously, checks order and gaps, records latency.</summary>
+    internal sealed class BenchClient(ClientWebSocket socket, int room, int index)
+    {
+        public ClientWebSocket Socket { get; } = socket;
+        public int Room { get; } = room;
+        public int Index { get; } = index;
+        public LongHistogram Latency { get; } = new(1, 60_000_000, 3);
+        public long Received;
+        public long ReceivedInWindow;
+        public long Lost;
+        public ulong OrderHash = 14695981039346656037;
+        public long[] NextSeq = [];
+        public long NextSeqSent;
+        public Action<int, long>? OnOwnEcho;
+
+        public async Task ReadAsync(BenchRun run, CancellationToken stop)
+        {
+            var buffer = new byte[1 << 16];
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var result = await Socket.ReceiveAsync(buffer, stop);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    var now = Stopwatch.GetTimestamp();
+                    var (sender, seq, sent) = Parse(buffer.AsSpan(0, result.Count));
+                    Received++;
+                    if (run.InWindow(now))
+                    {
+                        ReceivedInWindow++;
+                    }
+
+                    if (run.InWindow(sent))
+                    {
+                        Latency.RecordValue(Math.Max(1, (now - sent) * 1_000_000 / Stopwatch.Frequency));
+                    }
+
+                    if (seq > NextSeq[sender])
+                    {
+                        Lost += seq - NextSeq[sender];
+                    }
+
+                    NextSeq[sender] = seq + 1;
+                    OrderHash = (OrderHash ^ (ulong)(sender * 1_000_003L + seq)) * 1099511628211;
+                    if (sender == Index)
+                    {
+                        OnOwnEcho?.Invoke(sender, seq);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+            {
+                // Stopped, or the server closed the socket: the counts say what arrived.
+            }
+        }
+
+        private static (int Sender, long Seq, long Sent) Parse(ReadOnlySpan<byte> message)
+        {
+            Span<long> parts = stackalloc long[3];
+            var part = 0;
+            long value = 0;
+            foreach (var b in message)
+            {
+                if (b == (byte)':')
+                {
+                    parts[part++] = value;
+                    value = 0;
+                    if (part == 3)
+                    {
+                        break;
+                    }
+                }
+                else
+                {
+                    value = value * 10 + (b - '0');
+                }
+            }
+
+            return ((int)parts[0], parts[1], parts[2]);
+        }
+    }
+
+    internal sealed class BenchRun(BenchOptions options)
+    {
+        private long _windowStart = long.MaxValue;
+        private long _windowEnd = long.MaxValue;
+        private long _sends;
+        private long _sendsInWindow;
+
+        public bool InWindow(long timestamp) => timestamp >= _windowStart && timestamp < _windowEnd;
+
+        public async Task<BenchResult> ExecuteAsync()
+        {
+            var runId = Guid.NewGuid().ToString("N")[..8];
+            var clients = await ConnectAllAsync(runId);
+            using var stop = new CancellationTokenSource();
+            var readers = clients.Select(c => Task.Run(() => c.ReadAsync(this, stop.Token))).ToList();
+            using var stopSending = new CancellationTokenSource();
+            var senders = clients.Where(c => c.Index < options.Senders).Select(c => Task.Run(() => SendLoopAsync(c, stopSending.Token))).ToList();
+
+            await Task.Delay(options.Warmup);
+            var cpuStart = ServerCpuTicks();
+            var start = Stopwatch.GetTimestamp();
+            _windowStart = start;
+            _windowEnd = start + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
+            await Task.Delay(options.Duration);
+            var cpuEnd = ServerCpuTicks();
+            var rss = ServerRssKiB();
+            stopSending.Cancel();
+            await Task.WhenAll(senders);
+
+            // Let what is in flight arrive (bounded), then stop reading.
+            var expectedPerClient = clients.Where(c => c.Index < options.Senders).GroupBy(c => c.Room).ToDictionary(g => g.Key, g => g.Sum(c => c.NextSeqSent));
+            var drain = Stopwatch.StartNew();
+            while (drain.Elapsed < TimeSpan.FromSeconds(5) && clients.Any(c => c.Received < expectedPerClient.GetValueOrDefault(c.Room)))
+            {
+                await Task.Delay(50);
+            }
+
+            stop.Cancel();
+            await Task.WhenAll(readers);
+
+            var histogram = new LongHistogram(1, 60_000_000, 3);
+            foreach (var client in clients)
+            {
+                histogram.Add(client.Latency);
+            }
+
+            long lost = 0;
+            foreach (var client in clients)
+            {
+                lost += client.Lost;
+                for (var s = 0; s < options.Senders; s++)
+                {
+                    var sent = clients.First(c => c.Room == client.Room && c.Index == s).NextSeqSent;
+                    lost += Math.Max(0, sent - client.NextSeq[s]);
+                }
+            }
+
+            var violations = clients.GroupBy(c => c.Room).Count(room => room.Select(c => (c.Received, c.OrderHash)).Distinct().Count() > 1);
+            var seconds = options.Duration.TotalSeconds;
+            var deliveries = clients.Sum(c => c.ReceivedInWindow);
+            foreach (var client in clients)
+            {
+                client.Socket.Abort();
+            }
+
+            double? cpuPerDelivery = cpuStart is { } a && cpuEnd is { } b && deliveries > 0
+                ? (b - a) / (double)ClockTicksPerSecond * 1_000_000 / deliveries
+                : null;
+            return new BenchResult(options.Label, options.Rooms, options.Clients, options.Senders, options.ClosedLoop ? "closed" : $"open {options.Rate}/s",
+                seconds, _sendsInWindow, deliveries, _sendsInWindow / seconds, deliveries / seconds,
+                Ms(histogram.GetValueAtPercentile(50)), Ms(histogram.GetValueAtPercentile(99)), Ms(histogram.GetMaxValue()),
+                lost, violations, cpuPerDelivery, rss);
+        }
+
+        private static double Ms(long micros) => micros / 1000.0;
+
+        private async Task<List<BenchClient>> ConnectAllAsync(string runId)
+        {
+            var clients = new List<BenchClient>();
+            using var gate = new SemaphoreSlim(64);
+            var tasks = new List<Task<BenchClient>>();
+            for (var r = 0; r < options.Rooms; r++)
+            {
+                for (var c = 0; c < options.Clients; c++)
+                {
+                    var (room, index) = (r, c);
+                    tasks.Add(Task.Run(async () =>
+                    {
+                        await gate.WaitAsync();
+                        try
+                        {
+                            var socket = new ClientWebSocket();
+                            var uri = new Uri(options.UrlTemplate.Replace("{room}", $"bench-{runId}-{room}"));
+                            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                            await socket.ConnectAsync(uri, timeout.Token);
+                            return new BenchClient(socket, room, index) { NextSeq = new long[options.Senders] };
+                        }
+                        catch (Exception ex)
+                        {
+                            throw new BenchException($"could not connect client {index} of room {room}: {ex.Message}");
+                        }
+                        finally
+                        {
+                            gate.Release();
+                        }
+                    }));
+                }
+            }
+
+            clients.AddRange(await Task.WhenAll(tasks));
+
+            // Every client must be a member before anyone sends: let the joins settle.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            return clients;
+        }
+
+        private async Task SendLoopAsync(BenchClient client, CancellationToken stop)
+        {
+            var padding = Math.Max(0, options.Payload - 32);
+            var pad = new string('x', padding);
+            var echo = new SemaphoreSlim(0);
+            client.OnOwnEcho = (_, _) => echo.Release();
+            var interval = options.ClosedLoop ? TimeSpan.Zero : TimeSpan.FromSeconds(1 / options.Rate);
+            var next = Stopwatch.GetTimestamp();
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    var text = $"{client.Index}:{client.NextSeqSent}:{now}:{pad}";
+                    await client.Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, stop);
+                    client.NextSeqSent++;
+                    Interlocked.Increment(ref _sends);
+                    if (InWindow(now))
+                    {
+                        Interlocked.Increment(ref _sendsInWindow);
+                    }
+
+                    if (options.ClosedLoop)
+                    {
+                        // The next message when the previous one came back (bounded: a lost echo does not hang the run).
+                        await echo.WaitAsync(TimeSpan.FromSeconds(5), stop);
+                    }
+                    else
+                    {
+                        next += (long)(interval.TotalSeconds * Stopwatch.Frequency);
+                        var wait = TimeSpan.FromSeconds((next - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+                        if (wait > TimeSpan.Zero)
+                        {
+                            await Task.Delay(wait, stop);
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+            {
+                // Stopped.
+            }
+        }
+
+        private long? ServerCpuTicks()
+        {
+            if (options.ServerPid is not { } pid)
+            {
+                return null;
+            }
+
+            // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name): utime and stime, in ticks.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11]) + long.Parse(fields[12]);
+        }
+
+        private long? ServerRssKiB()
+        {
+            if (options.ServerPid is not { } pid)
+            {
+                return null;
+            }
+
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+
+        private const int ClockTicksPerSecond = 100; // getconf CLK_TCK on Linux
+    }
+}
