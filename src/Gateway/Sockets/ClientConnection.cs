@@ -18,11 +18,14 @@ internal sealed class ClientConnection
     private int _closeRequested;
     private volatile bool _discardQueued;
 
-    public ClientConnection(string id, WebSocket socket, GatewayOptions options)
+    private readonly CoalescingStream? _stream;
+
+    public ClientConnection(string id, WebSocket socket, GatewayOptions options, CoalescingStream? stream = null)
     {
         Id = id;
         _socket = socket;
         _options = options;
+        _stream = stream;
         Snapshot = new ConnectionSnapshot(id, [id], null);
     }
 
@@ -112,6 +115,8 @@ internal sealed class ClientConnection
         {
             while (await reader.WaitToReadAsync(_abort.Token))
             {
+                // Everything already queued goes out in one write (see CoalescingStream); nothing waits for more.
+                _stream?.BeginBatch();
                 while (reader.TryRead(out var frame))
                 {
                     Interlocked.Decrement(ref _queuedMessages);
@@ -122,6 +127,11 @@ internal sealed class ClientConnection
                     }
 
                     await _socket.SendAsync(frame.Data, frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, _abort.Token);
+                }
+
+                if (_stream is not null)
+                {
+                    await _stream.EndBatchAsync(_abort.Token);
                 }
             }
 

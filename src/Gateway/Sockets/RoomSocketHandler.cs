@@ -38,11 +38,9 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             return;
         }
 
-        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            KeepAliveInterval = gateway.Options.KeepAliveInterval,
-        });
-        var connection = new ClientConnection(NewConnectionId(), socket, gateway.Options);
+        var (socket, stream) = await ServerWebSockets.AcceptAsync(http, gateway.Options.KeepAliveInterval);
+        using var _ = socket;
+        var connection = new ClientConnection(NewConnectionId(), socket, gateway.Options, stream);
         var room = gateway.Acquire(RoomGrainIds.Of(type, name));
         var run = new TaskCompletionSource();
         gateway.Track(connection, run.Task);

@@ -1,0 +1,34 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace RoomActors.Gateway.Sockets;
+
+/// <summary>
+/// Accepts a WebSocket over HTTP/1.1 with the RFC 6455 handshake done here, so that the socket writes through a
+/// <see cref="CoalescingStream"/>. Requests that cannot be upgraded this way (e.g. HTTP/2) use the framework's accept.
+/// </summary>
+internal static class ServerWebSockets
+{
+    private const string Rfc6455Guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    public static async Task<(WebSocket Socket, CoalescingStream? Stream)> AcceptAsync(HttpContext http, TimeSpan keepAlive)
+    {
+        var upgrade = http.Features.Get<IHttpUpgradeFeature>();
+        var key = http.Request.Headers["Sec-WebSocket-Key"].ToString();
+        if (upgrade is not { IsUpgradableRequest: true } || key.Length == 0)
+        {
+            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive }), null);
+        }
+
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + Rfc6455Guid)));
+        http.Response.Headers.Connection = "Upgrade";
+        http.Response.Headers.Upgrade = "websocket";
+        http.Response.Headers.SecWebSocketAccept = accept;
+        var stream = new CoalescingStream(await upgrade.UpgradeAsync());
+        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = keepAlive });
+        return (socket, stream);
+    }
+}
