@@ -14,15 +14,18 @@ if (args is ["report", var directory, var output, .. var notes])
     return 0;
 }
 
-var options = BenchOptions.Parse(args);
-var run = new BenchRun(options);
 try
 {
-    var result = await run.ExecuteAsync();
-    Console.WriteLine(result.Summary());
-    if (options.Json is { } json)
+    var (summary, result, json) = args switch
     {
-        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+        ["idle", .. var rest] => await IdleDensity.RunAsync(ArgMap.Parse(rest)),
+        ["cold", .. var rest] => await ColdActivation.RunAsync(ArgMap.Parse(rest)),
+        _ => await Traffic(BenchOptions.Parse(args)),
+    };
+    Console.WriteLine(summary);
+    if (json is not null)
+    {
+        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, result.GetType(), new JsonSerializerOptions { WriteIndented = true }));
     }
 
     return 0;
@@ -33,23 +36,24 @@ catch (BenchException ex)
     return 2;
 }
 
+static async Task<(string, object, string?)> Traffic(BenchOptions options)
+{
+    var result = await new BenchRun(options).ExecuteAsync();
+    return (result.Summary(), result, options.Json);
+}
+
 namespace RoomActors.Bench
 {
     internal sealed class BenchException(string message) : Exception(message);
 
     internal sealed record BenchOptions(
         string UrlTemplate, int Rooms, int Clients, int Senders, bool ClosedLoop, double Rate, int Payload,
-        TimeSpan Warmup, TimeSpan Duration, int? ServerPid, string? Json, string Label)
+        TimeSpan Warmup, TimeSpan Duration, int? ServerPid, string? Json, string Label, bool SignalR)
     {
         public static BenchOptions Parse(string[] args)
         {
-            var map = new Dictionary<string, string>();
-            for (var i = 0; i + 1 < args.Length; i += 2)
-            {
-                map[args[i].TrimStart('-')] = args[i + 1];
-            }
-
-            string Get(string key, string fallback) => map.GetValueOrDefault(key, fallback);
+            var map = ArgMap.Parse(args);
+            string Get(string key, string fallback) => map.Get(key, fallback);
             var options = new BenchOptions(
                 Get("url-template", "ws://127.0.0.1:8080/rooms/broadcast/{room}"),
                 int.Parse(Get("rooms", "10")), int.Parse(Get("clients", "10")), int.Parse(Get("senders", "2")),
@@ -57,8 +61,8 @@ namespace RoomActors.Bench
                 int.Parse(Get("payload", "64")),
                 TimeSpan.FromSeconds(double.Parse(Get("warmup", "3"), System.Globalization.CultureInfo.InvariantCulture)),
                 TimeSpan.FromSeconds(double.Parse(Get("duration", "10"), System.Globalization.CultureInfo.InvariantCulture)),
-                map.TryGetValue("server-pid", out var pid) ? int.Parse(pid) : null,
-                map.GetValueOrDefault("json"), Get("label", "run"));
+                map.Pid,
+                map.GetValueOrDefault("json"), Get("label", "run"), Get("protocol", "ws") == "signalr");
             if (options.Senders > options.Clients || options.Rooms < 1 || options.Clients < 1)
             {
                 throw new BenchException("need rooms >= 1, clients >= 1 and senders <= clients");
@@ -94,48 +98,87 @@ namespace RoomActors.Bench
         public long NextSeqSent;
         public Action<int, long>? OnOwnEcho;
 
-        public async Task ReadAsync(BenchRun run, CancellationToken stop)
+        public async Task ReadAsync(BenchRun run, bool signalR, CancellationToken stop)
         {
             var buffer = new byte[1 << 16];
+            var filled = 0;
             try
             {
                 while (!stop.IsCancellationRequested)
                 {
-                    var result = await Socket.ReceiveAsync(buffer, stop);
+                    if (filled == buffer.Length)
+                    {
+                        Array.Resize(ref buffer, buffer.Length * 2);
+                    }
+
+                    var result = await Socket.ReceiveAsync(buffer.AsMemory(filled), stop);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         return;
                     }
 
-                    var now = Stopwatch.GetTimestamp();
-                    var (sender, seq, sent) = Parse(buffer.AsSpan(0, result.Count));
-                    Received++;
-                    if (run.InWindow(now))
+                    filled += result.Count;
+                    if (!signalR)
                     {
-                        ReceivedInWindow++;
+                        if (result.EndOfMessage)
+                        {
+                            OnMessage(run, buffer.AsSpan(0, filled));
+                            filled = 0;
+                        }
+
+                        continue;
                     }
 
-                    if (run.InWindow(sent))
+                    // SignalR JSON protocol: records end with 0x1E, a frame may hold several (or part of one).
+                    var consumed = 0;
+                    int end;
+                    while ((end = buffer.AsSpan(consumed, filled - consumed).IndexOf((byte)0x1E)) >= 0)
                     {
-                        Latency.RecordValue(Math.Max(1, (now - sent) * 1_000_000 / Stopwatch.Frequency));
+                        var record = buffer.AsSpan(consumed, end);
+                        var arguments = record.IndexOf("\"arguments\":[\""u8);
+                        if (arguments >= 0)
+                        {
+                            OnMessage(run, record[(arguments + 14)..]);
+                        }
+
+                        consumed += end + 1;
                     }
 
-                    if (seq > NextSeq[sender])
-                    {
-                        Lost += seq - NextSeq[sender];
-                    }
-
-                    NextSeq[sender] = seq + 1;
-                    OrderHash = (OrderHash ^ (ulong)(sender * 1_000_003L + seq)) * 1099511628211;
-                    if (sender == Index)
-                    {
-                        OnOwnEcho?.Invoke(sender, seq);
-                    }
+                    buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                    filled -= consumed;
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
             {
                 // Stopped, or the server closed the socket: the counts say what arrived.
+            }
+        }
+
+        private void OnMessage(BenchRun run, ReadOnlySpan<byte> message)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var (sender, seq, sent) = Parse(message);
+            Received++;
+            if (run.InWindow(now))
+            {
+                ReceivedInWindow++;
+            }
+
+            if (run.InWindow(sent))
+            {
+                Latency.RecordValue(Math.Max(1, (now - sent) * 1_000_000 / Stopwatch.Frequency));
+            }
+
+            if (seq > NextSeq[sender])
+            {
+                Lost += seq - NextSeq[sender];
+            }
+
+            NextSeq[sender] = seq + 1;
+            OrderHash = (OrderHash ^ (ulong)(sender * 1_000_003L + seq)) * 1099511628211;
+            if (sender == Index)
+            {
+                OnOwnEcho?.Invoke(sender, seq);
             }
         }
 
@@ -179,18 +222,18 @@ namespace RoomActors.Bench
             var runId = Guid.NewGuid().ToString("N")[..8];
             var clients = await ConnectAllAsync(runId);
             using var stop = new CancellationTokenSource();
-            var readers = clients.Select(c => Task.Run(() => c.ReadAsync(this, stop.Token))).ToList();
+            var readers = clients.Select(c => Task.Run(() => c.ReadAsync(this, options.SignalR, stop.Token))).ToList();
             using var stopSending = new CancellationTokenSource();
             var senders = clients.Where(c => c.Index < options.Senders).Select(c => Task.Run(() => SendLoopAsync(c, stopSending.Token))).ToList();
 
             await Task.Delay(options.Warmup);
-            var cpuStart = ServerCpuTicks();
+            var cpuStart = ServerProcess.CpuTicks(options.ServerPid);
             var start = Stopwatch.GetTimestamp();
             _windowStart = start;
             _windowEnd = start + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
             await Task.Delay(options.Duration);
-            var cpuEnd = ServerCpuTicks();
-            var rss = ServerRssKiB();
+            var cpuEnd = ServerProcess.CpuTicks(options.ServerPid);
+            var rss = ServerProcess.RssKiB(options.ServerPid);
             stopSending.Cancel();
             await Task.WhenAll(senders);
 
@@ -231,7 +274,7 @@ namespace RoomActors.Bench
             }
 
             double? cpuPerDelivery = cpuStart is { } a && cpuEnd is { } b && deliveries > 0
-                ? (b - a) / (double)ClockTicksPerSecond * 1_000_000 / deliveries
+                ? (b - a) / (double)ServerProcess.ClockTicksPerSecond * 1_000_000 / deliveries
                 : null;
             return new BenchResult(options.Label, options.Rooms, options.Clients, options.Senders, options.ClosedLoop ? "closed" : $"open {options.Rate}/s",
                 seconds, _sendsInWindow, deliveries, _sendsInWindow / seconds, deliveries / seconds,
@@ -260,6 +303,11 @@ namespace RoomActors.Bench
                             var uri = new Uri(options.UrlTemplate.Replace("{room}", $"bench-{runId}-{room}"));
                             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
                             await socket.ConnectAsync(uri, timeout.Token);
+                            if (options.SignalR)
+                            {
+                                await IdleDensity.SignalRHandshakeAsync(socket, timeout.Token);
+                            }
+
                             return new BenchClient(socket, room, index) { NextSeq = new long[options.Senders] };
                         }
                         catch (Exception ex)
@@ -294,7 +342,9 @@ namespace RoomActors.Bench
                 while (!stop.IsCancellationRequested)
                 {
                     var now = Stopwatch.GetTimestamp();
-                    var text = $"{client.Index}:{client.NextSeqSent}:{now}:{pad}";
+                    var text = options.SignalR
+                        ? $"{{\"type\":1,\"target\":\"Send\",\"arguments\":[\"{client.Index}:{client.NextSeqSent}:{now}:{pad}\"]}}\u001e"
+                        : $"{client.Index}:{client.NextSeqSent}:{now}:{pad}";
                     await client.Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, stop);
                     client.NextSeqSent++;
                     Interlocked.Increment(ref _sends);
@@ -324,31 +374,5 @@ namespace RoomActors.Bench
                 // Stopped.
             }
         }
-
-        private long? ServerCpuTicks()
-        {
-            if (options.ServerPid is not { } pid)
-            {
-                return null;
-            }
-
-            // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name): utime and stime, in ticks.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11]) + long.Parse(fields[12]);
-        }
-
-        private long? ServerRssKiB()
-        {
-            if (options.ServerPid is not { } pid)
-            {
-                return null;
-            }
-
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-        }
-
-        private const int ClockTicksPerSecond = 100; // getconf CLK_TCK on Linux
     }
 }

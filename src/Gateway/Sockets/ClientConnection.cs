@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 
@@ -185,38 +186,58 @@ internal sealed class ClientConnection
     /// </summary>
     public async Task<(int Code, string Reason)> RunReaderAsync(Func<Frame, ValueTask> onMessage)
     {
-        var buffer = new byte[Math.Min(16 * 1024, _options.MaxMessageBytes + 1)];
+        var bufferSize = Math.Min(16 * 1024, _options.MaxMessageBytes + 1);
         var message = new MemoryStream();
         try
         {
             while (true)
             {
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(), _abort.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
+                // A zero-byte read waits for the next frame without holding a buffer: an idle socket costs no buffer.
+                // It returns once a frame header is in; a frame with an empty payload may already be complete then.
+                var result = await _socket.ReceiveAsync(Memory<byte>.Empty, _abort.Token);
+                byte[]? buffer = null;
+                try
                 {
-                    OnClientClosed();
-                    return ServerClose ?? ((int?)_socket.CloseStatus ?? CloseCodes.Normal, _socket.CloseStatusDescription ?? "");
-                }
+                    if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
+                    {
+                        buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+                        result = await _socket.ReceiveAsync(buffer.AsMemory(0, bufferSize), _abort.Token);
+                    }
 
-                if (message.Length + result.Count > _options.MaxMessageBytes)
-                {
-                    RequestClose(CloseCodes.MessageTooBig,
-                        $"message exceeds the limit of {_options.MaxMessageBytes} bytes", discardQueued: true);
-                    return ServerClose!.Value;
-                }
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        OnClientClosed();
+                        return ServerClose ?? ((int?)_socket.CloseStatus ?? CloseCodes.Normal, _socket.CloseStatusDescription ?? "");
+                    }
 
-                if (result.EndOfMessage && message.Length == 0)
-                {
-                    // The common case: the whole message arrived in one read.
-                    await onMessage(new Frame(result.MessageType == WebSocketMessageType.Text, buffer.AsSpan(0, result.Count).ToArray()));
-                    continue;
-                }
+                    if (message.Length + result.Count > _options.MaxMessageBytes)
+                    {
+                        RequestClose(CloseCodes.MessageTooBig, $"message exceeds the limit of {_options.MaxMessageBytes} bytes", discardQueued: true);
+                        return ServerClose!.Value;
+                    }
 
-                message.Write(buffer, 0, result.Count);
-                if (result.EndOfMessage)
+                    var chunk = buffer.AsSpan(0, result.Count);
+                    var isText = result.MessageType == WebSocketMessageType.Text;
+                    if (result.EndOfMessage && message.Length == 0)
+                    {
+                        // The common case: the whole message arrived in one read.
+                        await onMessage(new Frame(isText, chunk.ToArray()));
+                        continue;
+                    }
+
+                    message.Write(chunk);
+                    if (result.EndOfMessage)
+                    {
+                        await onMessage(new Frame(isText, message.ToArray()));
+                        message.SetLength(0);
+                    }
+                }
+                finally
                 {
-                    await onMessage(new Frame(result.MessageType == WebSocketMessageType.Text, message.ToArray()));
-                    message.SetLength(0);
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
                 }
             }
         }

@@ -29,7 +29,19 @@ internal sealed class CoalescingStream(Stream inner) : Stream
         }
         finally
         {
+            // Back to the pool between batches: an idle socket holds no buffer.
+            ReturnBuffer();
             _gate.Release();
+        }
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+            _count = 0;
         }
     }
 
@@ -111,12 +123,8 @@ internal sealed class CoalescingStream(Stream inner) : Stream
     {
         if (disposing)
         {
+            // The buffer is not returned here: a write may still hold it; between batches there is none.
             inner.Dispose();
-            if (_buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = null;
-            }
         }
 
         base.Dispose(disposing);

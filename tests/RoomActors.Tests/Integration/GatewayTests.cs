@@ -216,6 +216,25 @@ public sealed class GatewayTests(AllInOneFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Empty_and_fragmented_messages_arrive_whole_and_in_order()
+    {
+        await using var client = await TestClient.ConnectAsync(Server.Room("echo", NewName()));
+        await client.SendAsync("");
+        await client.Socket.SendAsync("frag"u8.ToArray(), WebSocketMessageType.Text, false, CancellationToken.None);
+        await client.Socket.SendAsync(Array.Empty<byte>(), WebSocketMessageType.Text, false, CancellationToken.None);
+        await client.Socket.SendAsync("mented"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        await client.SendAsync(Array.Empty<byte>());
+        await client.SendAsync("last");
+
+        Assert.Equal("", await client.ReceiveTextAsync());
+        Assert.Equal("fragmented", await client.ReceiveTextAsync());
+        var emptyBinary = await client.ReceiveAsync();
+        Assert.False(emptyBinary.IsText);
+        Assert.Empty(emptyBinary.Data);
+        Assert.Equal("last", await client.ReceiveTextAsync());
+    }
+
+    [Fact]
     public async Task A_room_can_reject_a_connect_with_a_close_code_and_reason()
     {
         var room = NewName();
