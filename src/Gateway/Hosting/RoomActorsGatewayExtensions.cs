@@ -3,9 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
 using RoomActors.Gateway.Auth;
 using RoomActors.Gateway.Sockets;
 
@@ -31,45 +28,12 @@ public static class RoomActorsGatewayExtensions
 
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddSingleton<TicketCheck>();
-        services.AddAuthentication().AddJwtBearer();
-        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>>((jwt, auth) => ConfigureTickets(jwt, auth.Value));
 
         services.AddSingleton<RoomGateway>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<RoomGateway>());
         services.AddSingleton<RoomTypeCatalog>();
         services.AddSingleton<RoomSocketHandler>();
         return services;
-    }
-
-    private static void ConfigureTickets(JwtBearerOptions jwt, AuthOptions auth)
-    {
-        jwt.MapInboundClaims = false; // keep "sub" and "room" as they are in the ticket
-        jwt.TokenValidationParameters = new TokenValidationParameters
-        {
-            IssuerSigningKey = auth.Enabled ? RoomTickets.Key(auth.SigningKey!) : null,
-            ValidateIssuerSigningKey = true,
-            ValidateIssuer = auth.Issuer is not null,
-            ValidIssuer = auth.Issuer,
-            ValidateAudience = auth.Audience is not null,
-            ValidAudience = auth.Audience,
-            ValidateLifetime = true,
-            RequireExpirationTime = true,
-            ClockSkew = auth.ClockSkew,
-        };
-        jwt.Events = new JwtBearerEvents
-        {
-            // Browsers cannot set headers on a WebSocket: the ticket may come as ?ticket=…
-            OnMessageReceived = context =>
-            {
-                if (context.Request.Query.TryGetValue("ticket", out var ticket) && ticket.Count > 0)
-                {
-                    context.Token = ticket[0];
-                }
-
-                return Task.CompletedTask;
-            },
-        };
     }
 
     /// <summary>

@@ -1,32 +1,47 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Threading.Channels;
+using System.Runtime.CompilerServices;
 
 namespace RoomActors.Gateway.Sockets;
 
 /// <summary>
-/// One client socket on this gateway: a bounded outbound queue drained by a single writer, and the close state.
-/// Deliveries only enqueue (never block); a client whose queue overflows is closed with 1008.
+/// One client socket on this gateway: a bounded outbound queue, drained by one writer at a time, and the close state.
+/// Deliveries only enqueue (never block); a client whose queue overflows is closed with 1008. The writer runs only
+/// while there is something to write: an idle connection holds no queue, no writer and no buffer.
 /// </summary>
-internal sealed class ClientConnection
+internal sealed class ClientConnection : IDisposable
 {
     private readonly WebSocket _socket;
     private readonly GatewayOptions _options;
-    private readonly Channel<Frame> _outbound = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource _abort = new();
+    private readonly CoalescingStream? _stream;
+    private readonly Lock _lock = new();
+
+    // Guarded by _lock.
+    private Queue<Frame>? _queue;
+    private Queue<Frame>? _spare;
     private int _queuedMessages;
     private long _queuedBytes;
-    private int _closeRequested;
-    private volatile bool _discardQueued;
+    private bool _writing;
+    private bool _closeRequested;
+    private bool _discardQueued;
+    private bool _finished;
+    private TaskCompletionSource? _finishedSignal;
+    private Timer? _closeTimer;
+    private bool _disposed;
+    private readonly Action? _abortTransport;
 
-    private readonly CoalescingStream? _stream;
-
-    public ClientConnection(string id, WebSocket socket, GatewayOptions options, CoalescingStream? stream = null)
+    /// <summary>
+    /// A connection over <paramref name="socket"/>. <paramref name="abortTransport"/> aborts the underlying connection
+    /// (e.g. <c>HttpContext.Abort</c>): the only thing that ends a read or a write stuck on the transport once the close
+    /// timeout has passed.
+    /// </summary>
+    public ClientConnection(string id, WebSocket socket, GatewayOptions options, CoalescingStream? stream = null, Action? abortTransport = null)
     {
         Id = id;
         _socket = socket;
         _options = options;
         _stream = stream;
+        _abortTransport = abortTransport;
         Snapshot = new ConnectionSnapshot(id, [id], null);
     }
 
@@ -44,25 +59,50 @@ internal sealed class ClientConnection
     /// </summary>
     public ConnectionSnapshot Snapshot { get; set; }
 
+    /// <summary>Completes once the writer has sent the close frame (or given up on the socket).</summary>
+    public Task WriterFinished
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _finished ? Task.CompletedTask : (_finishedSignal ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
+
     /// <summary>Queues a frame for the writer. Never blocks. False when the connection is closing or just overflowed.</summary>
     public bool Enqueue(Frame frame)
     {
-        if (Volatile.Read(ref _closeRequested) != 0)
+        bool start = false, overflow;
+        lock (_lock)
         {
-            return false;
+            if (_closeRequested)
+            {
+                return false;
+            }
+
+            overflow = _queuedMessages + 1 > _options.OutboundQueueMessages || _queuedBytes + frame.Data.Length > _options.OutboundQueueBytes;
+            if (!overflow)
+            {
+                (_queue ??= new Queue<Frame>()).Enqueue(frame);
+                _queuedMessages++;
+                _queuedBytes += frame.Data.Length;
+                start = StartWriting();
+            }
         }
 
-        var messages = Interlocked.Increment(ref _queuedMessages);
-        var bytes = Interlocked.Add(ref _queuedBytes, frame.Data.Length);
-        if (messages > _options.OutboundQueueMessages || bytes > _options.OutboundQueueBytes)
+        if (overflow)
         {
-            Interlocked.Decrement(ref _queuedMessages);
-            Interlocked.Add(ref _queuedBytes, -frame.Data.Length);
             RequestClose(CloseCodes.PolicyViolation, "client too slow: outbound queue full", discardQueued: true);
             return false;
         }
 
-        _outbound.Writer.TryWrite(frame);
+        if (start)
+        {
+            ScheduleWriter();
+        }
+
         return true;
     }
 
@@ -70,69 +110,138 @@ internal sealed class ClientConnection
     /// Starts closing with <paramref name="code"/>: the writer sends what is queued (or drops it when
     /// <paramref name="discardQueued"/>), then the close frame. The first request wins.
     /// </summary>
-    public void RequestClose(int code, string reason, bool discardQueued = false, bool byRoom = false)
-    {
-        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
-        {
-            return;
-        }
-
-        ServerClose = (code, reason);
-        ClosedByRoom = byRoom;
-        _discardQueued = discardQueued;
-        _outbound.Writer.TryComplete();
-
-        // Flushing, the close frame and the client's answer get the close timeout together: a write may be stuck
-        // on a client that does not read, and it must not hold the connection open.
-        _abort.CancelAfter(_options.CloseTimeout);
-    }
+    public void RequestClose(int code, string reason, bool discardQueued = false, bool byRoom = false) =>
+        BeginClose(discardQueued, (code, reason), byRoom);
 
     /// <summary>The client sent a close frame: answer it without sending what is still queued.</summary>
-    public void OnClientClosed()
+    public void OnClientClosed() => BeginClose(discardQueued: true);
+
+    private void BeginClose(bool discardQueued, (int Code, string Reason)? serverClose = null, bool byRoom = false)
     {
-        if (Interlocked.Exchange(ref _closeRequested, 1) == 0)
+        bool start;
+        lock (_lock)
         {
-            _discardQueued = true;
-            _outbound.Writer.TryComplete();
-            _abort.CancelAfter(_options.CloseTimeout);
+            if (_closeRequested)
+            {
+                return;
+            }
+
+            _closeRequested = true;
+            ServerClose = serverClose;
+            ClosedByRoom = byRoom;
+            if (discardQueued)
+            {
+                _discardQueued = true;
+                _queue?.Clear();
+            }
+
+            // Flushing, the close frame and the client's answer get the close timeout together: a write may be stuck
+            // on a client that does not read, and it must not hold the connection open.
+            _closeTimer = new Timer(static c => ((ClientConnection)c!).OnCloseTimeout(), this, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
+            start = StartWriting();
+        }
+
+        if (start)
+        {
+            ScheduleWriter();
         }
     }
 
-    /// <summary>Aborts the socket at once (network error or timeout).</summary>
-    public void Abort()
+    /// <summary>The close did not complete in time: abort the socket and its transport, which ends a stuck read or write.</summary>
+    private void OnCloseTimeout()
     {
-        _outbound.Writer.TryComplete();
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+        }
+
         _socket.Abort();
+        _abortTransport?.Invoke();
     }
 
-    /// <summary>
-    /// The single writer: sends queued frames in order until a close is requested, then completes the close
-    /// handshake within <see cref="GatewayOptions.CloseTimeout"/>, aborting the socket when it cannot.
-    /// </summary>
-    public async Task RunWriterAsync()
+    /// <summary>Under the lock: true when the caller must start the writer (none is running).</summary>
+    private bool StartWriting()
     {
-        var reader = _outbound.Reader;
+        if (_writing)
+        {
+            return false;
+        }
+
+        _writing = true;
+        return true;
+    }
+
+    /// <summary>Off the caller's thread: deliveries fan out under the room's lock and never write to a socket there.</summary>
+    private void ScheduleWriter() =>
+        ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.WriteAsync(), this, preferLocal: true);
+
+    /// <summary>
+    /// The writer (one at a time): sends queued frames in order, each batch in one flush, and ends when the queue is
+    /// empty; once a close is requested it sends the close frame, aborting the socket when it cannot.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteAsync()
+    {
         try
         {
-            while (await reader.WaitToReadAsync(_abort.Token))
+            while (true)
             {
-                // Everything already queued goes out in one write (see CoalescingStream); nothing waits for more.
-                _stream?.BeginBatch();
-                while (reader.TryRead(out var frame))
+                Queue<Frame> batch;
+                bool discard;
+                lock (_lock)
                 {
-                    Interlocked.Decrement(ref _queuedMessages);
-                    Interlocked.Add(ref _queuedBytes, -frame.Data.Length);
-                    if (_discardQueued)
+                    if (_queue is not { Count: > 0 })
                     {
-                        continue;
+                        if (!_closeRequested)
+                        {
+                            _writing = false;
+                            return;
+                        }
+
+                        break;
                     }
 
-                    await _socket.SendAsync(frame.Data, frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, _abort.Token);
+                    batch = _queue;
+                    _queue = _spare;
+                    _spare = null;
+                    discard = _discardQueued;
                 }
 
-                if (_stream is not null)
+                var bytes = 0L;
+                var count = batch.Count;
+                if (!discard)
                 {
-                    await _stream.EndBatchAsync(_abort.Token);
+                    // Everything already queued goes out in one write (see CoalescingStream); nothing waits for more.
+                    _stream?.BeginBatch();
+                    foreach (var frame in batch)
+                    {
+                        bytes += frame.Data.Length;
+                        await _socket.SendAsync(frame.Data, frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, CancellationToken.None);
+                    }
+
+                    if (_stream is not null)
+                    {
+                        await _stream.EndBatchAsync(CancellationToken.None);
+                    }
+                }
+                else
+                {
+                    foreach (var frame in batch)
+                    {
+                        bytes += frame.Data.Length;
+                    }
+                }
+
+                batch.Clear();
+                lock (_lock)
+                {
+                    // Counted until written: a stuck write keeps the queue full, so a client that stops reading overflows.
+                    _queuedMessages -= count;
+                    _queuedBytes -= bytes;
+                    _spare = batch;
                 }
             }
 
@@ -142,6 +251,25 @@ internal sealed class ClientConnection
         {
             // The peer is gone or stuck past the close timeout: abort; the reader reports the close to the room.
             _socket.Abort();
+        }
+
+        TaskCompletionSource? signal;
+        lock (_lock)
+        {
+            _finished = true;
+            signal = _finishedSignal;
+        }
+
+        signal?.TrySetResult();
+    }
+
+    /// <summary>Stops the close timer; the socket itself belongs to the handler.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            _closeTimer?.Dispose();
         }
     }
 
@@ -160,7 +288,7 @@ internal sealed class ClientConnection
             reason = _socket.CloseStatusDescription ?? "";
         }
 
-        await _socket.CloseOutputAsync((WebSocketCloseStatus)code, Truncate(reason), _abort.Token);
+        await _socket.CloseOutputAsync((WebSocketCloseStatus)code, Truncate(reason), CancellationToken.None);
     }
 
     /// <summary>A close reason has at most 123 UTF-8 bytes.</summary>
@@ -187,21 +315,22 @@ internal sealed class ClientConnection
     public async Task<(int Code, string Reason)> RunReaderAsync(Func<Frame, ValueTask> onMessage)
     {
         var bufferSize = Math.Min(16 * 1024, _options.MaxMessageBytes + 1);
-        var message = new MemoryStream();
+        MemoryStream? message = null; // only for a message that arrives in several reads
         try
         {
             while (true)
             {
                 // A zero-byte read waits for the next frame without holding a buffer: an idle socket costs no buffer.
                 // It returns once a frame header is in; a frame with an empty payload may already be complete then.
-                var result = await _socket.ReceiveAsync(Memory<byte>.Empty, _abort.Token);
+                // No cancellation token: a close that times out aborts the transport, which ends the read (OnCloseTimeout).
+                var result = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
                 byte[]? buffer = null;
                 try
                 {
                     if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
                     {
                         buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
-                        result = await _socket.ReceiveAsync(buffer.AsMemory(0, bufferSize), _abort.Token);
+                        result = await _socket.ReceiveAsync(buffer.AsMemory(0, bufferSize), CancellationToken.None);
                     }
 
                     if (result.MessageType == WebSocketMessageType.Close)
@@ -210,7 +339,8 @@ internal sealed class ClientConnection
                         return ServerClose ?? ((int?)_socket.CloseStatus ?? CloseCodes.Normal, _socket.CloseStatusDescription ?? "");
                     }
 
-                    if (message.Length + result.Count > _options.MaxMessageBytes)
+                    var pending = message?.Length ?? 0;
+                    if (pending + result.Count > _options.MaxMessageBytes)
                     {
                         RequestClose(CloseCodes.MessageTooBig, $"message exceeds the limit of {_options.MaxMessageBytes} bytes", discardQueued: true);
                         return ServerClose!.Value;
@@ -218,13 +348,14 @@ internal sealed class ClientConnection
 
                     var chunk = buffer.AsSpan(0, result.Count);
                     var isText = result.MessageType == WebSocketMessageType.Text;
-                    if (result.EndOfMessage && message.Length == 0)
+                    if (result.EndOfMessage && pending == 0)
                     {
                         // The common case: the whole message arrived in one read.
                         await onMessage(new Frame(isText, chunk.ToArray()));
                         continue;
                     }
 
+                    message ??= new MemoryStream();
                     message.Write(chunk);
                     if (result.EndOfMessage)
                     {
@@ -245,7 +376,7 @@ internal sealed class ClientConnection
         {
             // The connection dropped or was aborted: report the server's reason if it had one, else 1006.
             _socket.Abort();
-            _outbound.Writer.TryComplete();
+            BeginClose(discardQueued: true); // lets the writer finish
             return ServerClose ?? (CloseCodes.Abnormal, "connection lost");
         }
     }

@@ -267,7 +267,7 @@ internal sealed partial class GatewayRoom
     private async Task PumpAsync()
     {
         var reader = _inbound.Reader;
-        var batch = new List<InboundEvent>(_options.MaxBatchEvents);
+        var batch = new List<InboundEvent>(); // grows with the traffic; an idle room keeps a small one
         while (true)
         {
             var wait = reader.WaitToReadAsync().AsTask();

@@ -40,20 +40,20 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
 
         var (socket, stream) = await ServerWebSockets.AcceptAsync(http, gateway.Options.KeepAliveInterval);
         using var _ = socket;
-        var connection = new ClientConnection(NewConnectionId(), socket, gateway.Options, stream);
+        using var connection = new ClientConnection(NewConnectionId(), socket, gateway.Options, stream, http.Abort);
         var room = gateway.Acquire(RoomGrainIds.Of(type, name));
         var run = new TaskCompletionSource();
         gateway.Track(connection, run.Task);
         try
         {
             room.AddPending(connection);
-            var writer = connection.RunWriterAsync();
             if (await ConnectAsync(room, connection, request with { ConnectionId = connection.Id, Gateway = gateway.Reference, Session = room.Session }))
             {
+                request = null!; // the room has it: an open connection keeps no copy
                 await RunAsync(room, connection);
             }
 
-            await writer;
+            await connection.WriterFinished;
         }
         finally
         {
@@ -277,7 +277,7 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
 
     private async Task RunAsync(GatewayRoom room, ClientConnection connection)
     {
-        var autoResponse = AutoResponse();
+        var autoResponse = _autoResponse;
         var (code, reason) = await connection.RunReaderAsync(frame =>
         {
             if (autoResponse is { } auto && frame.IsText && frame.Data.AsSpan().SequenceEqual(auto.Request.Data))
@@ -299,9 +299,11 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         }
     }
 
-    private (Frame Request, Frame Response)? AutoResponse()
+    /// <summary>The gateway's auto-response, encoded once for every connection.</summary>
+    private readonly (Frame Request, Frame Response)? _autoResponse = AutoResponse(gateway.Options);
+
+    private static (Frame Request, Frame Response)? AutoResponse(GatewayOptions options)
     {
-        var options = gateway.Options;
         return options.AutoResponseRequest is { Length: > 0 } request && options.AutoResponseResponse is { } response
             ? (new Frame(true, System.Text.Encoding.UTF8.GetBytes(request)), new Frame(true, System.Text.Encoding.UTF8.GetBytes(response)))
             : null;
