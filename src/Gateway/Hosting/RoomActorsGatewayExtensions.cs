@@ -42,9 +42,10 @@ public static class RoomActorsGatewayExtensions
     /// </summary>
     public static IEndpointRouteBuilder MapRoomActors(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.Map(RoomRoute.Pattern, (HttpContext http, string type, string name, RoomSocketHandler handler) =>
-            handler.HandleAsync(http, type, name));
-        endpoints.Map(RoomRoute.Pattern + "/{**path}", (HttpContext http, string type, string name, string path, RoomSocketHandler handler) =>
+        // Resolved once: a handler resolved per request would open a service scope that every open socket then keeps.
+        var handler = endpoints.ServiceProvider.GetRequiredService<RoomSocketHandler>();
+        endpoints.Map(RoomRoute.Pattern, (HttpContext http, string type, string name) => handler.HandleAsync(http, type, name));
+        endpoints.Map(RoomRoute.Pattern + "/{**path}", (HttpContext http, string type, string name, string path) =>
             handler.HandleHttpAsync(http, type, name, path));
         endpoints.MapGet("/", () => Results.Text(DemoPage.Html, "text/html; charset=utf-8"));
         return endpoints;
