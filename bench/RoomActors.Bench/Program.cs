@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -84,9 +85,9 @@ namespace RoomActors.Bench
     }
 
     /// <summary>One client socket: reads continuously, checks order and gaps, records latency.</summary>
-    internal sealed class BenchClient(ClientWebSocket socket, int room, int index)
+    internal sealed class BenchClient(LeanWebSocket socket, int room, int index)
     {
-        public ClientWebSocket Socket { get; } = socket;
+        public LeanWebSocket Socket { get; } = socket;
         public int Room { get; } = room;
         public int Index { get; } = index;
         public LongHistogram Latency { get; } = new(1, 60_000_000, 3);
@@ -100,55 +101,32 @@ namespace RoomActors.Bench
 
         public async Task ReadAsync(BenchRun run, bool signalR, CancellationToken stop)
         {
-            var buffer = new byte[1 << 16];
-            var filled = 0;
             try
             {
-                while (!stop.IsCancellationRequested)
+                await Socket.RunAsync(payload =>
                 {
-                    if (filled == buffer.Length)
+                    if (!signalR)
                     {
-                        Array.Resize(ref buffer, buffer.Length * 2);
-                    }
-
-                    var result = await Socket.ReceiveAsync(buffer.AsMemory(filled), stop);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
+                        OnMessage(run, payload);
                         return;
                     }
 
-                    filled += result.Count;
-                    if (!signalR)
-                    {
-                        if (result.EndOfMessage)
-                        {
-                            OnMessage(run, buffer.AsSpan(0, filled));
-                            filled = 0;
-                        }
-
-                        continue;
-                    }
-
-                    // SignalR JSON protocol: records end with 0x1E, a frame may hold several (or part of one).
-                    var consumed = 0;
+                    // SignalR JSON protocol: records end with 0x1E, a message may hold several.
                     int end;
-                    while ((end = buffer.AsSpan(consumed, filled - consumed).IndexOf((byte)0x1E)) >= 0)
+                    while ((end = payload.IndexOf((byte)0x1E)) >= 0)
                     {
-                        var record = buffer.AsSpan(consumed, end);
+                        var record = payload[..end];
                         var arguments = record.IndexOf("\"arguments\":[\""u8);
                         if (arguments >= 0)
                         {
                             OnMessage(run, record[(arguments + 14)..]);
                         }
 
-                        consumed += end + 1;
+                        payload = payload[(end + 1)..];
                     }
-
-                    buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
-                    filled -= consumed;
-                }
+                }, stop);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 // Stopped, or the server closed the socket: the counts say what arrived.
             }
@@ -235,7 +213,15 @@ namespace RoomActors.Bench
             var cpuEnd = ServerProcess.CpuTicks(options.ServerPid);
             var rss = ServerProcess.RssKiB(options.ServerPid);
             stopSending.Cancel();
-            await Task.WhenAll(senders);
+            try
+            {
+                await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+                // A send stuck on a server that stopped reading: the counts below show what arrived.
+                Console.Error.WriteLine("bench: some senders did not stop within 10 s");
+            }
 
             // Let what is in flight arrive (bounded), then stop reading.
             var expectedPerClient = clients.Where(c => c.Index < options.Senders).GroupBy(c => c.Room).ToDictionary(g => g.Key, g => g.Sum(c => c.NextSeqSent));
@@ -299,13 +285,17 @@ namespace RoomActors.Bench
                         await gate.WaitAsync();
                         try
                         {
-                            var socket = new ClientWebSocket();
                             var uri = new Uri(options.UrlTemplate.Replace("{room}", $"bench-{runId}-{room}"));
                             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                            await socket.ConnectAsync(uri, timeout.Token);
+                            var socket = await LeanWebSocket.ConnectAsync(uri, timeout.Token);
                             if (options.SignalR)
                             {
-                                await IdleDensity.SignalRHandshakeAsync(socket, timeout.Token);
+                                await socket.SendTextAsync("{\"protocol\":\"json\",\"version\":1}\u001e"u8);
+                                var answer = await socket.ReceiveMessageAsync(timeout.Token);
+                                if (answer.AsSpan().IndexOf((byte)0x1E) < 0 || answer.AsSpan().IndexOf("error"u8) >= 0)
+                                {
+                                    throw new BenchException("SignalR handshake failed: " + Encoding.UTF8.GetString(answer));
+                                }
                             }
 
                             return new BenchClient(socket, room, index) { NextSeq = new long[options.Senders] };
@@ -345,7 +335,9 @@ namespace RoomActors.Bench
                     var text = options.SignalR
                         ? $"{{\"type\":1,\"target\":\"Send\",\"arguments\":[\"{client.Index}:{client.NextSeqSent}:{now}:{pad}\"]}}\u001e"
                         : $"{client.Index}:{client.NextSeqSent}:{now}:{pad}";
-                    await client.Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, stop);
+                    // Not cancellable (a send cut in half would show up as that client's lost messages): the loop checks
+                    // the stop token between sends.
+                    await client.Socket.SendTextAsync(Encoding.UTF8.GetBytes(text));
                     client.NextSeqSent++;
                     Interlocked.Increment(ref _sends);
                     if (InWindow(now))

@@ -17,8 +17,8 @@ internal sealed class ClientConnection : IDisposable
     private readonly Lock _lock = new();
 
     // Guarded by _lock.
-    private Queue<Frame>? _queue;
-    private Queue<Frame>? _spare;
+    private Queue<OutboundFrame>? _queue;
+    private Queue<OutboundFrame>? _spare;
     private int _queuedMessages;
     private long _queuedBytes;
     private bool _writing;
@@ -72,7 +72,14 @@ internal sealed class ClientConnection : IDisposable
     }
 
     /// <summary>Queues a frame for the writer. Never blocks. False when the connection is closing or just overflowed.</summary>
-    public bool Enqueue(Frame frame)
+    public bool Enqueue(OutboundFrame frame) => Enqueue(frame, writersToStart: null);
+
+    /// <summary>
+    /// Queues a frame; when the writer must be started, adds this connection to <paramref name="writersToStart"/> for
+    /// the caller to pass to <see cref="StartWriters"/> (one work item for many connections), or, when that is null,
+    /// starts it here.
+    /// </summary>
+    public bool Enqueue(OutboundFrame frame, List<ClientConnection>? writersToStart)
     {
         bool start = false, overflow;
         lock (_lock)
@@ -82,12 +89,12 @@ internal sealed class ClientConnection : IDisposable
                 return false;
             }
 
-            overflow = _queuedMessages + 1 > _options.OutboundQueueMessages || _queuedBytes + frame.Data.Length > _options.OutboundQueueBytes;
+            overflow = _queuedMessages + 1 > _options.OutboundQueueMessages || _queuedBytes + frame.Length > _options.OutboundQueueBytes;
             if (!overflow)
             {
-                (_queue ??= new Queue<Frame>()).Enqueue(frame);
+                (_queue ??= new Queue<OutboundFrame>()).Enqueue(frame);
                 _queuedMessages++;
-                _queuedBytes += frame.Data.Length;
+                _queuedBytes += frame.Length;
                 start = StartWriting();
             }
         }
@@ -100,10 +107,38 @@ internal sealed class ClientConnection : IDisposable
 
         if (start)
         {
-            ScheduleWriter();
+            if (writersToStart is null)
+            {
+                ScheduleWriter();
+            }
+            else
+            {
+                writersToStart.Add(this);
+            }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Starts the writers of <paramref name="connections"/> (which this call takes over), up to 64 per thread-pool work
+    /// item: one delivery to a room's members costs one or a few work items, not one per member.
+    /// </summary>
+    public static void StartWriters(List<ClientConnection> connections)
+    {
+        const int PerWorkItem = 64;
+        for (var i = 0; i < connections.Count; i += PerWorkItem)
+        {
+            var chunk = connections.Count <= PerWorkItem ? connections : connections.GetRange(i, Math.Min(PerWorkItem, connections.Count - i));
+            ThreadPool.UnsafeQueueUserWorkItem(static chunk =>
+            {
+                foreach (var connection in chunk)
+                {
+                    // Each runs until its first write that cannot complete at once, then continues on its own.
+                    _ = connection.WriteAsync();
+                }
+            }, chunk, preferLocal: true);
+        }
     }
 
     /// <summary>
@@ -189,7 +224,7 @@ internal sealed class ClientConnection : IDisposable
         {
             while (true)
             {
-                Queue<Frame> batch;
+                Queue<OutboundFrame> batch;
                 bool discard;
                 lock (_lock)
                 {
@@ -218,8 +253,18 @@ internal sealed class ClientConnection : IDisposable
                     _stream?.BeginBatch();
                     foreach (var frame in batch)
                     {
-                        bytes += frame.Data.Length;
-                        await _socket.SendAsync(frame.Data, frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary, true, CancellationToken.None);
+                        bytes += frame.Length;
+                        if (_stream is not null)
+                        {
+                            // The finished frame, encoded once for all its recipients; a keep-alive ping the socket
+                            // sends meanwhile goes between two frames (the stream takes one write at a time).
+                            await _stream.WriteAsync(frame.Encoded, CancellationToken.None);
+                        }
+                        else
+                        {
+                            var type = frame.Frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                            await _socket.SendAsync(frame.Frame.Data, type, true, CancellationToken.None);
+                        }
                     }
 
                     if (_stream is not null)
@@ -231,7 +276,7 @@ internal sealed class ClientConnection : IDisposable
                 {
                     foreach (var frame in batch)
                     {
-                        bytes += frame.Data.Length;
+                        bytes += frame.Length;
                     }
                 }
 

@@ -25,6 +25,7 @@ internal sealed partial class GatewayRoom
     private readonly Dictionary<string, long> _lastPing = new();
     private readonly HashSet<string> _pingsChanged = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private List<ClientConnection> _writersToStart = new(); // guarded by _lock; filled by FanOut
 
     public GatewayRoom(RoomGateway gateway, GrainId roomId, IRoomGrain grain, GatewayOptions options, ILogger logger)
     {
@@ -125,6 +126,12 @@ internal sealed partial class GatewayRoom
                 _gapTimer.Dispose();
                 _gapTimer = null;
             }
+
+            if (_writersToStart.Count > 0)
+            {
+                ClientConnection.StartWriters(_writersToStart);
+                _writersToStart = new();
+            }
         }
     }
 
@@ -167,16 +174,16 @@ internal sealed partial class GatewayRoom
         }
     }
 
-    /// <summary>The same frame object goes onto every recipient's queue: encoded once, copied never.</summary>
+    /// <summary>The same frame object goes onto every recipient's queue: encoded once, for all of them.</summary>
     private void FanOut(RoomOp op)
     {
-        var frame = op.Frame!;
+        var frame = new OutboundFrame(op.Frame!);
         switch (op.Target)
         {
             case TargetKind.All:
                 foreach (var member in _members.Values)
                 {
-                    member.Enqueue(frame);
+                    member.Enqueue(frame, _writersToStart);
                 }
 
                 break;
@@ -186,7 +193,7 @@ internal sealed partial class GatewayRoom
                 {
                     if (Array.IndexOf(except, member.Id) < 0)
                     {
-                        member.Enqueue(frame);
+                        member.Enqueue(frame, _writersToStart);
                     }
                 }
 
@@ -196,7 +203,7 @@ internal sealed partial class GatewayRoom
                 {
                     if (_members.TryGetValue(id, out var member))
                     {
-                        member.Enqueue(frame);
+                        member.Enqueue(frame, _writersToStart);
                     }
                 }
 

@@ -300,12 +300,12 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
     }
 
     /// <summary>The gateway's auto-response, encoded once for every connection.</summary>
-    private readonly (Frame Request, Frame Response)? _autoResponse = AutoResponse(gateway.Options);
+    private readonly (Frame Request, OutboundFrame Response)? _autoResponse = AutoResponse(gateway.Options);
 
-    private static (Frame Request, Frame Response)? AutoResponse(GatewayOptions options)
+    private static (Frame Request, OutboundFrame Response)? AutoResponse(GatewayOptions options)
     {
         return options.AutoResponseRequest is { Length: > 0 } request && options.AutoResponseResponse is { } response
-            ? (new Frame(true, System.Text.Encoding.UTF8.GetBytes(request)), new Frame(true, System.Text.Encoding.UTF8.GetBytes(response)))
+            ? (new Frame(true, System.Text.Encoding.UTF8.GetBytes(request)), new OutboundFrame(new Frame(true, System.Text.Encoding.UTF8.GetBytes(response))))
             : null;
     }
 

@@ -235,6 +235,35 @@ public sealed class GatewayTests(AllInOneFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Frames_of_every_length_encoding_reach_every_member_intact()
+    {
+        // The gateway encodes each broadcast frame once: 7-bit (< 126), 16-bit (< 64 KiB) and 64-bit lengths.
+        var room = NewName();
+        var (sender, _) = await JoinRelayAsync(room);
+        var (other, _) = await JoinRelayAsync(room);
+        await using var _1 = sender;
+        await using var _2 = other;
+        int[] sizes = [0, 1, 125, 126, 127, 65535, 65536, 300_000];
+        foreach (var size in sizes)
+        {
+            var payload = new byte[size];
+            Random.Shared.NextBytes(payload);
+            await sender.SendAsync(payload);
+            await sender.SendAsync(new string('t', size));
+            foreach (var client in new[] { sender, other })
+            {
+                var binary = await client.ReceiveAsync();
+                Assert.False(binary.IsText);
+                Assert.Equal(payload, binary.Data);
+                var text = await client.ReceiveAsync();
+                Assert.True(text.IsText);
+                Assert.Equal(size, text.Data.Length);
+                Assert.All(text.Data, b => Assert.Equal((byte)'t', b));
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_room_can_reject_a_connect_with_a_close_code_and_reason()
     {
         var room = NewName();
