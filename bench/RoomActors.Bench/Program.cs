@@ -77,11 +77,12 @@ namespace RoomActors.Bench
         string Label, int Rooms, int Clients, int Senders, string Mode, double Seconds,
         long Sends, long Deliveries, double SendsPerSecond, double DeliveriesPerSecond,
         double P50Ms, double P99Ms, double MaxMs, long Lost, int OrderViolations,
-        double? ServerCpuMicrosPerDelivery, long? ServerRssKiB)
+        double? ServerCpuMicrosPerDelivery, long? ServerRssKiB, double? ServerCpuPercent = null, double? GeneratorCpuPercent = null)
     {
         public string Summary() =>
             $"{Label}: {DeliveriesPerSecond:F0} deliveries/s, {SendsPerSecond:F0} sends/s, p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms, " +
-            $"lost {Lost}, order violations {OrderViolations}, server CPU {ServerCpuMicrosPerDelivery?.ToString("F2") ?? "?"} µs/delivery, RSS {ServerRssKiB?.ToString() ?? "?"} KiB";
+            $"lost {Lost}, order violations {OrderViolations}, server CPU {ServerCpuMicrosPerDelivery?.ToString("F2") ?? "?"} µs/delivery, RSS {ServerRssKiB?.ToString() ?? "?"} KiB, " +
+            $"CPU server {ServerCpuPercent?.ToString("F0") ?? "?"}% / generator {GeneratorCpuPercent?.ToString("F0") ?? "?"}% of a core";
     }
 
     /// <summary>One client socket: reads continuously, checks order and gaps, records latency.</summary>
@@ -206,11 +207,13 @@ namespace RoomActors.Bench
 
             await Task.Delay(options.Warmup);
             var cpuStart = ServerProcess.CpuTicks(options.ServerPid);
+            var generatorStart = Process.GetCurrentProcess().TotalProcessorTime;
             var start = Stopwatch.GetTimestamp();
             _windowStart = start;
             _windowEnd = start + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
             await Task.Delay(options.Duration);
             var cpuEnd = ServerProcess.CpuTicks(options.ServerPid);
+            var generatorEnd = Process.GetCurrentProcess().TotalProcessorTime;
             var rss = ServerProcess.RssKiB(options.ServerPid);
             stopSending.Cancel();
             try
@@ -265,7 +268,10 @@ namespace RoomActors.Bench
             return new BenchResult(options.Label, options.Rooms, options.Clients, options.Senders, options.ClosedLoop ? "closed" : $"open {options.Rate}/s",
                 seconds, _sendsInWindow, deliveries, _sendsInWindow / seconds, deliveries / seconds,
                 Ms(histogram.GetValueAtPercentile(50)), Ms(histogram.GetValueAtPercentile(99)), Ms(histogram.GetMaxValue()),
-                lost, violations, cpuPerDelivery, rss);
+                lost, violations, cpuPerDelivery, rss,
+                // Near 100% for the generator means it, not the server, set the pace of a closed-loop run.
+                cpuStart is { } c && cpuEnd is { } d ? (d - c) / (double)ServerProcess.ClockTicksPerSecond / seconds * 100 : null,
+                (generatorEnd - generatorStart).TotalSeconds / seconds * 100);
         }
 
         private static double Ms(long micros) => micros / 1000.0;

@@ -26,15 +26,15 @@ internal static class Report
         BenchResult? Find(string scenario, string server) => results.FirstOrDefault(r => r.Name == $"{scenario}.{server}").Result;
 
         var text = new StringBuilder(header).AppendLine().AppendLine();
-        text.AppendLine("| scenario | server | deliveries/s | sends/s | p50 ms | p99 ms | max ms | lost | order violations | server CPU µs/delivery | server RSS MiB |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| scenario | server | deliveries/s | sends/s | p50 ms | p99 ms | max ms | lost | order violations | server CPU µs/delivery | server RSS MiB | CPU % server / generator |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var scenario in scenarios)
         {
             foreach (var server in servers)
             {
                 if (Find(scenario, server) is { } r)
                 {
-                    text.AppendLine($"| {scenario} ({r.Rooms}×{r.Clients}, {r.Senders} senders, {r.Mode}) | {server} | {r.DeliveriesPerSecond:F0} | {r.SendsPerSecond:F0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F1} | {r.Lost} | {r.OrderViolations} | {r.ServerCpuMicrosPerDelivery:F2} | {r.ServerRssKiB / 1024.0:F0} |");
+                    text.AppendLine($"| {scenario} ({r.Rooms}×{r.Clients}, {r.Senders} senders, {r.Mode}) | {server} | {r.DeliveriesPerSecond:F0} | {r.SendsPerSecond:F0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F1} | {r.Lost} | {r.OrderViolations} | {r.ServerCpuMicrosPerDelivery:F2} | {r.ServerRssKiB / 1024.0:F0} | {r.ServerCpuPercent:F0} / {r.GeneratorCpuPercent:F0} |");
                 }
             }
         }
