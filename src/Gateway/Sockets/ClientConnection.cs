@@ -42,7 +42,6 @@ internal sealed class ClientConnection : IDisposable
         _options = options;
         _stream = stream;
         _abortTransport = abortTransport;
-        Snapshot = new ConnectionSnapshot(id, [id], null);
     }
 
     public string Id { get; }
@@ -57,7 +56,13 @@ internal sealed class ClientConnection : IDisposable
     /// What the room last said of this connection's tags and state: kept here so that a room that restarted (its
     /// silo died, or it moved) can take the connection back.
     /// </summary>
-    public ConnectionSnapshot Snapshot { get; set; }
+    public ConnectionSnapshot Snapshot
+    {
+        get => _snapshot ?? new ConnectionSnapshot(Id, [Id], null); // until the room says more: no tags, no state
+        set => _snapshot = value;
+    }
+
+    private ConnectionSnapshot? _snapshot;
 
     /// <summary>Completes once the writer has sent the close frame (or given up on the socket).</summary>
     public Task WriterFinished
@@ -354,10 +359,11 @@ internal sealed class ClientConnection : IDisposable
     }
 
     /// <summary>
-    /// The single reader: hands every complete message to <paramref name="onMessage"/> in order until the socket
-    /// closes, and says how it closed (the server's code if the server closed first, else the client's, else 1006).
+    /// The single reader: hands every complete message to <paramref name="room"/> in order (or answers the gateway's
+    /// <paramref name="autoResponse"/> request itself) until the socket closes, and says how it closed (the server's
+    /// code if the server closed first, else the client's, else 1006).
     /// </summary>
-    public async Task<(int Code, string Reason)> RunReaderAsync(Func<Frame, ValueTask> onMessage)
+    public async Task<(int Code, string Reason)> RunReaderAsync(GatewayRoom room, (Frame Request, OutboundFrame Response)? autoResponse)
     {
         var bufferSize = Math.Min(16 * 1024, _options.MaxMessageBytes + 1);
         MemoryStream? message = null; // only for a message that arrives in several reads
@@ -396,7 +402,7 @@ internal sealed class ClientConnection : IDisposable
                     if (result.EndOfMessage && pending == 0)
                     {
                         // The common case: the whole message arrived in one read.
-                        await onMessage(new Frame(isText, chunk.ToArray()));
+                        await OnMessageAsync(room, autoResponse, new Frame(isText, chunk.ToArray()));
                         continue;
                     }
 
@@ -404,7 +410,7 @@ internal sealed class ClientConnection : IDisposable
                     message.Write(chunk);
                     if (result.EndOfMessage)
                     {
-                        await onMessage(new Frame(isText, message.ToArray()));
+                        await OnMessageAsync(room, autoResponse, new Frame(isText, message.ToArray()));
                         message.SetLength(0);
                     }
                 }
@@ -424,5 +430,18 @@ internal sealed class ClientConnection : IDisposable
             BeginClose(discardQueued: true); // lets the writer finish
             return ServerClose ?? (CloseCodes.Abnormal, "connection lost");
         }
+    }
+
+    private ValueTask OnMessageAsync(GatewayRoom room, (Frame Request, OutboundFrame Response)? autoResponse, Frame frame)
+    {
+        if (autoResponse is { } auto && frame.IsText && frame.Data.AsSpan().SequenceEqual(auto.Request.Data))
+        {
+            // Answered here, without waking the room; the room learns the time with its next batch.
+            Enqueue(auto.Response);
+            room.Pinged(Id);
+            return ValueTask.CompletedTask;
+        }
+
+        return room.SendToRoomAsync(InboundEvent.Message(Id, frame));
     }
 }

@@ -12,7 +12,7 @@ namespace RoomActors.Gateway.Sockets;
 internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleService
 {
     private readonly Dictionary<GrainId, GatewayRoom> _rooms = new();
-    private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
+    private readonly ConcurrentDictionary<ClientConnection, byte> _connections = new();
     private readonly IGrainFactory _grains;
     private readonly ILogger<RoomGateway> _logger;
     private readonly Lazy<IRoomGateway> _reference;
@@ -95,7 +95,7 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
         room.CompleteInbound();
     }
 
-    public void Track(ClientConnection connection, Task handler) => _connections[connection] = handler;
+    public void Track(ClientConnection connection) => _connections[connection] = 0;
 
     public void Untrack(ClientConnection connection) => _connections.TryRemove(connection, out _);
 
@@ -110,14 +110,22 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
             connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
         }
 
-        List<Task> pending = [.. _connections.Values];
-        lock (_rooms)
+        // Each socket's handler leaves the registry last, after queuing its close for the room; then the rooms'
+        // pumps deliver what is queued. A short poll keeps no completion object per connection for this one wait.
+        var deadline = Task.Delay(Options.ShutdownTimeout);
+        while (!_connections.IsEmpty && !deadline.IsCompleted)
         {
-            pending.AddRange(_rooms.Values.Select(r => r.Pump));
+            await Task.WhenAny(deadline, Task.Delay(20));
         }
 
-        var all = Task.WhenAll(pending);
-        if (await Task.WhenAny(all, Task.Delay(Options.ShutdownTimeout)) != all)
+        List<Task> pumps;
+        lock (_rooms)
+        {
+            pumps = [.. _rooms.Values.Select(r => r.Pump)];
+        }
+
+        var all = Task.WhenAll(pumps);
+        if (!_connections.IsEmpty || await Task.WhenAny(all, deadline) != all)
         {
             Log.ShutdownTimedOut(_logger, _connections.Count);
         }

@@ -42,15 +42,21 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         using var _ = socket;
         using var connection = new ClientConnection(NewConnectionId(), socket, gateway.Options, stream, http.Abort);
         var room = gateway.Acquire(RoomGrainIds.Of(type, name));
-        var run = new TaskCompletionSource();
-        gateway.Track(connection, run.Task);
+        gateway.Track(connection);
         try
         {
             room.AddPending(connection);
             if (await ConnectAsync(room, connection, request with { ConnectionId = connection.Id, Gateway = gateway.Reference, Session = room.Session }))
             {
                 request = null!; // the room has it: an open connection keeps no copy
-                await RunAsync(room, connection);
+                var (code, reason) = await connection.RunReaderAsync(room, _autoResponse);
+
+                // Exactly once, after the connection's last frame: the room's close hook runs for it.
+                room.Remove(connection);
+                if (!connection.ClosedByRoom)
+                {
+                    await room.SendToRoomAsync(InboundEvent.Closed(connection.Id, code, reason));
+                }
             }
 
             await connection.WriterFinished;
@@ -60,7 +66,6 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             room.Remove(connection);
             gateway.Release(room);
             gateway.Untrack(connection);
-            run.TrySetResult();
         }
     }
 
@@ -273,30 +278,6 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
 
         IResult TooLarge() => Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large",
             detail: $"Request bodies are limited to {limit} bytes (RoomActors:Gateway:MaxMessageBytes).");
-    }
-
-    private async Task RunAsync(GatewayRoom room, ClientConnection connection)
-    {
-        var autoResponse = _autoResponse;
-        var (code, reason) = await connection.RunReaderAsync(frame =>
-        {
-            if (autoResponse is { } auto && frame.IsText && frame.Data.AsSpan().SequenceEqual(auto.Request.Data))
-            {
-                // Answered here, without waking the room; the room learns the time with its next batch.
-                connection.Enqueue(auto.Response);
-                room.Pinged(connection.Id);
-                return ValueTask.CompletedTask;
-            }
-
-            return room.SendToRoomAsync(InboundEvent.Message(connection.Id, frame));
-        });
-
-        // Exactly once, after the connection's last frame: the room's close hook runs for it.
-        room.Remove(connection);
-        if (!connection.ClosedByRoom)
-        {
-            await room.SendToRoomAsync(InboundEvent.Closed(connection.Id, code, reason));
-        }
     }
 
     /// <summary>The gateway's auto-response, encoded once for every connection.</summary>
