@@ -121,6 +121,9 @@ internal static class Report
         var ours = results.Where(r => r.Name.EndsWith(".roomactors", StringComparison.Ordinal) && r.Result.Senders >= 2).ToList();
         text.AppendLine($"| 0 lost, 0 order violations (≥ 2 senders) | 0 / 0 | {ours.Sum(r => r.Result.Lost)} / {ours.Sum(r => r.Result.OrderViolations)} | {(ours.All(r => r.Result.Lost == 0 && r.Result.OrderViolations == 0) ? "yes" : "**no**")} |");
 
+        text.AppendLine().AppendLine("How these are measured, what each change bought, and for a line not met the gap, what was tried and what is")
+            .AppendLine("next: [bench/README.md](README.md). Runs on a shared 2-core machine vary by about ±10%; compare ratios within one run.");
+
         await File.WriteAllTextAsync(output, text.ToString());
     }
 }
