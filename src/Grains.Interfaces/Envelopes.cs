@@ -132,9 +132,13 @@ public sealed record ConnectionSnapshot(
     [property: Id(1)] string[] Tags,
     [property: Id(2)] byte[]? State);
 
-/// <summary>The room's answer to an <see cref="InboundBatch"/>.</summary>
+/// <summary>
+/// The room's answer to an <see cref="InboundBatch"/>: the connections it did not know, and what the batch's turn sent
+/// to the calling gateway (numbered like every delivery), carried by the answer instead of a separate
+/// <see cref="IRoomGateway.Deliver"/> call.
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record ReceiveResult([property: Id(0)] string[]? Unknown = null)
+public sealed record ReceiveResult([property: Id(0)] string[]? Unknown = null, [property: Id(1)] RoomDelivery? Delivery = null)
 {
     /// <summary>Every connection was known.</summary>
     public static ReceiveResult Ok { get; } = new();

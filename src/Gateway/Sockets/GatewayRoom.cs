@@ -329,6 +329,7 @@ internal sealed partial class GatewayRoom
             Renew = renew,
             Pings = TakePings(all: renew is not null),
         });
+        ApplyReply(result);
         if (result?.Unknown is not { Length: > 0 } unknown)
         {
             return;
@@ -342,6 +343,7 @@ internal sealed partial class GatewayRoom
 
         var again = events.Where(e => Array.IndexOf(unknown, e.ConnectionId) >= 0).ToArray();
         result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Sequence = ++_batches, Events = again, Restore = restore });
+        ApplyReply(result);
         foreach (var id in result?.Unknown ?? [])
         {
             // The room still does not know it (it was never a member here): it cannot be served.
@@ -352,6 +354,15 @@ internal sealed partial class GatewayRoom
             }
 
             stranger?.RequestClose(CloseCodes.InternalError, "unknown to the room; reconnect");
+        }
+    }
+
+    /// <summary>What the batch's turn sent to this gateway came back with the answer: applied in the room's order like any delivery.</summary>
+    private void ApplyReply(ReceiveResult? result)
+    {
+        if (result?.Delivery is { } delivery)
+        {
+            _gateway.Delivered(this, delivery);
         }
     }
 

@@ -45,19 +45,28 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
 
     Task IRoomGateway.Deliver(RoomDelivery delivery)
     {
-        Interlocked.Increment(ref DeliveriesReceived);
         GatewayRoom? room;
         lock (_rooms)
         {
             room = _rooms.GetValueOrDefault(delivery.Room);
         }
 
-        if (room is not null && room.Session == delivery.Session)
+        if (room is not null)
         {
-            room.OnDelivery(delivery);
+            Delivered(room, delivery);
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>A delivery of <paramref name="room"/>'s (by call or with the answer to a batch): applied unless it belongs to an older session.</summary>
+    internal void Delivered(GatewayRoom room, RoomDelivery delivery)
+    {
+        Interlocked.Increment(ref DeliveriesReceived);
+        if (room.Session == delivery.Session)
+        {
+            room.OnDelivery(delivery);
+        }
     }
 
     /// <summary>The room grain.</summary>

@@ -30,6 +30,10 @@ public abstract partial class Room : Grain, IRoomGrain
     private readonly Queue<(Connection Connection, int Code, string Reason)> _closing = new();
     private readonly List<Connection> _dirty = new();
     private RoomOutbox? _outbox;
+
+    // The gateway whose batch this turn serves, and what the turn sent it: returned with the answer (see Receive).
+    private IRoomGateway? _replyTo;
+    private RoomDelivery? _reply;
     private RoomOptions? _options;
     private RoomStorage? _storage;
     private RoomStorage? _membership;
@@ -204,6 +208,20 @@ public abstract partial class Room : Grain, IRoomGrain
 
     async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
     {
+        try
+        {
+            _replyTo = batch.Gateway;
+            return await ReceiveAsync(batch);
+        }
+        finally
+        {
+            _replyTo = null;
+            _reply = null;
+        }
+    }
+
+    private async Task<ReceiveResult> ReceiveAsync(InboundBatch batch)
+    {
         Outbox.Session(batch.Gateway, batch.Session, restart: false);
         if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.Sequence, out var earlier))
         {
@@ -275,7 +293,7 @@ public abstract partial class Room : Grain, IRoomGrain
         }
 
         await EndTurnAsync();
-        var result = unknown is null ? ReceiveResult.Ok : new ReceiveResult([.. unknown]);
+        var result = unknown is null && _reply is null ? ReceiveResult.Ok : new ReceiveResult(unknown is null ? null : [.. unknown], _reply);
         Outbox.Processed(batch.Gateway, batch.Session, batch.Sequence, result);
         return result;
     }
@@ -448,7 +466,7 @@ public abstract partial class Room : Grain, IRoomGrain
             throw;
         }
 
-        Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName));
+        _reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), _replyTo);
         await ArmAlarmAsync();
         _lastActivity = TimeProvider.GetTimestamp();
 

@@ -82,9 +82,14 @@ internal sealed class RoomOutbox
     /// <summary>An operation for one gateway.</summary>
     public void ToGateway(IRoomGateway gateway, RoomOp op) => Add(Link(gateway), op);
 
-    /// <summary>Sends every gateway its part of this turn, one call each. Never awaits a gateway.</summary>
-    public void Flush(Action<Exception> onSendError)
+    /// <summary>
+    /// Sends every gateway its part of this turn, one call each, and returns <paramref name="replyTo"/>'s part instead of
+    /// sending it (it goes back with the answer to that gateway's call). Never awaits a gateway.
+    /// </summary>
+    public RoomDelivery? Flush(Action<Exception> onSendError, IRoomGateway? replyTo = null)
     {
+        RoomDelivery? reply = null;
+        var replyId = replyTo?.GetGrainId();
         foreach (var link in _dirty)
         {
             var delivery = new RoomDelivery
@@ -96,6 +101,12 @@ internal sealed class RoomOutbox
                 Ops = link.Pending.ToArray(),
             };
             link.Pending.Clear();
+            if (replyId is { } id && link.Gateway.GetGrainId() == id)
+            {
+                reply = delivery;
+                continue;
+            }
+
             try
             {
                 // One-way: returns at once; a dead gateway costs the room nothing.
@@ -109,6 +120,7 @@ internal sealed class RoomOutbox
         }
 
         _dirty.Clear();
+        return reply;
     }
 
     /// <summary>Drops everything this turn would have sent (the output gate closed).</summary>

@@ -32,7 +32,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         var room = Room("sdk-hooks", name);
         var gateway = new RecordingGateway(Client);
         await room.Connect(gateway.Connect("c1", "?x=42", new() { ["user-agent"] = "tests" }));
-        await room.Receive(gateway.Batch(
+        await room.SendBatchAsync(gateway.Batch(
             RecordingGateway.Text("c1", "héllo"),
             InboundEvent.Message("c1", new Frame(false, [1, 2, 3])),
             RecordingGateway.Text("c1", "second")));
@@ -52,7 +52,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         Assert.Equal(gateway.Session, first.Session);
         Assert.Equal(RoomOpKind.Join, first.Ops[0].Kind);
 
-        await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "me one")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "me one")));
         var second = await gateway.NextAsync();
         Assert.Equal(2, second.Sequence);
         Assert.Equal(first.Epoch, second.Epoch);
@@ -74,7 +74,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         await ConnectAsync(room, b, "b2");
 
         // Three broadcasts in one batch: one delivery to each gateway, each payload once, not once per connection.
-        await room.Receive(a.Batch(RecordingGateway.Text("a1", "all x"), RecordingGateway.Text("a2", "all y"), RecordingGateway.Text("a1", "others z")));
+        await room.SendBatchAsync(a.Batch(RecordingGateway.Text("a1", "all x"), RecordingGateway.Text("a2", "all y"), RecordingGateway.Text("a1", "others z")));
         foreach (var gateway in new[] { a, b })
         {
             var delivery = await gateway.NextAsync();
@@ -86,7 +86,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         }
 
         // A send to one connection goes to its gateway only.
-        await room.Receive(b.Batch(RecordingGateway.Text("b2", "me private")));
+        await room.SendBatchAsync(b.Batch(RecordingGateway.Text("b2", "me private")));
         var mine = Assert.Single(Sends(await b.NextAsync()));
         Assert.Equal(["b2"], mine.Ids!);
         Assert.True(await a.QuietAsync(TimeSpan.FromMilliseconds(300)));
@@ -102,15 +102,15 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         await ConnectAsync(room, gateway, "c2");
 
         // Reported twice (e.g. a retry): one close.
-        await room.Receive(gateway.Batch(InboundEvent.Closed("c1", 1000, "done")));
-        await room.Receive(gateway.Batch(InboundEvent.Closed("c1", 1006, "again")));
+        await room.SendBatchAsync(gateway.Batch(InboundEvent.Closed("c1", 1000, "done")));
+        await room.SendBatchAsync(gateway.Batch(InboundEvent.Closed("c1", 1006, "again")));
 
         // The room closes c2: a Close op for the gateway, the hook once, and the gateway's later report is ignored.
-        await room.Receive(gateway.Batch(RecordingGateway.Text("c2", "kick")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c2", "kick")));
         var delivery = await gateway.NextAsync();
         var close = Assert.Single(delivery.Ops, op => op.Kind == RoomOpKind.Close);
         Assert.Equal(("c2", 4001, "bye"), (close.ConnectionId, close.CloseCode, close.CloseReason));
-        await room.Receive(gateway.Batch(InboundEvent.Closed("c2", 4001, "bye")));
+        await room.SendBatchAsync(gateway.Batch(InboundEvent.Closed("c2", 4001, "bye")));
 
         var closes = HookRoom.LogOf(name).Where(l => l.StartsWith("close", StringComparison.Ordinal)).ToList();
         Assert.Equal(["close c1 1000 done", "close c2 4001 bye"], closes);
@@ -128,7 +128,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         Assert.Contains(told.Ops, op => op.Kind == RoomOpKind.Close && op.ConnectionId == "bad" && op.CloseCode == 4003);
 
         await ConnectAsync(room, gateway, "good");
-        await room.Receive(gateway.Batch(RecordingGateway.Text("good", "connections")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("good", "connections")));
         Assert.Equal("good", RecordingGateway.TextOf(Sends(await gateway.NextAsync()).Last()));
         Assert.DoesNotContain(HookRoom.LogOf(name), l => l.StartsWith("close bad", StringComparison.Ordinal));
     }
@@ -144,7 +144,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
         async Task<string> AskAsync(string id, string text)
         {
-            await room.Receive(gateway.Batch(RecordingGateway.Text(id, text)));
+            await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text(id, text)));
             return RecordingGateway.TextOf(Sends(await gateway.NextAsync()).Last());
         }
 
@@ -162,8 +162,8 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         await ConnectAsync(room, gateway, "c1");
         await ConnectAsync(room, gateway, "c2");
 
-        await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "set remembered")));
-        await room.Receive(gateway.Batch(RecordingGateway.Text("c2", "get c1")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "set remembered")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c2", "get c1")));
         RoomDelivery answer;
         do
         {
@@ -173,7 +173,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
         Assert.Equal("remembered", RecordingGateway.TextOf(Sends(answer).Last()));
 
-        await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "big")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "big")));
         var refused = Sends(await gateway.NextAsync()).Last();
         Assert.Contains("exceeds the limit of 16384 bytes", RecordingGateway.TextOf(refused));
     }
@@ -185,12 +185,12 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         var room = Room("sdk-hooks", name);
         var gateway = new RecordingGateway(Client);
         await ConnectAsync(room, gateway, "known");
-        var result = await room.Receive(gateway.Batch(RecordingGateway.Text("stranger", "all hi"), RecordingGateway.Text("known", "all ok")));
+        var result = await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("stranger", "all hi"), RecordingGateway.Text("known", "all ok")));
         Assert.Equal(["stranger"], result.Unknown!);
         Assert.DoesNotContain(HookRoom.LogOf(name), l => l.Contains("stranger", StringComparison.Ordinal));
 
         // Restored with its tags, it is served.
-        var restored = await room.Receive(new InboundBatch
+        var restored = await room.SendBatchAsync(new InboundBatch
         {
             Gateway = gateway.Reference,
             Session = gateway.Session,
@@ -210,8 +210,8 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         var gateway = new RecordingGateway(Client);
         await ConnectAsync(room, gateway, "c1");
         var batch = gateway.Batch(RecordingGateway.Text("c1", "all once"));
-        await room.Receive(batch);
-        await room.Receive(batch);
+        await room.SendBatchAsync(batch);
+        await room.SendBatchAsync(batch);
         Assert.Single(HookRoom.LogOf(name), l => l == "text c1 all once");
     }
 
@@ -221,7 +221,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         var gateway = new RecordingGateway(Client);
         var echo = Room("echo", NewName());
         await ConnectAsync(echo, gateway, "e1");
-        await echo.Receive(gateway.Batch(InboundEvent.Message("e1", new Frame(false, [9, 9]))));
+        await echo.SendBatchAsync(gateway.Batch(InboundEvent.Message("e1", new Frame(false, [9, 9]))));
         var echoed = Assert.Single(Sends(await gateway.NextAsync()));
         Assert.Equal((TargetKind.Only, false), (echoed.Target, echoed.Frame!.IsText));
         Assert.Equal(new byte[] { 9, 9 }, echoed.Frame.Data);
@@ -229,7 +229,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
         var relay = Room("broadcast", NewName());
         await ConnectAsync(relay, gateway, "b1");
-        await relay.Receive(gateway.Batch(RecordingGateway.Text("b1", "to all")));
+        await relay.SendBatchAsync(gateway.Batch(RecordingGateway.Text("b1", "to all")));
         var relayed = Assert.Single(Sends(await gateway.NextAsync()));
         Assert.Equal((TargetKind.All, true, "to all"), (relayed.Target, relayed.Frame!.IsText, RecordingGateway.TextOf(relayed)));
     }
@@ -240,9 +240,9 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         var room = Room("chat", NewName());
         var gateway = new RecordingGateway(Client);
         await ConnectAsync(room, gateway, "ada");
-        await room.Receive(gateway.Batch(RecordingGateway.Text("ada", """{"type":"join","name":"ada"}""")));
-        await room.Receive(gateway.Batch(Enumerable.Range(0, 105).Select(i => RecordingGateway.Text("ada", $$"""{"type":"message","text":"m{{i}}"}""")).ToArray()));
-        await room.Receive(gateway.Batch(RecordingGateway.Text("ada", "not json")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("ada", """{"type":"join","name":"ada"}""")));
+        await room.SendBatchAsync(gateway.Batch(Enumerable.Range(0, 105).Select(i => RecordingGateway.Text("ada", $$"""{"type":"message","text":"m{{i}}"}""")).ToArray()));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("ada", "not json")));
 
         while (await gateway.QuietAsync(TimeSpan.FromMilliseconds(200)) is false)
         {
@@ -250,7 +250,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
         await ConnectAsync(room, gateway, "bob");
 
-        await room.Receive(gateway.Batch(RecordingGateway.Text("bob", """{"type":"join","name":"bob"}""")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("bob", """{"type":"join","name":"bob"}""")));
         var delivery = await gateway.NextAsync();
         var history = Sends(delivery).First(s => s.Target == TargetKind.Only && s.Ids![0] == "bob");
         using var json = JsonDocument.Parse(RecordingGateway.TextOf(history));
@@ -270,9 +270,9 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         var room = Room("counter", name);
         var gateway = new RecordingGateway(Client);
         await ConnectAsync(room, gateway, "c1");
-        await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "inc"), RecordingGateway.Text("c1", "inc"), RecordingGateway.Text("c1", "inc")));
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "inc"), RecordingGateway.Text("c1", "inc"), RecordingGateway.Text("c1", "inc")));
         Assert.Equal(["1", "2", "3"], Sends(await gateway.NextAsync()).Select(RecordingGateway.TextOf));
-        await room.Receive(gateway.Batch(InboundEvent.Closed("c1", 1000, "")));
+        await room.SendBatchAsync(gateway.Batch(InboundEvent.Closed("c1", 1000, "")));
 
         var management = Client.GetGrain<IManagementGrain>(0);
         var id = RoomGrainIds.Of("counter", name);

@@ -44,11 +44,18 @@ public sealed class RecordingGateway : IRoomGateway
 {
     private readonly Channel<RoomDelivery> _deliveries = Channel.CreateUnbounded<RoomDelivery>();
 
+    private static readonly ConcurrentDictionary<GrainId, RecordingGateway> Registry = new();
+    private readonly ConcurrentDictionary<(long Epoch, long Session, long Sequence), bool> _seen = new();
+
     public RecordingGateway(IClusterClient client)
     {
         Reference = client.CreateObjectReference<IRoomGateway>(this);
         Session = Random.Shared.NextInt64(1, long.MaxValue);
+        Registry[Reference.GetGrainId()] = this;
     }
+
+    /// <summary>The recording gateway behind <paramref name="reference"/>.</summary>
+    public static RecordingGateway Of(IRoomGateway reference) => Registry[reference.GetGrainId()];
 
     public IRoomGateway Reference { get; }
 
@@ -60,6 +67,12 @@ public sealed class RecordingGateway : IRoomGateway
 
     public Task Deliver(RoomDelivery delivery)
     {
+        // A delivery that came again (with the answer to a batch sent again) is applied once, as a gateway does.
+        if (!_seen.TryAdd((delivery.Epoch, delivery.Session, delivery.Sequence), true))
+        {
+            return Task.CompletedTask;
+        }
+
         All.Enqueue(delivery);
         _deliveries.Writer.TryWrite(delivery);
         return Task.CompletedTask;
@@ -113,4 +126,23 @@ public sealed class RecordingGateway : IRoomGateway
     public static InboundEvent Text(string id, string text) => InboundEvent.Message(id, new Frame(true, Encoding.UTF8.GetBytes(text)));
 
     public static string TextOf(RoomOp op) => Encoding.UTF8.GetString(op.Frame!.Data);
+}
+
+/// <summary>Sends batches to rooms as a gateway does.</summary>
+public static class RoomGrainBatches
+{
+    /// <summary>
+    /// Sends <paramref name="batch"/> to <paramref name="room"/>; what the turn sent the calling gateway comes back with
+    /// the answer and is recorded by that gateway like a delivery by call.
+    /// </summary>
+    public static async Task<ReceiveResult> SendBatchAsync(this IRoomGrain room, InboundBatch batch)
+    {
+        var result = await room.Receive(batch);
+        if (result.Delivery is { } delivery)
+        {
+            await RecordingGateway.Of(batch.Gateway).Deliver(delivery);
+        }
+
+        return result;
+    }
 }
