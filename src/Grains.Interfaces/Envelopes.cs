@@ -119,6 +119,12 @@ public sealed class InboundBatch
     /// without waking the room: the changes since the last batch, or all of them on a renewal.
     /// </summary>
     [Id(6)] public ConnectionPing[]? Pings { get; init; }
+
+    /// <summary>
+    /// The gateway takes what the batch's turn sends it in <see cref="ReceiveResult.Delivery"/>. A gateway that does not
+    /// say so (an older version, during a rolling upgrade) gets it by <see cref="IRoomGateway.Deliver"/> as before.
+    /// </summary>
+    [Id(7)] public bool DeliveryInAnswer { get; init; }
 }
 
 /// <summary>When a connection last sent the auto-response request.</summary>

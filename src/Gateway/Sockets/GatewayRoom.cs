@@ -328,6 +328,7 @@ internal sealed partial class GatewayRoom
             Events = events,
             Renew = renew,
             Pings = TakePings(all: renew is not null),
+            DeliveryInAnswer = true,
         });
         ApplyReply(result);
         if (result?.Unknown is not { Length: > 0 } unknown)
@@ -342,7 +343,10 @@ internal sealed partial class GatewayRoom
         }
 
         var again = events.Where(e => Array.IndexOf(unknown, e.ConnectionId) >= 0).ToArray();
-        result = await CallAsync(new InboundBatch { Gateway = _gateway.Reference, Session = Session, Sequence = ++_batches, Events = again, Restore = restore });
+        result = await CallAsync(new InboundBatch
+        {
+            Gateway = _gateway.Reference, Session = Session, Sequence = ++_batches, Events = again, Restore = restore, DeliveryInAnswer = true,
+        });
         ApplyReply(result);
         foreach (var id in result?.Unknown ?? [])
         {

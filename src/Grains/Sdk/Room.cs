@@ -210,7 +210,7 @@ public abstract partial class Room : Grain, IRoomGrain
     {
         try
         {
-            _replyTo = batch.Gateway;
+            _replyTo = batch.DeliveryInAnswer ? batch.Gateway : null;
             return await ReceiveAsync(batch);
         }
         finally

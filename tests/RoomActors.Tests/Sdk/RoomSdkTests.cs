@@ -63,6 +63,30 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
     }
 
     [Fact]
+    public async Task The_answer_to_a_batch_carries_the_callers_delivery_unless_the_gateway_cannot_take_it()
+    {
+        var room = Room("sdk-hooks", NewName());
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+
+        // A current gateway: the delivery comes back with the answer, and no call carries it.
+        var answered = await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "me one")));
+        Assert.Equal(2, answered.Delivery?.Sequence);
+        Assert.Equal("one", RecordingGateway.TextOf(Assert.Single(Sends(answered.Delivery!))));
+        Assert.True(await gateway.QuietAsync(TimeSpan.FromMilliseconds(300)));
+
+        // An older gateway (no DeliveryInAnswer): the same delivery comes by call, numbered next.
+        var old = await room.Receive(new InboundBatch
+        {
+            Gateway = gateway.Reference, Session = gateway.Session, Sequence = 100, Events = [RecordingGateway.Text("c1", "me two")],
+        });
+        Assert.Null(old.Delivery);
+        var called = await gateway.NextAsync();
+        Assert.Equal(3, called.Sequence);
+        Assert.Equal("two", RecordingGateway.TextOf(Assert.Single(Sends(called))));
+    }
+
+    [Fact]
     public async Task A_batch_is_one_turn_and_one_delivery_per_gateway_with_each_payload_once()
     {
         var room = Room("sdk-hooks", NewName());

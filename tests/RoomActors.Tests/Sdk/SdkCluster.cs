@@ -121,6 +121,7 @@ public sealed class RecordingGateway : IRoomGateway
         Session = Session,
         Sequence = Interlocked.Increment(ref _batches),
         Events = events,
+        DeliveryInAnswer = true,
     };
 
     public static InboundEvent Text(string id, string text) => InboundEvent.Message(id, new Frame(true, Encoding.UTF8.GetBytes(text)));
