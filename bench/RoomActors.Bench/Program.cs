@@ -335,6 +335,15 @@ namespace RoomActors.Bench
             var next = Stopwatch.GetTimestamp();
             try
             {
+                if (!options.ClosedLoop)
+                {
+                    // Each sender starts at its own point of the interval: senders that all fire at the same instant
+                    // would send in bursts, and the latency measured would be the bursts' queueing, not the server's.
+                    var phase = TimeSpan.FromSeconds(interval.TotalSeconds * Random.Shared.NextDouble());
+                    next += (long)(phase.TotalSeconds * Stopwatch.Frequency);
+                    await Task.Delay(phase, stop);
+                }
+
                 while (!stop.IsCancellationRequested)
                 {
                     var now = Stopwatch.GetTimestamp();
