@@ -23,7 +23,6 @@ internal sealed class ClientConnection : IDisposable
     private long _queuedBytes;
     private bool _writing;
     private bool _closeRequested;
-    private bool _discardQueued;
     private bool _finished;
     private TaskCompletionSource? _finishedSignal;
     private Timer? _closeTimer;
@@ -171,8 +170,7 @@ internal sealed class ClientConnection : IDisposable
             ClosedByRoom = byRoom;
             if (discardQueued)
             {
-                _discardQueued = true;
-                _queue?.Clear();
+                _queue?.Clear(); // and nothing more is taken after a close
             }
 
             // Flushing, the close frame and the client's answer get the close timeout together: a write may be stuck
@@ -230,7 +228,6 @@ internal sealed class ClientConnection : IDisposable
             while (true)
             {
                 Queue<OutboundFrame> batch;
-                bool discard;
                 lock (_lock)
                 {
                     if (_queue is not { Count: > 0 })
@@ -247,42 +244,32 @@ internal sealed class ClientConnection : IDisposable
                     batch = _queue;
                     _queue = _spare;
                     _spare = null;
-                    discard = _discardQueued;
                 }
 
                 var bytes = 0L;
                 var count = batch.Count;
-                if (!discard)
-                {
-                    // Everything already queued goes out in one write (see CoalescingStream); nothing waits for more.
-                    _stream?.BeginBatch();
-                    foreach (var frame in batch)
-                    {
-                        bytes += frame.Length;
-                        if (_stream is not null)
-                        {
-                            // The finished frame, encoded once for all its recipients; a keep-alive ping the socket
-                            // sends meanwhile goes between two frames (the stream takes one write at a time).
-                            await _stream.WriteAsync(frame.Encoded, CancellationToken.None);
-                        }
-                        else
-                        {
-                            var type = frame.Frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
-                            await _socket.SendAsync(frame.Frame.Data, type, true, CancellationToken.None);
-                        }
-                    }
 
+                // Everything already queued goes out in one write (see CoalescingStream); nothing waits for more.
+                _stream?.BeginBatch();
+                foreach (var frame in batch)
+                {
+                    bytes += frame.Length;
                     if (_stream is not null)
                     {
-                        await _stream.EndBatchAsync(CancellationToken.None);
+                        // The finished frame, encoded once for all its recipients; a keep-alive ping the socket sends
+                        // meanwhile goes between two frames (the stream takes one write at a time).
+                        await _stream.WriteAsync(frame.Encoded, CancellationToken.None);
+                    }
+                    else
+                    {
+                        var type = frame.Frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                        await _socket.SendAsync(frame.Frame.Data, type, true, CancellationToken.None);
                     }
                 }
-                else
+
+                if (_stream is not null)
                 {
-                    foreach (var frame in batch)
-                    {
-                        bytes += frame.Length;
-                    }
+                    await _stream.EndBatchAsync(CancellationToken.None);
                 }
 
                 batch.Clear();

@@ -320,17 +320,7 @@ internal sealed partial class GatewayRoom
     /// </summary>
     private async Task SendAsync(InboundEvent[] events, string[]? renew)
     {
-        var result = await CallAsync(new InboundBatch
-        {
-            Gateway = _gateway.Reference,
-            Session = Session,
-            Sequence = ++_batches,
-            Events = events,
-            Renew = renew,
-            Pings = TakePings(all: renew is not null),
-            DeliveryInAnswer = true,
-        });
-        ApplyReply(result);
+        var result = await CallAsync(NewBatch(events, renew: renew, pings: TakePings(all: renew is not null)));
         if (result?.Unknown is not { Length: > 0 } unknown)
         {
             return;
@@ -343,11 +333,7 @@ internal sealed partial class GatewayRoom
         }
 
         var again = events.Where(e => Array.IndexOf(unknown, e.ConnectionId) >= 0).ToArray();
-        result = await CallAsync(new InboundBatch
-        {
-            Gateway = _gateway.Reference, Session = Session, Sequence = ++_batches, Events = again, Restore = restore, DeliveryInAnswer = true,
-        });
-        ApplyReply(result);
+        result = await CallAsync(NewBatch(again, restore: restore));
         foreach (var id in result?.Unknown ?? [])
         {
             // The room still does not know it (it was never a member here): it cannot be served.
@@ -361,14 +347,18 @@ internal sealed partial class GatewayRoom
         }
     }
 
-    /// <summary>What the batch's turn sent to this gateway came back with the answer: applied in the room's order like any delivery.</summary>
-    private void ApplyReply(ReceiveResult? result)
+    /// <summary>The next batch of this gateway session; it takes its delivery in the answer.</summary>
+    private InboundBatch NewBatch(InboundEvent[] events, string[]? renew = null, ConnectionPing[]? pings = null, ConnectionSnapshot[]? restore = null) => new()
     {
-        if (result?.Delivery is { } delivery)
-        {
-            _gateway.Delivered(this, delivery);
-        }
-    }
+        Gateway = _gateway.Reference,
+        Session = Session,
+        Sequence = ++_batches,
+        Events = events,
+        Renew = renew,
+        Pings = pings,
+        Restore = restore,
+        DeliveryInAnswer = true,
+    };
 
     private async Task<ReceiveResult?> CallAsync(InboundBatch batch)
     {
@@ -380,7 +370,14 @@ internal sealed partial class GatewayRoom
                 // An Orleans client waits the whole response timeout (30 s) on a call to a silo that died; waiting
                 // less and sending the same batch again (numbered, so never processed twice) is what lets the room
                 // come back elsewhere in seconds.
-                return await Grain.Receive(batch).WaitAsync(_options.RoomCallTimeout);
+                var result = await Grain.Receive(batch).WaitAsync(_options.RoomCallTimeout);
+                if (result.Delivery is { } delivery)
+                {
+                    // What the batch's turn sent this gateway: applied in the room's order like any delivery.
+                    _gateway.Delivered(this, delivery);
+                }
+
+                return result;
             }
             catch (Exception ex) when (TimeSpan.FromMilliseconds(Environment.TickCount64 - started) < _options.RoomUnavailableTimeout)
             {

@@ -31,9 +31,6 @@ public abstract partial class Room : Grain, IRoomGrain
     private readonly List<Connection> _dirty = new();
     private RoomOutbox? _outbox;
 
-    // The gateway whose batch this turn serves, and what the turn sent it: returned with the answer (see Receive).
-    private IRoomGateway? _replyTo;
-    private RoomDelivery? _reply;
     private RoomOptions? _options;
     private RoomStorage? _storage;
     private RoomStorage? _membership;
@@ -208,20 +205,6 @@ public abstract partial class Room : Grain, IRoomGrain
 
     async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
     {
-        try
-        {
-            _replyTo = batch.DeliveryInAnswer ? batch.Gateway : null;
-            return await ReceiveAsync(batch);
-        }
-        finally
-        {
-            _replyTo = null;
-            _reply = null;
-        }
-    }
-
-    private async Task<ReceiveResult> ReceiveAsync(InboundBatch batch)
-    {
         Outbox.Session(batch.Gateway, batch.Session, restart: false);
         if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.Sequence, out var earlier))
         {
@@ -292,8 +275,9 @@ public abstract partial class Room : Grain, IRoomGrain
             }
         }
 
-        await EndTurnAsync();
-        var result = unknown is null && _reply is null ? ReceiveResult.Ok : new ReceiveResult(unknown is null ? null : [.. unknown], _reply);
+        // What the turn sent the calling gateway goes back with the answer, unless that gateway only takes calls.
+        var reply = await EndTurnAsync(batch.DeliveryInAnswer ? batch.Gateway : null);
+        var result = unknown is null && reply is null ? ReceiveResult.Ok : new ReceiveResult(unknown is null ? null : [.. unknown], reply);
         Outbox.Processed(batch.Gateway, batch.Session, batch.Sequence, result);
         return result;
     }
@@ -422,7 +406,11 @@ public abstract partial class Room : Grain, IRoomGrain
         }
     }
 
-    private async Task EndTurnAsync()
+    /// <summary>
+    /// Ends the turn: saves what changed, then sends what the turn sent (the output gate). Returns
+    /// <paramref name="replyTo"/>'s delivery instead of sending it, for the answer to that gateway's call.
+    /// </summary>
+    private async Task<RoomDelivery?> EndTurnAsync(IRoomGateway? replyTo = null)
     {
         foreach (var connection in _dirty)
         {
@@ -466,7 +454,7 @@ public abstract partial class Room : Grain, IRoomGrain
             throw;
         }
 
-        _reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), _replyTo);
+        var reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), replyTo);
         await ArmAlarmAsync();
         _lastActivity = TimeProvider.GetTimestamp();
 
@@ -494,6 +482,8 @@ public abstract partial class Room : Grain, IRoomGrain
                 }
             }
         }
+
+        return reply;
     }
 
     /// <summary>
