@@ -96,15 +96,11 @@ public sealed class InboundBatch
     /// <summary>The gateway's session with this room (see <see cref="RoomDelivery.Session"/>).</summary>
     [Id(2)] public required long Session { get; init; }
 
-    /// <summary>
-    /// Connections the room did not know and asked for, with what the gateway keeps of them; restored before
-    /// <see cref="Events"/> are processed, without running the connect hook.
-    /// </summary>
-    [Id(3)] public ConnectionSnapshot[]? Restore { get; init; }
+    // Id 3 was the gateway's snapshots of connections to restore; the room's durable membership is the one way now.
 
     /// <summary>
-    /// When set: every connection this gateway holds in the room (a lease renewal). Ids the room does not know come
-    /// back in <see cref="ReceiveResult.Unknown"/>.
+    /// When set: every connection this gateway holds in the room (sent when the gateway sees the room restarted). Ids
+    /// the room does not know come back in <see cref="ReceiveResult.Unknown"/>; the gateway closes their clients.
     /// </summary>
     [Id(4)] public string[]? Renew { get; init; }
 
@@ -131,15 +127,9 @@ public sealed class InboundBatch
 [GenerateSerializer, Immutable]
 public readonly record struct ConnectionPing([property: Id(0)] string ConnectionId, [property: Id(1)] long UnixMilliseconds);
 
-/// <summary>What a gateway keeps of a connection so that a restarted room can take it back.</summary>
-[GenerateSerializer, Immutable]
-public sealed record ConnectionSnapshot(
-    [property: Id(0)] string Id,
-    [property: Id(1)] string[] Tags,
-    [property: Id(2)] byte[]? State);
-
 /// <summary>
-/// The room's answer to an <see cref="InboundBatch"/>: the connections it did not know, and what the batch's turn sent
+/// The room's answer to an <see cref="InboundBatch"/>: the connections it does not know (closed in its eyes; the
+/// gateway closes their clients), and what the batch's turn sent
 /// to the calling gateway (numbered like every delivery), carried by the answer instead of a separate
 /// <see cref="IRoomGateway.Deliver"/> call.
 /// </summary>
@@ -175,11 +165,7 @@ public enum RoomOpKind
     /// <summary>The room closed connection <see cref="RoomOp.ConnectionId"/> with a code and reason.</summary>
     Close = 2,
 
-    /// <summary>
-    /// The tags (<see cref="RoomOp.Ids"/>) and state (<see cref="RoomOp.State"/>) of connection
-    /// <see cref="RoomOp.ConnectionId"/> changed; the gateway keeps them to restore the connection in a restarted room.
-    /// </summary>
-    Attach = 3,
+    // 3 was Attach (the gateway kept tags and state to restore connections); the room's durable membership replaced it.
 }
 
 /// <summary>One step of a room's output, applied by the gateway in order.</summary>
@@ -191,8 +177,7 @@ public sealed record RoomOp(
     [property: Id(3)] string[]? Ids = null,
     [property: Id(4)] string? ConnectionId = null,
     [property: Id(5)] int CloseCode = 0,
-    [property: Id(6)] string? CloseReason = null,
-    [property: Id(7)] byte[]? State = null);
+    [property: Id(6)] string? CloseReason = null);
 
 /// <summary>
 /// The output of one room turn for one gateway. Deliveries from one room activation to one gateway session are

@@ -16,14 +16,16 @@ public interface IRoomGrain : IGrainWithStringKey
     /// </summary>
     Task<Admission> Admit(ConnectRequest request);
 
-    /// <summary>Asks the room to accept a new connection. Runs the room's connect hook.</summary>
+    /// <summary>
+    /// Asks the room to accept a new connection. Runs the room's connect hook. Idempotent per connection id: asked
+    /// again for a member (the first answer was lost), the room sends the join again and runs no hook.
+    /// </summary>
     Task<ConnectResult> Connect(ConnectRequest request);
 
     /// <summary>
     /// Hands the room a batch of inbound events (frames and closes) from the connections one gateway holds, in the
-    /// order they happened on that gateway. Also restores connections the room asked for and renews the gateway's
-    /// lease. Returns the connection ids the room does not know (their events were not processed): the gateway
-    /// restores them with their tags and state and sends those events again.
+    /// order they happened on that gateway. Returns the connection ids the room does not know (their events were not
+    /// processed): the room closed them in its eyes (or never had them), so the gateway closes their clients.
     /// </summary>
     Task<ReceiveResult> Receive(InboundBatch batch);
 

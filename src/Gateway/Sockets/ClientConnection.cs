@@ -51,18 +51,6 @@ internal sealed class ClientConnection : IDisposable
     /// <summary>True when the room itself closed this connection (so the room need not be told).</summary>
     public bool ClosedByRoom { get; private set; }
 
-    /// <summary>
-    /// What the room last said of this connection's tags and state: kept here so that a room that restarted (its
-    /// silo died, or it moved) can take the connection back.
-    /// </summary>
-    public ConnectionSnapshot Snapshot
-    {
-        get => _snapshot ?? new ConnectionSnapshot(Id, [Id], null); // until the room says more: no tags, no state
-        set => _snapshot = value;
-    }
-
-    private ConnectionSnapshot? _snapshot;
-
     /// <summary>Completes once the writer has sent the close frame (or given up on the socket).</summary>
     public Task WriterFinished
     {

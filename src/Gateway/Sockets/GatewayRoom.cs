@@ -12,13 +12,12 @@ internal sealed partial class GatewayRoom
     private readonly object _lock = new();
     private readonly Dictionary<string, ClientConnection> _pending = new();
     private readonly Dictionary<string, ClientConnection> _members = new();
-    private readonly SortedDictionary<(long Epoch, long Sequence), RoomDelivery> _early = new();
+    private readonly DeliverySequencer<RoomDelivery> _sequencer;
+    private readonly List<RoomDelivery> _ready = new(); // guarded by _lock; filled by the sequencer
     private readonly Channel<InboundEvent> _inbound;
     private readonly RoomGateway _gateway;
     private readonly GatewayOptions _options;
     private readonly ILogger _logger;
-    private long _epoch;
-    private long _expected = 1;
     private Timer? _gapTimer;
     private volatile bool _renewDue;
     private long _batches;
@@ -35,6 +34,7 @@ internal sealed partial class GatewayRoom
         _options = options;
         _logger = logger;
         Session = Random.Shared.NextInt64(1, long.MaxValue);
+        _sequencer = new DeliverySequencer<RoomDelivery>(Session);
         _inbound = Channel.CreateBounded<InboundEvent>(new BoundedChannelOptions(options.InboundQueueEvents)
         {
             SingleReader = true,
@@ -80,48 +80,33 @@ internal sealed partial class GatewayRoom
     /// <summary>No more inbound events: the pump sends what is queued and ends.</summary>
     public void CompleteInbound() => _inbound.Writer.TryComplete();
 
-    /// <summary>Applies a delivery in the room's order, holding back any that arrive early.</summary>
+    /// <summary>
+    /// Applies a delivery in the room's order (see <see cref="DeliverySequencer{T}"/>): holds back one that arrives
+    /// early, drops one from another session or an older room activation, and closes the local clients with 1012 when
+    /// a missing one does not arrive within <see cref="GatewayOptions.ResyncTimeout"/>.
+    /// </summary>
     public void OnDelivery(RoomDelivery delivery)
     {
         lock (_lock)
         {
-            if (delivery.Epoch != _epoch && delivery.Sequence == 1)
+            var verdict = _sequencer.Offer(delivery.Session, delivery.Epoch, delivery.Sequence, delivery, _ready);
+            if (verdict == DeliveryVerdict.NewEpoch)
             {
-                // A new room activation numbers from 1: follow it; anything held back from the old one is void.
-                var restarted = _epoch != 0;
-                _epoch = delivery.Epoch;
-                _expected = 1;
-                if (restarted)
-                {
-                    // The room restarted: tell it at once which connections it has here.
-                    RenewSoon();
-                }
-
-                foreach (var key in _early.Keys.Where(k => k.Epoch != _epoch).ToList())
-                {
-                    _early.Remove(key);
-                }
+                // The room restarted: tell it at once which connections it has here.
+                RenewSoon();
             }
 
-            if (delivery.Epoch == _epoch && delivery.Sequence < _expected)
+            foreach (var ready in _ready)
             {
-                return; // already applied
+                Apply(ready);
             }
 
-            if (delivery.Epoch != _epoch || delivery.Sequence != _expected)
+            _ready.Clear();
+            if (_sequencer.Waiting)
             {
-                _early[(delivery.Epoch, delivery.Sequence)] = delivery;
                 _gapTimer ??= new Timer(_ => OnGapTimeout(), null, _options.ResyncTimeout, Timeout.InfiniteTimeSpan);
-                return;
             }
-
-            Apply(delivery);
-            while (_early.Remove((_epoch, _expected), out var next))
-            {
-                Apply(next);
-            }
-
-            if (_early.Count == 0 && _gapTimer is not null)
+            else if (_gapTimer is not null)
             {
                 _gapTimer.Dispose();
                 _gapTimer = null;
@@ -137,7 +122,6 @@ internal sealed partial class GatewayRoom
 
     private void Apply(RoomDelivery delivery)
     {
-        _expected = delivery.Sequence + 1;
         foreach (var op in delivery.Ops)
         {
             switch (op.Kind)
@@ -149,14 +133,6 @@ internal sealed partial class GatewayRoom
                     if (_pending.Remove(op.ConnectionId!, out var joined))
                     {
                         _members[joined.Id] = joined;
-                    }
-
-                    break;
-                case RoomOpKind.Attach:
-                    var attached = _members.GetValueOrDefault(op.ConnectionId!) ?? _pending.GetValueOrDefault(op.ConnectionId!);
-                    if (attached is not null)
-                    {
-                        attached.Snapshot = new ConnectionSnapshot(attached.Id, op.Ids ?? [attached.Id], op.State);
                     }
 
                     break;
@@ -216,16 +192,16 @@ internal sealed partial class GatewayRoom
         List<ClientConnection> everyone;
         lock (_lock)
         {
-            if (_early.Count == 0)
+            if (!_sequencer.Waiting)
             {
                 return;
             }
 
-            Log.DeliveryGap(_logger, RoomId, _epoch, _expected);
+            Log.DeliveryGap(_logger, RoomId, _sequencer.Epoch, _sequencer.Expected);
             everyone = [.. _members.Values, .. _pending.Values];
             _members.Clear();
             _pending.Clear();
-            _early.Clear();
+            _sequencer.Clear();
             _gapTimer?.Dispose();
             _gapTimer = null;
         }
@@ -314,41 +290,27 @@ internal sealed partial class GatewayRoom
     }
 
     /// <summary>
-    /// Sends one batch; when the room does not know some connections (it restarted), restores them with what this
-    /// gateway kept and sends their events again. Retries while the room is unreachable (its silo died and it is
-    /// coming back elsewhere), up to <see cref="GatewayOptions.RoomUnavailableTimeout"/>.
+    /// Sends one batch. Connections the room does not know (it closed them in its eyes, e.g. when this gateway's lease
+    /// ran out during a partition, or the room lost them) cannot be served and are never restored behind the room's
+    /// back: their clients are closed with 1012 so that they reconnect (and run the connect hook again).
     /// </summary>
     private async Task SendAsync(InboundEvent[] events, string[]? renew)
     {
         var result = await CallAsync(NewBatch(events, renew: renew, pings: TakePings(all: renew is not null)));
-        if (result?.Unknown is not { Length: > 0 } unknown)
-        {
-            return;
-        }
-
-        ConnectionSnapshot[] restore;
-        lock (_lock)
-        {
-            restore = unknown.Select(id => _members.GetValueOrDefault(id)?.Snapshot).OfType<ConnectionSnapshot>().ToArray();
-        }
-
-        var again = events.Where(e => Array.IndexOf(unknown, e.ConnectionId) >= 0).ToArray();
-        result = await CallAsync(NewBatch(again, restore: restore));
         foreach (var id in result?.Unknown ?? [])
         {
-            // The room still does not know it (it was never a member here): it cannot be served.
             ClientConnection? stranger;
             lock (_lock)
             {
                 stranger = _members.GetValueOrDefault(id);
             }
 
-            stranger?.RequestClose(CloseCodes.InternalError, "unknown to the room; reconnect");
+            stranger?.RequestClose(CloseCodes.ServiceRestart, "the room no longer knows this connection; reconnect");
         }
     }
 
     /// <summary>The next batch of this gateway session; it takes its delivery in the answer.</summary>
-    private InboundBatch NewBatch(InboundEvent[] events, string[]? renew = null, ConnectionPing[]? pings = null, ConnectionSnapshot[]? restore = null) => new()
+    private InboundBatch NewBatch(InboundEvent[] events, string[]? renew, ConnectionPing[]? pings) => new()
     {
         Gateway = _gateway.Reference,
         Session = Session,
@@ -356,7 +318,6 @@ internal sealed partial class GatewayRoom
         Events = events,
         Renew = renew,
         Pings = pings,
-        Restore = restore,
         DeliveryInAnswer = true,
     };
 
@@ -373,8 +334,9 @@ internal sealed partial class GatewayRoom
                 var result = await Grain.Receive(batch).WaitAsync(_options.RoomCallTimeout);
                 if (result.Delivery is { } delivery)
                 {
-                    // What the batch's turn sent this gateway: applied in the room's order like any delivery.
-                    _gateway.Delivered(this, delivery);
+                    // What the batch's turn sent this gateway: applied in the room's order like any delivery, by the
+                    // room's current session here (which is not this one when the batch was this session's last).
+                    _gateway.Delivered(delivery);
                 }
 
                 return result;

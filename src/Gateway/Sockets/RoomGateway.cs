@@ -45,28 +45,24 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
 
     Task IRoomGateway.Deliver(RoomDelivery delivery)
     {
+        Delivered(delivery);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Every delivery (by call, or with the answer to a batch) goes to the room's current session on this gateway,
+    /// whichever call carried it; that session's sequencer drops what is not numbered for it.
+    /// </summary>
+    internal void Delivered(RoomDelivery delivery)
+    {
+        Interlocked.Increment(ref DeliveriesReceived);
         GatewayRoom? room;
         lock (_rooms)
         {
             room = _rooms.GetValueOrDefault(delivery.Room);
         }
 
-        if (room is not null)
-        {
-            Delivered(room, delivery);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    /// <summary>A delivery of <paramref name="room"/>'s (by call or with the answer to a batch): applied unless it belongs to an older session.</summary>
-    internal void Delivered(GatewayRoom room, RoomDelivery delivery)
-    {
-        Interlocked.Increment(ref DeliveriesReceived);
-        if (room.Session == delivery.Session)
-        {
-            room.OnDelivery(delivery);
-        }
+        room?.OnDelivery(delivery);
     }
 
     /// <summary>The room grain.</summary>

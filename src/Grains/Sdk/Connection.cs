@@ -27,14 +27,16 @@ public sealed class Connection
         _tags = [id];
     }
 
-    /// <summary>A connection a restarted room takes back from its gateway, tags and state included.</summary>
-    internal Connection(Room room, ConnectionSnapshot snapshot, IRoomGateway gateway)
+    /// <summary>A connection a room takes back from its durable record (after hibernation, a move or a crash).</summary>
+    internal Connection(Room room, ConnectionRecord record, IRoomGateway gateway)
     {
         _room = room;
-        Id = snapshot.Id;
+        Id = record.Id;
         Gateway = gateway;
-        _tags = snapshot.Tags.Length > 0 && snapshot.Tags[0] == snapshot.Id ? [.. snapshot.Tags] : [snapshot.Id, .. snapshot.Tags];
-        _stateJson = snapshot.State;
+        _tags = record.Tags.Length > 0 && record.Tags[0] == record.Id ? [.. record.Tags] : [record.Id, .. record.Tags];
+        _stateJson = record.State;
+        Session = record.Session;
+        Joined = record.Joined;
         TagsFrozen = true;
     }
 
@@ -64,12 +66,10 @@ public sealed class Connection
     /// <summary>When the room accepted the connection (UTC ticks).</summary>
     internal long Joined { get; init; }
 
-    /// <summary>Tags or state changed this turn: the gateway gets the new snapshot at the end of the turn.</summary>
+    /// <summary>Tags or state changed this turn: its durable record is written at the end of the turn.</summary>
     internal bool Dirty { get; set; }
 
-    internal ConnectionSnapshot Snapshot() => new(Id, [.. _tags], _stateJson);
-
-    internal RoomOp AttachOp() => new(RoomOpKind.Attach, Ids: [.. _tags], ConnectionId: Id, State: _stateJson);
+    internal ConnectionRecord Record() => new(Id, Gateway.GetGrainId().ToString(), [.. _tags], _stateJson, Session, Joined);
 
     /// <summary>Sends a text message to this connection (at the end of the turn).</summary>
     public void Send(string text) => _room.SendTo(this, Frames.Text(text));

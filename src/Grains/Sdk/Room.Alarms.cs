@@ -20,6 +20,9 @@ public sealed class RoomSystemState
 
     /// <summary>How many times the alarm hook has failed for the current alarm.</summary>
     [Id(2)] public int AlarmRetries { get; set; }
+
+    /// <summary>The epoch of the room's latest activation: each activation takes the next one (see RoomDelivery.Epoch).</summary>
+    [Id(3)] public long Epoch { get; set; }
 }
 
 public abstract partial class Room : IRemindable
@@ -33,6 +36,7 @@ public abstract partial class Room : IRemindable
     private GrainState<RoomSystemState> _system = new() { State = new RoomSystemState() };
     private bool _systemDirty;
     private bool _alarmChanged;
+    private bool _epochSaved;
     private IGrainTimer? _alarmTimer;
 
     /// <summary>When the alarm fires next, or null when none is set.</summary>
@@ -81,12 +85,20 @@ public abstract partial class Room : IRemindable
     {
         if (ServiceProvider.GetKeyedService<IGrainStorage>(RoomOptions.StorageName) is not { } storage)
         {
+            // No storage (a bare test host): the clock stands in for the durable epoch counter.
+            Outbox.Epoch = TimeProvider.GetUtcNow().UtcTicks;
+            _epochSaved = true;
             return;
         }
 
         _system = new GrainState<RoomSystemState>();
         await storage.ReadStateAsync(SystemRecord, this.GetGrainId(), _system);
         _system.State ??= new RoomSystemState();
+
+        // A new epoch for this activation, written before the first delivery that carries it (see SaveSystemAsync): a
+        // duplicate activation that read the same record loses the write (ETag) and never delivers.
+        Outbox.Epoch = ++_system.State.Epoch;
+        _epochSaved = false;
         if (AlarmRecord.AlarmAt is not null)
         {
             ArmAlarmTimer();
@@ -95,10 +107,16 @@ public abstract partial class Room : IRemindable
 
     private async Task SaveSystemAsync()
     {
+        if (!_epochSaved && Outbox.HasOutput)
+        {
+            _systemDirty = true;
+        }
+
         if (_systemDirty)
         {
             await GrainStorage.WriteStateAsync(SystemRecord, this.GetGrainId(), _system);
             _systemDirty = false;
+            _epochSaved = true;
         }
     }
 
@@ -142,19 +160,7 @@ public abstract partial class Room : IRemindable
                 await FireAlarmAsync(CancellationToken.None);
                 break;
             case SleepReminder:
-                // A sleeping room's minute check: close the connections of dead gateways, then sleep again at once
-                // (or forget the reminder when nobody is left).
-                _sleepReminder = true;
-                await CheckLeasesAsync(CancellationToken.None);
-                if (_connections.Count > 0)
-                {
-                    DeactivateOnIdle();
-                }
-                else
-                {
-                    await EndTurnAsync();
-                }
-
+                await OnSleepReminderAsync();
                 break;
         }
     }
@@ -178,20 +184,18 @@ public abstract partial class Room : IRemindable
 
         var info = new AlarmInfo(system.AlarmScheduled ?? at, system.AlarmRetries);
         _alarmChanged = false;
-        try
+        await TurnAsync(async () =>
         {
-            await OnAlarmAsync(info);
-            if (!_alarmChanged)
+            if (await TryHookAsync(null, () => OnAlarmAsync(info)))
             {
-                DeleteAlarm(); // done, unless the hook set the next one
+                if (!_alarmChanged)
+                {
+                    DeleteAlarm(); // done, unless the hook set the next one
+                }
             }
-        }
-        catch (Exception ex)
-        {
-            // Retry with backoff (2 s, 4 s, 8 s…), then give up and report.
-            await ReportAsync(null, ex);
-            if (!_alarmChanged)
+            else if (!_alarmChanged)
             {
+                // The hook threw (reported): retry with backoff (2 s, 4 s, 8 s…), then give up.
                 var retries = info.RetryCount + 1;
                 if (retries > MaxAlarmRetries)
                 {
@@ -204,9 +208,6 @@ public abstract partial class Room : IRemindable
                     _systemDirty = _alarmChanged = true;
                 }
             }
-        }
-
-        await RunClosingHooksAsync();
-        await EndTurnAsync();
+        });
     }
 }

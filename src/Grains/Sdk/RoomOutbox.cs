@@ -9,16 +9,18 @@ internal sealed class RoomOutbox
     private readonly Dictionary<GrainId, GatewayLink> _gateways = new();
     private readonly List<GatewayLink> _dirty = new();
 
-    public RoomOutbox(GrainId room)
-    {
-        Room = room;
-        Epoch = Random.Shared.NextInt64(1, long.MaxValue);
-    }
+    public RoomOutbox(GrainId room) => Room = room;
 
     public GrainId Room { get; }
 
-    /// <summary>Identifies this activation's numbering of deliveries.</summary>
-    public long Epoch { get; }
+    /// <summary>
+    /// This activation's numbering of deliveries: larger than every earlier activation's (the room persists it before
+    /// the first delivery that carries it leaves).
+    /// </summary>
+    public long Epoch { get; set; }
+
+    /// <summary>True when the turn has sent something.</summary>
+    public bool HasOutput => _dirty.Count > 0;
 
     /// <summary>
     /// Notes the gateway's session with the room: a new session (the gateway started holding this room's

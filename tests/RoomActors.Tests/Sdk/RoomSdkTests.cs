@@ -141,6 +141,30 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_close_from_the_request_or_before_connect_hook_runs_the_close_hook_in_that_turn()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        await ConnectAsync(room, gateway, "c2");
+
+        // The close hook has run by the time the call returns: it is part of the request's turn.
+        Assert.Equal("ok", Encoding.UTF8.GetString((await room.Request(new RoomHttpRequest { Method = "POST", Path = "close/c1" })).Body));
+        Assert.Contains("close c1 4002 by request", HookRoom.LogOf(name));
+        var closed = await gateway.NextAsync();
+        Assert.Contains(closed.Ops, op => op.Kind == RoomOpKind.Close && op.ConnectionId == "c1" && op.CloseCode == 4002);
+
+        Assert.True((await room.Admit(gateway.Connect("c3", "?kick=c2"))).Allowed);
+        Assert.Contains("close c2 4002 by before-connect", HookRoom.LogOf(name));
+        closed = await gateway.NextAsync();
+        Assert.Contains(closed.Ops, op => op.Kind == RoomOpKind.Close && op.ConnectionId == "c2");
+
+        // Each exactly once.
+        Assert.Equal(2, HookRoom.LogOf(name).Count(l => l.StartsWith("close", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_rejected_connect_never_becomes_a_member_and_gets_no_close_hook()
     {
         var name = NewName();
@@ -213,17 +237,58 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         Assert.Equal(["stranger"], result.Unknown!);
         Assert.DoesNotContain(HookRoom.LogOf(name), l => l.Contains("stranger", StringComparison.Ordinal));
 
-        // Restored with its tags, it is served.
-        var restored = await room.SendBatchAsync(new InboundBatch
+        // There is no way to take a connection in behind the room's back: the room's durable membership is the only
+        // way back. A connection the room closed stays closed: no second close hook, nothing processed for it.
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("known", "kick")));
+        var again = await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("known", "all still here?")));
+        Assert.Equal(["known"], again.Unknown!);
+        var renewed = await room.SendBatchAsync(new InboundBatch
         {
-            Gateway = gateway.Reference,
-            Session = gateway.Session,
-            Sequence = 1000,
-            Restore = [new ConnectionSnapshot("stranger", ["stranger", "vip"], null)],
-            Events = [RecordingGateway.Text("stranger", "tags")],
+            Gateway = gateway.Reference, Session = gateway.Session, Sequence = 1000, Events = [], Renew = ["known"],
         });
-        Assert.Null(restored.Unknown);
-        Assert.Contains(HookRoom.LogOf(name), l => l == "text stranger tags");
+        Assert.Equal(["known"], renewed.Unknown!);
+        Assert.Single(HookRoom.LogOf(name), l => l.StartsWith("close known", StringComparison.Ordinal));
+        Assert.DoesNotContain(HookRoom.LogOf(name), l => l.Contains("still here", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_connect_asked_again_for_a_member_sends_the_join_again_and_runs_no_hook()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        var first = await ConnectAsync(room, gateway, "c1");
+
+        // The gateway lost the answer (or the join) and asks again: the join comes again, numbered next.
+        Assert.True((await room.Connect(gateway.Connect("c1"))).Accepted);
+        var again = await gateway.NextAsync();
+        Assert.Equal(first.Sequence + 1, again.Sequence);
+        Assert.Contains(again.Ops, op => op.Kind == RoomOpKind.Join && op.ConnectionId == "c1");
+        Assert.Single(HookRoom.LogOf(name), l => l.StartsWith("connect c1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Each_activation_of_a_room_numbers_its_deliveries_in_a_larger_epoch()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        var first = await ConnectAsync(room, gateway, "c1");
+
+        // The room leaves memory and comes back for the next connect.
+        await room.SendBatchAsync(gateway.Batch(InboundEvent.Closed("c1", 1000, "")));
+        var management = Client.GetGrain<IManagementGrain>(0);
+        var id = RoomGrainIds.Of("sdk-hooks", name);
+        for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
+        {
+            await management.ForceActivationCollection(TimeSpan.Zero);
+            await Task.Delay(50);
+        }
+
+        var back = await ConnectAsync(room, gateway, "c2");
+        Assert.True(back.Epoch > first.Epoch, $"epoch {back.Epoch} after {first.Epoch}");
+        Assert.Equal(1, back.Sequence);
+        Assert.Equal(2, HookRoom.LogOf(name).Count(l => l.StartsWith("start", StringComparison.Ordinal)));
     }
 
     [Fact]

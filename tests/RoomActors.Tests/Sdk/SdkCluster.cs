@@ -45,7 +45,7 @@ public sealed class RecordingGateway : IRoomGateway
     private readonly Channel<RoomDelivery> _deliveries = Channel.CreateUnbounded<RoomDelivery>();
 
     private static readonly ConcurrentDictionary<GrainId, RecordingGateway> Registry = new();
-    private readonly ConcurrentDictionary<(long Epoch, long Session, long Sequence), bool> _seen = new();
+    private readonly ConcurrentDictionary<(GrainId Room, long Epoch, long Session, long Sequence), bool> _seen = new();
 
     public RecordingGateway(IClusterClient client)
     {
@@ -68,7 +68,7 @@ public sealed class RecordingGateway : IRoomGateway
     public Task Deliver(RoomDelivery delivery)
     {
         // A delivery that came again (with the answer to a batch sent again) is applied once, as a gateway does.
-        if (!_seen.TryAdd((delivery.Epoch, delivery.Session, delivery.Sequence), true))
+        if (!_seen.TryAdd((delivery.Room, delivery.Epoch, delivery.Session, delivery.Sequence), true))
         {
             return Task.CompletedTask;
         }

@@ -83,6 +83,26 @@ public sealed class HookRoom : Room
         return Task.CompletedTask;
     }
 
+    protected override Task OnBeforeConnectAsync(ConnectContext context)
+    {
+        if (context.Query["kick"] is { } id)
+        {
+            GetConnection(id)?.Close(4002, "by before-connect");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    protected override Task<RoomHttpResponse> OnRequestAsync(RoomHttpRequest request)
+    {
+        if (request.Path.StartsWith("close/", StringComparison.Ordinal))
+        {
+            GetConnection(request.Path["close/".Length..])?.Close(4002, "by request");
+        }
+
+        return Task.FromResult(RoomHttpResponse.Text("ok"));
+    }
+
     protected override Task OnCloseAsync(Connection connection, int code, string reason)
     {
         Record($"close {connection.Id} {code} {reason}");

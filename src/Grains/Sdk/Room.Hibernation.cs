@@ -1,0 +1,118 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RoomActors;
+
+/// <summary>
+/// Staying in memory, leaving it, and the gateways' leases: a room with connections stays awake and checks its
+/// gateways; after <see cref="RoomOptions.HibernateAfter"/> without traffic it leaves memory (its connection set is
+/// durable) and a reminder checks its gateways once a minute while it sleeps.
+/// </summary>
+public abstract partial class Room
+{
+    private const string SleepReminder = "roomactors-sleep";
+    private IGrainTimer? _housekeeping;
+    private long _lastActivity;
+    private bool _sleepReminder;
+
+    /// <summary>After every turn: a room with connections stays in memory (until it hibernates); an empty one is collected as usual.</summary>
+    private async Task AfterTurnAsync()
+    {
+        _lastActivity = TimeProvider.GetTimestamp();
+        var occupied = _connections.Count > 0;
+        DelayDeactivation(occupied ? TimeSpan.MaxValue : TimeSpan.Zero);
+        if (occupied && _housekeeping is null)
+        {
+            var period = Options.HibernateAfter > TimeSpan.Zero && Options.HibernateAfter < Options.LeaseCheckInterval * 2
+                ? Options.HibernateAfter / 2
+                : Options.LeaseCheckInterval;
+            _housekeeping = this.RegisterGrainTimer(HousekeepingAsync, period, period);
+        }
+        else if (!occupied)
+        {
+            _housekeeping?.Dispose();
+            _housekeeping = null;
+            await ForgetSleepReminderAsync();
+        }
+    }
+
+    private async Task ForgetSleepReminderAsync()
+    {
+        if (_sleepReminder)
+        {
+            _sleepReminder = false;
+            if (await this.GetReminder(SleepReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+    }
+
+    /// <summary>
+    /// While awake with connections: check the gateways, and hibernate after <see cref="RoomOptions.HibernateAfter"/>
+    /// without traffic. The connection set is durable, so nothing is lost.
+    /// </summary>
+    private async Task HousekeepingAsync(CancellationToken cancellationToken)
+    {
+        await CheckLeasesAsync();
+        var idle = TimeProvider.GetElapsedTime(_lastActivity);
+        if (_membership is not null && _connections.Count > 0 && Options.HibernateAfter > TimeSpan.Zero && idle >= Options.HibernateAfter)
+        {
+            await HibernateAsync();
+        }
+    }
+
+    private async Task HibernateAsync()
+    {
+        if (!_sleepReminder)
+        {
+            await this.RegisterOrUpdateReminder(SleepReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            _sleepReminder = true;
+        }
+
+        Log.Hibernating(Logger, RoomType, RoomName, _connections.Count);
+        DeactivateOnIdle();
+    }
+
+    /// <summary>
+    /// A sleeping room's minute check: close the connections of dead gateways, then sleep again at once (or forget the
+    /// reminder when nobody is left).
+    /// </summary>
+    private async Task OnSleepReminderAsync()
+    {
+        _sleepReminder = true;
+        await CheckLeasesAsync();
+        if (_connections.Count > 0)
+        {
+            DeactivateOnIdle();
+        }
+        else
+        {
+            await ForgetSleepReminderAsync();
+        }
+    }
+
+    /// <summary>
+    /// Closes, in the room's eyes, the connections of gateways that stopped reporting (they died): a turn of its own,
+    /// with their close hooks.
+    /// </summary>
+    private async Task CheckLeasesAsync()
+    {
+        var liveness = ServiceProvider.GetService<GatewayLivenessCache>(); // null in a host without the registry (a bare test cluster)
+        var lost = liveness is null ? [] : _connections.Values.Where(c => liveness.IsDead(c.Gateway.GetGrainId())).ToList();
+        if (lost.Count == 0)
+        {
+            return;
+        }
+
+        await TurnAsync(() =>
+        {
+            foreach (var connection in lost)
+            {
+                Closed(connection, CloseCodes.Abnormal, "gateway lost");
+            }
+
+            Log.GatewaysLost(Logger, RoomType, RoomName, lost.Select(c => c.Gateway.GetGrainId()).Distinct().Count());
+            return Task.CompletedTask;
+        });
+    }
+}

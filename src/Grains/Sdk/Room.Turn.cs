@@ -1,0 +1,280 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RoomActors;
+
+/// <summary>
+/// The turn: every way into the room (a connect, a batch of messages and closes, an HTTP request, an alarm, a lease
+/// check) runs its hook through <see cref="TurnAsync"/>, which runs the close hooks the turn caused and then ends the
+/// turn (save what changed, then send what the turn sent: the output gate).
+/// </summary>
+public abstract partial class Room
+{
+    private readonly Queue<(Connection Connection, int Code, string Reason)> _closing = new();
+    private RoomOutbox? _outbox;
+    private RoomOptions? _options;
+    private RoomStorage? _storage;
+
+    private RoomOutbox Outbox => _outbox ?? throw new InvalidOperationException("The room is not active yet: send from a hook, not from the constructor.");
+
+    private RoomOptions Options => _options ??= ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<RoomOptions>>()?.Value ?? new RoomOptions();
+
+    /// <summary>
+    /// Sets the room up (storage, connections, state, alarm) and runs <see cref="OnStartAsync"/>. Sealed: a room
+    /// cannot skip the setup; override <see cref="OnStartAsync"/> instead.
+    /// </summary>
+    public sealed override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _outbox = new RoomOutbox(this.GetGrainId());
+        var storage = ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(RoomOptions.StorageName);
+        if (storage is not null)
+        {
+            _storage = new RoomStorage(storage, this.GetGrainId(), JsonOptions);
+            await _storage.LoadIndexAsync();
+            _membership = new RoomStorage(storage, this.GetGrainId(), JsonOptions, "connections", "connection:");
+            await LoadMembershipAsync();
+        }
+
+        _lastActivity = TimeProvider.GetTimestamp();
+        await LoadStateAsync();
+        await LoadSystemAsync();
+        await OnStartAsync();
+    }
+
+    /// <inheritdoc />
+    public sealed override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        base.OnDeactivateAsync(reason, cancellationToken);
+
+    async Task<Admission> IRoomGrain.Admit(ConnectRequest request)
+    {
+        var context = new ConnectContext(request);
+        var failed = false;
+        await TurnAsync(async () => failed = !await TryHookAsync(null, () => OnBeforeConnectAsync(context)));
+        return failed ? new Admission(false, 500, "the room's before-connect check failed")
+            : context.IsDenied ? new Admission(false, context.DenyStatus, context.RejectReason)
+            : Admission.Allow;
+    }
+
+    async Task<ConnectResult> IRoomGrain.Connect(ConnectRequest request)
+    {
+        if (_connections.TryGetValue(request.ConnectionId, out var member))
+        {
+            // Asked again (the answer, or the join, was lost): the join again, so the client is never left deaf.
+            await TurnAsync(() =>
+            {
+                Joined(member);
+                return Task.CompletedTask;
+            });
+            return ConnectResult.Accept;
+        }
+
+        var context = new ConnectContext(request);
+        await TurnAsync(async () =>
+        {
+            var connection = Admit(request);
+            if (!await TryHookAsync(connection, () => OnConnectAsync(connection, context)))
+            {
+                // A connect hook that throws refuses the connection with 1011.
+                context.Reject(CloseCodes.InternalError, "room error");
+            }
+
+            connection.TagsFrozen = true;
+            MarkDirty(connection);
+            if (context.IsRejected && connection.IsOpen)
+            {
+                Remove(connection);
+                Outbox.ToGateway(connection.Gateway, CloseOp(connection, context.RejectCode, context.RejectReason));
+            }
+        });
+        return context.IsRejected ? new ConnectResult(false, context.RejectCode, context.RejectReason) : ConnectResult.Accept;
+    }
+
+    async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
+    {
+        Outbox.Session(batch.Gateway, batch.Session, restart: false);
+        if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.Sequence, out var earlier))
+        {
+            return earlier; // a retry of a batch whose answer the gateway did not wait for
+        }
+
+        List<string>? unknown = null;
+
+        // What the turn sent the calling gateway goes back with the answer, unless that gateway only takes calls.
+        var reply = await TurnAsync(async () => unknown = await ProcessAsync(batch), batch.DeliveryInAnswer ? batch.Gateway : null);
+        var result = unknown is null && reply is null ? ReceiveResult.Ok : new ReceiveResult(unknown is null ? null : [.. unknown], reply);
+        Outbox.Processed(batch.Gateway, batch.Session, batch.Sequence, result);
+        return result;
+    }
+
+    async Task<RoomHttpResponse> IRoomGrain.Request(RoomHttpRequest request)
+    {
+        RoomHttpResponse? response = null;
+        await TurnAsync(async () =>
+        {
+            if (!await TryHookAsync(null, async () => response = await OnRequestAsync(request)))
+            {
+                // The request failed (reported); the room goes on.
+                response = RoomHttpResponse.Text("The room failed to answer the request.", 500);
+            }
+        });
+        return response!;
+    }
+
+    /// <summary>
+    /// One batch's events in order: each message goes to the message hook, each close to the close hook (the close hooks
+    /// a message caused run before the next event). Returns the connection ids the room does not know.
+    /// </summary>
+    private async Task<List<string>?> ProcessAsync(InboundBatch batch)
+    {
+        foreach (var ping in batch.Pings ?? [])
+        {
+            if (_connections.TryGetValue(ping.ConnectionId, out var pinged))
+            {
+                pinged.LastPing = DateTimeOffset.FromUnixTimeMilliseconds(ping.UnixMilliseconds);
+            }
+        }
+
+        List<string>? unknown = null;
+        foreach (var item in batch.Events)
+        {
+            if (!_connections.TryGetValue(item.ConnectionId, out var connection))
+            {
+                // Not a member (the room closed it in its eyes, e.g. its gateway's lease ran out): reported back so that
+                // the gateway closes the client; never taken back without a connect hook. A close of it needs nothing.
+                if (item.Kind == InboundKind.Message && !(unknown ??= []).Contains(item.ConnectionId))
+                {
+                    unknown.Add(item.ConnectionId);
+                }
+
+                continue;
+            }
+
+            if (item.Kind == InboundKind.Message)
+            {
+                try
+                {
+                    await OnMessageAsync(connection, new RoomMessage(item.Frame!));
+                }
+                catch (Exception ex)
+                {
+                    // Report and go on with the next event: one bad message does not stop the room.
+                    await ReportAsync(connection, ex);
+                }
+            }
+            else
+            {
+                Closed(connection, item.CloseCode, item.CloseReason ?? "");
+            }
+
+            await RunClosingHooksAsync();
+        }
+
+        foreach (var id in batch.Renew ?? [])
+        {
+            if (!_connections.ContainsKey(id) && !(unknown ??= []).Contains(id))
+            {
+                unknown.Add(id);
+            }
+        }
+
+        return unknown;
+    }
+
+    /// <summary>
+    /// Runs one turn: <paramref name="body"/> (which calls the hooks), then the close hooks it caused, then the end of
+    /// the turn. Every entry point of the room goes through here. Returns <paramref name="replyTo"/>'s delivery (see
+    /// <see cref="EndTurnAsync"/>).
+    /// </summary>
+    private async Task<RoomDelivery?> TurnAsync(Func<Task> body, IRoomGateway? replyTo = null)
+    {
+        await body();
+        await RunClosingHooksAsync();
+        return await EndTurnAsync(replyTo);
+    }
+
+    /// <summary>Runs a hook; if it throws, reports the error to <see cref="OnErrorAsync"/> and returns false.</summary>
+    private async Task<bool> TryHookAsync(Connection? connection, Func<Task> hook)
+    {
+        try
+        {
+            await hook();
+            return true;
+        }
+        catch (Exception ex)
+        {
+            // Report; the caller decides what a failed hook means (refuse, answer 500, retry the alarm).
+            await ReportAsync(connection, ex);
+            return false;
+        }
+    }
+
+    private async Task RunClosingHooksAsync()
+    {
+        while (_closing.TryDequeue(out var closing))
+        {
+            // The connection is gone whatever the hook does; a failure is reported.
+            await TryHookAsync(closing.Connection, () => OnCloseAsync(closing.Connection, closing.Code, closing.Reason));
+        }
+    }
+
+    private async Task ReportAsync(Connection? connection, Exception error)
+    {
+        try
+        {
+            await OnErrorAsync(connection, error);
+        }
+        catch (Exception ex)
+        {
+            // Log only: an error hook that throws must not take the room down.
+            Log.HookFailed(Logger, ex, RoomType, RoomName, connection?.Id);
+        }
+    }
+
+    /// <summary>
+    /// Ends the turn: saves what changed, then sends what the turn sent (the output gate). Returns
+    /// <paramref name="replyTo"/>'s delivery instead of sending it, for the answer to that gateway's call.
+    /// </summary>
+    private async Task<RoomDelivery?> EndTurnAsync(IRoomGateway? replyTo)
+    {
+        WriteDirtyConnections();
+        try
+        {
+            await SaveStateAsync();
+            if (_storage is not null)
+            {
+                await _storage.FlushAsync();
+            }
+
+            if (_membership is not null)
+            {
+                await _membership.FlushAsync();
+            }
+
+            await SaveSystemAsync();
+        }
+        catch (Exception ex)
+        {
+            // Output gate, then stop serving: what this turn sent must never be seen, since the state it reflects is
+            // not durable. A stale ETag means another activation won; any other failure leaves memory ahead of
+            // storage. Either way this activation goes away and the caller retries on a fresh one, which reads the
+            // last durable state.
+            Outbox.Discard();
+            _storage?.Discard();
+            _membership?.Discard();
+            _systemDirty = _alarmChanged = false;
+            Log.SaveFailed(Logger, ex, RoomType, RoomName);
+            DeactivateOnIdle();
+            throw;
+        }
+
+        var reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), replyTo);
+        await ArmAlarmAsync();
+        await AfterTurnAsync();
+        return reply;
+    }
+
+    /// <summary>Loads durable state at activation. Overridden by <see cref="Room{TState}"/>.</summary>
+    private protected virtual Task LoadStateAsync() => Task.CompletedTask;
+
+    /// <summary>Makes the turn's state changes durable. Overridden by <see cref="Room{TState}"/>.</summary>
+    private protected virtual Task SaveStateAsync() => Task.CompletedTask;
+}
