@@ -323,38 +323,25 @@ internal sealed partial class GatewayRoom
 
     private async Task<ReceiveResult?> CallAsync(InboundBatch batch)
     {
-        var started = Environment.TickCount64;
-        for (var attempt = 0; ; attempt++)
+        try
         {
-            try
+            // Sent again on failure (numbered, so never processed twice); see RoomCalls for the policy.
+            var result = await _gateway.Calls.CallAsync(RoomId, "batch", () => Grain.Receive(batch));
+            if (result.Delivery is { } delivery)
             {
-                // An Orleans client waits the whole response timeout (30 s) on a call to a silo that died; waiting
-                // less and sending the same batch again (numbered, so never processed twice) is what lets the room
-                // come back elsewhere in seconds.
-                var result = await Grain.Receive(batch).WaitAsync(_options.RoomCallTimeout);
-                if (result.Delivery is { } delivery)
-                {
-                    // What the batch's turn sent this gateway: applied in the room's order like any delivery, by the
-                    // room's current session here (which is not this one when the batch was this session's last).
-                    _gateway.Delivered(delivery);
-                }
+                // What the batch's turn sent this gateway: applied in the room's order like any delivery, by the
+                // room's current session here (which is not this one when the batch was this session's last).
+                _gateway.Delivered(delivery);
+            }
 
-                return result;
-            }
-            catch (Exception ex) when (TimeSpan.FromMilliseconds(Environment.TickCount64 - started) < _options.RoomUnavailableTimeout)
-            {
-                // Retry with backoff: the room is coming back on another silo. A batch the room took before its silo
-                // died may be processed twice (at-least-once during a failover).
-                Log.ReceiveRetry(_logger, ex, RoomId, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 << Math.Min(attempt, 5))));
-            }
-            catch (Exception ex)
-            {
-                // Close and report: the room stayed unreachable, so its clients here reconnect.
-                Log.ReceiveFailed(_logger, ex, RoomId, batch.Events.Length);
-                CloseAll(CloseCodes.InternalError, "room unavailable; reconnect");
-                return null;
-            }
+            return result;
+        }
+        catch (RoomUnavailableException ex)
+        {
+            // Close and report: the room stayed unreachable, so its clients here reconnect.
+            Log.ReceiveFailed(_logger, ex, RoomId, batch.Events.Length);
+            CloseAll(CloseCodes.InternalError, "room unavailable; reconnect");
+            return null;
         }
     }
 
@@ -384,9 +371,6 @@ internal sealed partial class GatewayRoom
     {
         [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Room {Room}: delivery {Sequence} of epoch {Epoch} never arrived; closing local clients so they resynchronise.")]
         public static partial void DeliveryGap(ILogger logger, GrainId room, long epoch, long sequence);
-
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Room {Room}: unreachable (attempt {Attempt}); retrying.")]
-        public static partial void ReceiveRetry(ILogger logger, Exception exception, GrainId room, int attempt);
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Room {Room}: {Count} inbound events could not be delivered; closing local clients.")]
         public static partial void ReceiveFailed(ILogger logger, Exception exception, GrainId room, int count);

@@ -28,12 +28,16 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
         _grains = grains;
         _logger = logger;
         Options = options.Value;
+        Calls = new RoomCalls(Options, logger);
 
         // One reference per process, held strongly here: Orleans holds observers weakly.
         _reference = new Lazy<IRoomGateway>(() => _grains.CreateObjectReference<IRoomGateway>(this));
     }
 
     public GatewayOptions Options { get; }
+
+    /// <summary>How this gateway calls rooms: one retry and timeout policy for every call.</summary>
+    public RoomCalls Calls { get; }
 
     /// <summary>The reference rooms call back on.</summary>
     public IRoomGateway Reference => _reference.Value;

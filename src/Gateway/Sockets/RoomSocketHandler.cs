@@ -161,15 +161,16 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
     /// <summary>The room's before-connect hook: a refusal is an HTTP status, before any socket opens.</summary>
     private async Task<IResult?> AdmitAsync(string type, string name, ConnectRequest request)
     {
+        var room = RoomGrainIds.Of(type, name);
         Admission admission;
         try
         {
-            admission = await gateway.Room(RoomGrainIds.Of(type, name)).Admit(request).WaitAsync(gateway.Options.RoomUnavailableTimeout);
+            admission = await gateway.Calls.CallAsync(room, "before-connect check", () => gateway.Room(room).Admit(request));
         }
-        catch (Exception ex)
+        catch (RoomUnavailableException ex)
         {
             // Refuse and report: without the room's answer the client cannot be let in.
-            Log.ConnectFailed(logger, ex, RoomGrainIds.Of(type, name));
+            Log.ConnectFailed(logger, ex, room);
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Room unavailable", detail: "The room could not be asked; try again.");
         }
 
@@ -181,29 +182,17 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
     private async Task<bool> ConnectAsync(GatewayRoom room, ClientConnection connection, ConnectRequest request)
     {
         ConnectResult result;
-        var started = Environment.TickCount64;
-        while (true)
+        try
         {
-            try
-            {
-                // Bounded wait, then ask again (a connect is idempotent per connection id): a room whose silo died
-                // comes back elsewhere instead of holding the client for Orleans' 30 s response timeout.
-                result = await room.Grain.Connect(request).WaitAsync(gateway.Options.RoomCallTimeout);
-                break;
-            }
-            catch (Exception ex) when (Environment.TickCount64 - started < gateway.Options.RoomUnavailableTimeout.TotalMilliseconds
-                                       && ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
-            {
-                // Retry: the room is moving or coming back.
-                await Task.Delay(200);
-            }
-            catch (Exception ex)
-            {
-                // Close and report: the room could not be reached or its start hook failed.
-                Log.ConnectFailed(logger, ex, room.RoomId);
-                connection.RequestClose(CloseCodes.InternalError, "room unavailable");
-                return false;
-            }
+            // Asked again on failure: a connect is idempotent per connection id (see RoomCalls).
+            result = await gateway.Calls.CallAsync(room.RoomId, "connect", () => room.Grain.Connect(request));
+        }
+        catch (RoomUnavailableException ex)
+        {
+            // Close and report: the room could not be reached.
+            Log.ConnectFailed(logger, ex, room.RoomId);
+            connection.RequestClose(CloseCodes.InternalError, "room unavailable");
+            return false;
         }
 
         if (!result.Accepted)
@@ -239,25 +228,29 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
         }
 
         var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        var room = RoomGrainIds.Of(type, name);
+        var request = new RoomHttpRequest
+        {
+            Method = http.Request.Method,
+            Path = path,
+            QueryString = http.Request.QueryString.Value ?? "",
+            Headers = headers,
+            Body = body.ToArray(),
+            UserId = caller.UserId,
+        };
         RoomHttpResponse response;
         try
         {
-            response = await gateway.Room(RoomGrainIds.Of(type, name)).Request(new RoomHttpRequest
-            {
-                Method = http.Request.Method,
-                Path = path,
-                QueryString = http.Request.QueryString.Value ?? "",
-                Headers = headers,
-                Body = body.ToArray(),
-                UserId = caller.UserId,
-            });
+            // Only requests that read are sent again; any other may have run (see RoomCalls).
+            var repeatable = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
+            response = await gateway.Calls.CallAsync(room, "HTTP request", () => gateway.Room(room).Request(request), repeatable);
         }
-        catch (Exception ex)
+        catch (RoomUnavailableException ex)
         {
-            // Answer 503 and report: the room could not be reached; the client may retry.
+            // Answer 503 (504 when it timed out) and report: the room could not answer; the client may retry.
             Log.RequestFailed(logger, ex, type, name);
-            await Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Room unavailable",
-                detail: "The room could not answer; try again.").ExecuteAsync(http);
+            await Results.Problem(statusCode: ex.TimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status503ServiceUnavailable,
+                title: "Room unavailable", detail: "The room could not answer; try again.").ExecuteAsync(http);
             return;
         }
 

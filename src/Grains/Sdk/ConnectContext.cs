@@ -3,33 +3,12 @@ using System.Web;
 
 namespace RoomActors;
 
-/// <summary>What a room's connect hook knows about the new connection, and how it rejects it.</summary>
-public class ConnectContext
+/// <summary>What a room knows about a client that asks to connect: its query string, headers and verified identity.</summary>
+public abstract class ClientContext
 {
     private NameValueCollection? _query;
 
-    internal ConnectContext(ConnectRequest request) => Request = request;
-
-    /// <summary>True once <see cref="Deny"/> was called (before-connect hook only).</summary>
-    public bool IsDenied { get; private set; }
-
-    internal int DenyStatus { get; private set; }
-
-    /// <summary>
-    /// In the before-connect hook: refuse the client with an HTTP status (401 or 403) and a reason before any socket
-    /// is opened.
-    /// </summary>
-    public void Deny(int status = 403, string reason = "forbidden")
-    {
-        if (status is < 400 or > 499)
-        {
-            throw new ArgumentOutOfRangeException(nameof(status), status, "Deny with a 4xx status, usually 401 or 403.");
-        }
-
-        IsDenied = true;
-        DenyStatus = status;
-        RejectReason = reason ?? "";
-    }
+    private protected ClientContext(ConnectRequest request) => Request = request;
 
     internal ConnectRequest Request { get; }
 
@@ -47,6 +26,49 @@ public class ConnectContext
 
     /// <summary>The verified ticket's claims (type → value), or empty when auth is off.</summary>
     public IReadOnlyDictionary<string, string> Claims => Request.Claims;
+}
+
+/// <summary>
+/// The before-connect hook's view of a client, before the WebSocket upgrade: refuse it with an HTTP status through
+/// <see cref="Deny"/>. No socket exists yet.
+/// </summary>
+public sealed class BeforeConnectContext : ClientContext
+{
+    internal BeforeConnectContext(ConnectRequest request)
+        : base(request)
+    {
+    }
+
+    /// <summary>True once <see cref="Deny"/> was called.</summary>
+    public bool IsDenied { get; private set; }
+
+    internal int DenyStatus { get; private set; }
+
+    internal string DenyReason { get; private set; } = "";
+
+    /// <summary>Refuses the client with an HTTP status (401 or 403 usually) and a reason, before any socket opens.</summary>
+    /// <param name="status">A 4xx status.</param>
+    /// <param name="reason">Why, for the client (in the problem+json body).</param>
+    public void Deny(int status = 403, string reason = "forbidden")
+    {
+        if (status is < 400 or > 499)
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "Deny with a 4xx status, usually 401 or 403.");
+        }
+
+        IsDenied = true;
+        DenyStatus = status;
+        DenyReason = reason ?? "";
+    }
+}
+
+/// <summary>The connect hook's view of a new connection, and how it rejects it (<see cref="Reject"/>).</summary>
+public sealed class ConnectContext : ClientContext
+{
+    internal ConnectContext(ConnectRequest request)
+        : base(request)
+    {
+    }
 
     /// <summary>True once <see cref="Reject"/> was called.</summary>
     public bool IsRejected { get; private set; }

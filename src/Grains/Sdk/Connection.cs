@@ -17,7 +17,6 @@ public sealed class Connection
     private readonly Room _room;
     private readonly List<string> _tags;
     private byte[]? _stateJson;
-    private object? _state;
 
     internal Connection(Room room, string id, IRoomGateway gateway)
     {
@@ -118,8 +117,9 @@ public sealed class Connection
     public bool HasTag(string tag) => _tags.Contains(tag);
 
     /// <summary>
-    /// Replaces the connection's state: a small object serialized as JSON, at most
-    /// <see cref="RoomOptions.MaxConnectionStateBytes"/> bytes. Read it back with <see cref="GetState{T}"/>.
+    /// Replaces the connection's state: a small object serialized as JSON (at once: later changes to
+    /// <paramref name="state"/> are not seen), at most <see cref="RoomOptions.MaxConnectionStateBytes"/> bytes. Read it
+    /// back with <see cref="GetState{T}"/>. Durable at the end of the turn.
     /// </summary>
     public void SetState<T>(T state)
     {
@@ -133,27 +133,15 @@ public sealed class Connection
         }
 
         _stateJson = json;
-        _state = state;
         _room.MarkDirty(this);
     }
 
-    /// <summary>The state last set with <see cref="SetState{T}"/>, or default when none was set.</summary>
-    public T? GetState<T>()
-    {
-        if (_state is T typed)
-        {
-            return typed;
-        }
-
-        if (_stateJson is null)
-        {
-            return default;
-        }
-
-        var value = JsonSerializer.Deserialize<T>(_stateJson, _room.JsonOptions);
-        _state = value;
-        return value;
-    }
+    /// <summary>
+    /// A copy of the state last set with <see cref="SetState{T}"/> (read from its JSON), or default when none was set.
+    /// Changing the copy changes nothing: pass the changed object to <see cref="SetState{T}"/> to keep it (durable at
+    /// the end of the turn, and through hibernation).
+    /// </summary>
+    public T? GetState<T>() => _stateJson is null ? default : JsonSerializer.Deserialize<T>(_stateJson, _room.JsonOptions);
 
     /// <inheritdoc />
     public override string ToString() => Id;

@@ -82,7 +82,7 @@ public abstract partial class Room
         _closing.Enqueue((connection, code, reason));
     }
 
-    private void BroadcastFrame(Frame frame, string[] except)
+    private void BroadcastFrame(Frame frame, string[]? except)
     {
         var op = except is { Length: > 0 }
             ? new RoomOp(RoomOpKind.Send, frame, TargetKind.AllExcept, except)

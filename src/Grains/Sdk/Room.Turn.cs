@@ -46,11 +46,11 @@ public abstract partial class Room
 
     async Task<Admission> IRoomGrain.Admit(ConnectRequest request)
     {
-        var context = new ConnectContext(request);
+        var context = new BeforeConnectContext(request);
         var failed = false;
         await TurnAsync(async () => failed = !await TryHookAsync(null, () => OnBeforeConnectAsync(context)));
         return failed ? new Admission(false, 500, "the room's before-connect check failed")
-            : context.IsDenied ? new Admission(false, context.DenyStatus, context.RejectReason)
+            : context.IsDenied ? new Admission(false, context.DenyStatus, context.DenyReason)
             : Admission.Allow;
     }
 

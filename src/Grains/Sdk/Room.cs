@@ -13,7 +13,7 @@ namespace RoomActors;
 /// {
 ///     protected override Task OnMessageAsync(Connection sender, RoomMessage message)
 ///     {
-///         Broadcast(message, except: sender.Id);
+///         Broadcast(message, except: [sender.Id]);
 ///         return Task.CompletedTask;
 ///     }
 /// }
@@ -62,14 +62,23 @@ public abstract partial class Room : Grain, IRoomGrain
     /// <summary>A logger named after the room class.</summary>
     protected ILogger Logger => _logger ??= ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
 
-    /// <summary>Sends a text message to every connection except the ids in <paramref name="except"/>.</summary>
-    public void Broadcast(string text, params string[] except) => BroadcastFrame(Frames.Text(text), except);
+    /// <summary>Sends a text message to every connection, or to every one except the ids in <paramref name="except"/>.</summary>
+    /// <param name="text">The message.</param>
+    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
+    public void Broadcast(string text, string[]? except = null) => BroadcastFrame(Frames.Text(text), except);
 
     /// <summary>Sends a binary message to every connection except the ids in <paramref name="except"/>. The bytes are copied.</summary>
-    public void Broadcast(ReadOnlySpan<byte> data, params string[] except) => BroadcastFrame(Frames.Binary(data), except);
+    /// <param name="data">The message.</param>
+    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
+    public void Broadcast(ReadOnlySpan<byte> data, string[]? except = null) => BroadcastFrame(Frames.Binary(data), except);
 
-    /// <summary>Relays a received message unchanged (text stays text, binary stays binary) to every connection except <paramref name="except"/>.</summary>
-    public void Broadcast(RoomMessage message, params string[] except) => BroadcastFrame(message.Frame, except);
+    /// <summary>
+    /// Relays a received message unchanged (text stays text, binary stays binary, the bytes are not copied) to every
+    /// connection except the ids in <paramref name="except"/>.
+    /// </summary>
+    /// <param name="message">The message.</param>
+    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
+    public void Broadcast(RoomMessage message, string[]? except = null) => BroadcastFrame(message.Frame, except);
 
     // ───────────── Hooks: override what you need; each default does nothing ─────────────
 
@@ -78,10 +87,10 @@ public abstract partial class Room : Grain, IRoomGrain
 
     /// <summary>
     /// Runs before the WebSocket upgrade, when a room type overrides it: check the verified identity
-    /// (<see cref="ConnectContext.UserId"/>), the query and headers, and <see cref="ConnectContext.Deny"/> with 401/403
-    /// to refuse the client before any socket opens. The connection does not exist yet: do not send from here.
+    /// (<see cref="ClientContext.UserId"/>), the query and headers, and <see cref="BeforeConnectContext.Deny"/> with
+    /// 401/403 to refuse the client before any socket opens. The connection does not exist yet: do not send to it.
     /// </summary>
-    protected virtual Task OnBeforeConnectAsync(ConnectContext context) => Task.CompletedTask;
+    protected virtual Task OnBeforeConnectAsync(BeforeConnectContext context) => Task.CompletedTask;
 
     /// <summary>
     /// Runs when a client connects. The connection is already in <see cref="Connections"/> and can be sent to;

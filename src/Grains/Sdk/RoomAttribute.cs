@@ -35,7 +35,7 @@ public sealed partial class RoomAttribute : Attribute, IGrainTypeProviderAttribu
     {
         // Published in the cluster manifest: gateways answer 426 for rooms without a request hook, activating nothing.
         properties[RoomGrainIds.HandlesHttpProperty] = Overrides(grainClass, "OnRequestAsync", typeof(RoomHttpRequest)) ? "true" : "false";
-        properties[RoomGrainIds.BeforeConnectProperty] = Overrides(grainClass, "OnBeforeConnectAsync", typeof(ConnectContext)) ? "true" : "false";
+        properties[RoomGrainIds.BeforeConnectProperty] = Overrides(grainClass, "OnBeforeConnectAsync", typeof(BeforeConnectContext)) ? "true" : "false";
     }
 
     private static bool Overrides(Type grainClass, string hook, Type parameter)

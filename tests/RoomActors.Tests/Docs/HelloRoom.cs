@@ -11,7 +11,7 @@ public sealed class HelloRoom : Room
 
     protected override Task OnMessageAsync(Connection sender, RoomMessage message)
     {
-        Broadcast(message, except: sender.Id);
+        Broadcast(message, except: [sender.Id]);
         return Task.CompletedTask;
     }
 

@@ -3,7 +3,7 @@ using RoomActors;
 [Room("scoreboard")]
 public sealed class ScoreboardRoom : Room<Scores>
 {
-    protected override Task OnBeforeConnectAsync(ConnectContext context)
+    protected override Task OnBeforeConnectAsync(BeforeConnectContext context)
     {
         if (context.UserId is null && context.Query["guest"] != "yes")
         {

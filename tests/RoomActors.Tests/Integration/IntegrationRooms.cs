@@ -55,7 +55,7 @@ public sealed class GatekeeperRoom : Room
 {
     public static int Checks;
 
-    protected override Task OnBeforeConnectAsync(ConnectContext context)
+    protected override Task OnBeforeConnectAsync(BeforeConnectContext context)
     {
         Interlocked.Increment(ref Checks);
         if (context.Query["pass"] != "open-sesame")

@@ -227,6 +227,16 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Connection_state_read_back_is_a_copy_and_only_SetState_changes_it()
+    {
+        var room = Room("sdk-hooks", NewName());
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "box kept"), RecordingGateway.Text("c1", "poke")));
+        Assert.Equal("kept", RecordingGateway.TextOf(Sends(await gateway.NextAsync()).Last()));
+    }
+
+    [Fact]
     public async Task Events_of_an_unknown_connection_are_not_processed_and_are_reported_back()
     {
         var name = NewName();

@@ -66,6 +66,13 @@ public sealed class HookRoom : Room
             case "get":
                 sender.Send(GetConnection(words[1])?.GetState<Note>()?.Text ?? "<none>");
                 break;
+            case "box":
+                sender.SetState(new Box { Text = words[1] });
+                break;
+            case "poke":
+                sender.GetState<Box>()!.Text = "poked"; // a copy: changes nothing
+                sender.Send(sender.GetState<Box>()!.Text);
+                break;
             case "big":
                 sender.SetState(new Note(new string('x', 17 * 1024)));
                 break;
@@ -73,7 +80,7 @@ public sealed class HookRoom : Room
                 Broadcast(words[1]);
                 break;
             case "others":
-                Broadcast(words[1], sender.Id);
+                Broadcast(words[1], except: [sender.Id]);
                 break;
             case "me":
                 sender.Send(words[1]);
@@ -83,7 +90,7 @@ public sealed class HookRoom : Room
         return Task.CompletedTask;
     }
 
-    protected override Task OnBeforeConnectAsync(ConnectContext context)
+    protected override Task OnBeforeConnectAsync(BeforeConnectContext context)
     {
         if (context.Query["kick"] is { } id)
         {
@@ -117,4 +124,9 @@ public sealed class HookRoom : Room
     }
 
     public sealed record Note(string Text);
+
+    public sealed class Box
+    {
+        public string Text { get; set; } = "";
+    }
 }
