@@ -4,7 +4,7 @@ namespace RoomActors;
 /// <param name="IsText">True for a text frame, false for binary.</param>
 /// <param name="Data">The payload. Never mutated once created, so one buffer can go to many sockets.</param>
 [GenerateSerializer, Immutable]
-public sealed record Frame([property: Id(0)] bool IsText, [property: Id(1)] byte[] Data);
+public sealed record Payload([property: Id(0)] bool IsText, [property: Id(1)] byte[] Data);
 
 /// <summary>A gateway's request to connect a new client to a room.</summary>
 [GenerateSerializer, Immutable]
@@ -14,7 +14,7 @@ public sealed record ConnectRequest
     [Id(0)] public required string ConnectionId { get; init; }
 
     /// <summary>The gateway that holds the socket; the room delivers to it.</summary>
-    [Id(1)] public required IRoomGateway Gateway { get; init; }
+    [Id(1)] public required IGatewayObserver Gateway { get; init; }
 
     /// <summary>The raw query string of the upgrade request, including the leading <c>?</c>, or empty.</summary>
     [Id(2)] public string QueryString { get; init; } = "";
@@ -72,12 +72,12 @@ public enum InboundKind
 public readonly record struct InboundEvent(
     [property: Id(0)] string ConnectionId,
     [property: Id(1)] InboundKind Kind,
-    [property: Id(2)] Frame? Frame,
+    [property: Id(2)] Payload? Payload,
     [property: Id(3)] int CloseCode,
     [property: Id(4)] string? CloseReason)
 {
     /// <summary>A frame from <paramref name="connectionId"/>.</summary>
-    public static InboundEvent Message(string connectionId, Frame frame) => new(connectionId, InboundKind.Message, frame, 0, null);
+    public static InboundEvent Message(string connectionId, Payload frame) => new(connectionId, InboundKind.Message, frame, 0, null);
 
     /// <summary>The close of <paramref name="connectionId"/>.</summary>
     public static InboundEvent Closed(string connectionId, int code, string? reason) => new(connectionId, InboundKind.Close, null, code, reason);
@@ -88,7 +88,7 @@ public readonly record struct InboundEvent(
 public sealed class InboundBatch
 {
     /// <summary>The gateway the events come from.</summary>
-    [Id(0)] public required IRoomGateway Gateway { get; init; }
+    [Id(0)] public required IGatewayObserver Gateway { get; init; }
 
     /// <summary>The events, oldest first.</summary>
     [Id(1)] public required InboundEvent[] Events { get; init; }
@@ -108,7 +108,7 @@ public sealed class InboundBatch
     /// The batch's number within <see cref="Session"/>, from 1. A gateway that timed out waiting for an answer sends
     /// the same batch again; the room answers a number it already processed from memory instead of processing twice.
     /// </summary>
-    [Id(5)] public long Sequence { get; init; }
+    [Id(5)] public long BatchNumber { get; init; }
 
     /// <summary>
     /// When connections last sent the gateway's auto-response request (e.g. <c>ping</c>), which the gateway answered
@@ -118,7 +118,7 @@ public sealed class InboundBatch
 
     /// <summary>
     /// The gateway takes what the batch's turn sends it in <see cref="ReceiveResult.Delivery"/>. A gateway that does not
-    /// say so (an older version, during a rolling upgrade) gets it by <see cref="IRoomGateway.Deliver"/> as before.
+    /// say so (an older version, during a rolling upgrade) gets it by <see cref="IGatewayObserver.Deliver"/> as before.
     /// </summary>
     [Id(7)] public bool DeliveryInAnswer { get; init; }
 }
@@ -131,7 +131,7 @@ public readonly record struct ConnectionPing([property: Id(0)] string Connection
 /// The room's answer to an <see cref="InboundBatch"/>: the connections it does not know (closed in its eyes; the
 /// gateway closes their clients), and what the batch's turn sent
 /// to the calling gateway (numbered like every delivery), carried by the answer instead of a separate
-/// <see cref="IRoomGateway.Deliver"/> call.
+/// <see cref="IGatewayObserver.Deliver"/> call.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ReceiveResult([property: Id(0)] string[]? Unknown = null, [property: Id(1)] RoomDelivery? Delivery = null)
@@ -156,7 +156,7 @@ public enum TargetKind
 /// <summary>What a room operation does on the gateway.</summary>
 public enum RoomOpKind
 {
-    /// <summary>Send <see cref="RoomOp.Frame"/> to the targets.</summary>
+    /// <summary>Send <see cref="RoomOp.Payload"/> to the targets.</summary>
     Send = 0,
 
     /// <summary>The room accepted connection <see cref="RoomOp.ConnectionId"/>: it is a member from here on.</summary>
@@ -172,7 +172,7 @@ public enum RoomOpKind
 [GenerateSerializer, Immutable]
 public sealed record RoomOp(
     [property: Id(0)] RoomOpKind Kind,
-    [property: Id(1)] Frame? Frame = null,
+    [property: Id(1)] Payload? Payload = null,
     [property: Id(2)] TargetKind Target = TargetKind.All,
     [property: Id(3)] string[]? Ids = null,
     [property: Id(4)] string? ConnectionId = null,
@@ -190,11 +190,14 @@ public sealed class RoomDelivery
     /// <summary>The room's grain id.</summary>
     [Id(0)] public required GrainId Room { get; init; }
 
-    /// <summary>Identifies the room activation that numbered this delivery; a new activation has a new epoch.</summary>
+    /// <summary>
+    /// The room activation that numbered this delivery. Each activation of a room has a larger epoch than every earlier
+    /// one (persisted before its first delivery), so a gateway drops a delivery from an older or duplicate activation.
+    /// </summary>
     [Id(1)] public required long Epoch { get; init; }
 
     /// <summary>The delivery's number within <see cref="Epoch"/> for this gateway, starting at 1.</summary>
-    [Id(2)] public required long Sequence { get; init; }
+    [Id(2)] public required long Number { get; init; }
 
     /// <summary>The operations, in the room's order.</summary>
     [Id(3)] public required RoomOp[] Ops { get; init; }

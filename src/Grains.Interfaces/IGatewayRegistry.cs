@@ -8,7 +8,7 @@ namespace RoomActors;
 public interface IGatewayRegistry : IGrainWithIntegerKey
 {
     /// <summary>A gateway is alive.</summary>
-    Task Heartbeat(IRoomGateway gateway);
+    Task Heartbeat(IGatewayObserver gateway);
 
     /// <summary>The gateways alive now.</summary>
     Task<GatewayLiveness> GetLiveness();

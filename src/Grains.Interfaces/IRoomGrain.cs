@@ -40,7 +40,7 @@ public interface IRoomGrain : IGrainWithStringKey
 /// The delivery side of a gateway: the room calls it back with what its connections on that gateway must see.
 /// One observer per gateway process.
 /// </summary>
-public interface IRoomGateway : IGrainObserver
+public interface IGatewayObserver : IGrainObserver
 {
     /// <summary>
     /// Delivers one batch of a room's output to this gateway. One-way: a slow or dead gateway never blocks a room.

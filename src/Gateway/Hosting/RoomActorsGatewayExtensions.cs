@@ -29,8 +29,8 @@ public static class RoomActorsGatewayExtensions
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddSingleton<TicketCheck>();
 
-        services.AddSingleton<RoomGateway>();
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<RoomGateway>());
+        services.AddSingleton<GatewayService>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<GatewayService>());
         services.AddSingleton<RoomTypeCatalog>();
         services.AddSingleton<RoomSocketHandler>();
         return services;

@@ -250,8 +250,8 @@ internal sealed class ClientConnection : IDisposable
                     }
                     else
                     {
-                        var type = frame.Frame.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
-                        await _socket.SendAsync(frame.Frame.Data, type, true, CancellationToken.None);
+                        var type = frame.Payload.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                        await _socket.SendAsync(frame.Payload.Data, type, true, CancellationToken.None);
                     }
                 }
 
@@ -338,7 +338,7 @@ internal sealed class ClientConnection : IDisposable
     /// <paramref name="autoResponse"/> request itself) until the socket closes, and says how it closed (the server's
     /// code if the server closed first, else the client's, else 1006).
     /// </summary>
-    public async Task<(int Code, string Reason)> RunReaderAsync(GatewayRoom room, (Frame Request, OutboundFrame Response)? autoResponse)
+    public async Task<(int Code, string Reason)> RunReaderAsync(RoomLink room, (Payload Request, OutboundFrame Response)? autoResponse)
     {
         var bufferSize = Math.Min(16 * 1024, _options.MaxMessageBytes + 1);
         MemoryStream? message = null; // only for a message that arrives in several reads
@@ -377,7 +377,7 @@ internal sealed class ClientConnection : IDisposable
                     if (result.EndOfMessage && pending == 0)
                     {
                         // The common case: the whole message arrived in one read.
-                        await OnMessageAsync(room, autoResponse, new Frame(isText, chunk.ToArray()));
+                        await OnMessageAsync(room, autoResponse, new Payload(isText, chunk.ToArray()));
                         continue;
                     }
 
@@ -385,7 +385,7 @@ internal sealed class ClientConnection : IDisposable
                     message.Write(chunk);
                     if (result.EndOfMessage)
                     {
-                        await OnMessageAsync(room, autoResponse, new Frame(isText, message.ToArray()));
+                        await OnMessageAsync(room, autoResponse, new Payload(isText, message.ToArray()));
                         message.SetLength(0);
                     }
                 }
@@ -407,7 +407,7 @@ internal sealed class ClientConnection : IDisposable
         }
     }
 
-    private ValueTask OnMessageAsync(GatewayRoom room, (Frame Request, OutboundFrame Response)? autoResponse, Frame frame)
+    private ValueTask OnMessageAsync(RoomLink room, (Payload Request, OutboundFrame Response)? autoResponse, Payload frame)
     {
         if (autoResponse is { } auto && frame.IsText && frame.Data.AsSpan().SequenceEqual(auto.Request.Data))
         {

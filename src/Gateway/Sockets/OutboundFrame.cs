@@ -7,20 +7,20 @@ namespace RoomActors.Gateway.Sockets;
 /// same for every recipient: a broadcast is encoded once, however many sockets it goes to, and each socket's writer
 /// copies finished frames instead of framing the payload again.
 /// </summary>
-internal sealed class OutboundFrame(Frame frame)
+internal sealed class OutboundFrame(Payload frame)
 {
     private byte[]? _encoded;
 
-    public Frame Frame { get; } = frame;
+    public Payload Payload { get; } = frame;
 
     /// <summary>Payload bytes (what the outbound queue limit counts).</summary>
-    public int Length => Frame.Data.Length;
+    public int Length => Payload.Data.Length;
 
     /// <summary>Header and payload, computed on first use (racing writers compute the same bytes).</summary>
-    public byte[] Encoded => _encoded ??= Encode(Frame);
+    public byte[] Encoded => _encoded ??= Encode(Payload);
 
     /// <summary>One unmasked, final frame (RFC 6455 §5.2): opcode, 7-, 16- or 64-bit length, payload.</summary>
-    private static byte[] Encode(Frame frame)
+    private static byte[] Encode(Payload frame)
     {
         var payload = frame.Data;
         var header = payload.Length < 126 ? 2 : payload.Length <= ushort.MaxValue ? 4 : 10;

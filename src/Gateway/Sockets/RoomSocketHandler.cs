@@ -8,7 +8,7 @@ namespace RoomActors.Gateway.Sockets;
 /// <summary>
 /// Serves <c>/rooms/{type}/{name}</c>: validate → upgrade → connect → run → cleanup, one method per phase.
 /// </summary>
-internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCatalog catalog, TicketCheck tickets, ILogger<RoomSocketHandler> logger)
+internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomTypeCatalog catalog, TicketCheck tickets, ILogger<RoomSocketHandler> logger)
 {
     public async Task HandleAsync(HttpContext http, string type, string name)
     {
@@ -179,7 +179,7 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
             : Results.Problem(statusCode: admission.Status, title: "Refused by the room", detail: admission.Reason);
     }
 
-    private async Task<bool> ConnectAsync(GatewayRoom room, ClientConnection connection, ConnectRequest request)
+    private async Task<bool> ConnectAsync(RoomLink room, ClientConnection connection, ConnectRequest request)
     {
         ConnectResult result;
         try
@@ -274,12 +274,12 @@ internal sealed partial class RoomSocketHandler(RoomGateway gateway, RoomTypeCat
     }
 
     /// <summary>The gateway's auto-response, encoded once for every connection.</summary>
-    private readonly (Frame Request, OutboundFrame Response)? _autoResponse = AutoResponse(gateway.Options);
+    private readonly (Payload Request, OutboundFrame Response)? _autoResponse = AutoResponse(gateway.Options);
 
-    private static (Frame Request, OutboundFrame Response)? AutoResponse(GatewayOptions options)
+    private static (Payload Request, OutboundFrame Response)? AutoResponse(GatewayOptions options)
     {
         return options.AutoResponseRequest is { Length: > 0 } request && options.AutoResponseResponse is { } response
-            ? (new Frame(true, System.Text.Encoding.UTF8.GetBytes(request)), new OutboundFrame(new Frame(true, System.Text.Encoding.UTF8.GetBytes(response))))
+            ? (new Payload(true, System.Text.Encoding.UTF8.GetBytes(request)), new OutboundFrame(new Payload(true, System.Text.Encoding.UTF8.GetBytes(response))))
             : null;
     }
 

@@ -18,7 +18,7 @@ public sealed class Connection
     private readonly List<string> _tags;
     private byte[]? _stateJson;
 
-    internal Connection(Room room, string id, IRoomGateway gateway)
+    internal Connection(Room room, string id, IGatewayObserver gateway)
     {
         _room = room;
         Id = id;
@@ -27,7 +27,7 @@ public sealed class Connection
     }
 
     /// <summary>A connection a room takes back from its durable record (after hibernation, a move or a crash).</summary>
-    internal Connection(Room room, ConnectionRecord record, IRoomGateway gateway)
+    internal Connection(Room room, ConnectionRecord record, IGatewayObserver gateway)
     {
         _room = room;
         Id = record.Id;
@@ -55,7 +55,7 @@ public sealed class Connection
     /// <summary>False once the connection closed or the room closed it; sends to it are then ignored.</summary>
     public bool IsOpen { get; internal set; } = true;
 
-    internal IRoomGateway Gateway { get; }
+    internal IGatewayObserver Gateway { get; }
 
     internal bool TagsFrozen { get; set; }
 
@@ -71,13 +71,13 @@ public sealed class Connection
     internal ConnectionRecord Record() => new(Id, Gateway.GetGrainId().ToString(), [.. _tags], _stateJson, Session, Joined);
 
     /// <summary>Sends a text message to this connection (at the end of the turn).</summary>
-    public void Send(string text) => _room.SendTo(this, Frames.Text(text));
+    public void Send(string text) => _room.SendTo(this, Payloads.Text(text));
 
     /// <summary>Sends a binary message to this connection (at the end of the turn). The bytes are copied.</summary>
-    public void Send(ReadOnlySpan<byte> data) => _room.SendTo(this, Frames.Binary(data));
+    public void Send(ReadOnlySpan<byte> data) => _room.SendTo(this, Payloads.Binary(data));
 
     /// <summary>Sends a received message on unchanged (text stays text, binary stays binary), without copying it.</summary>
-    public void Send(RoomMessage message) => _room.SendTo(this, message.Frame);
+    public void Send(RoomMessage message) => _room.SendTo(this, message.Payload);
 
     /// <summary>
     /// Closes the connection with <paramref name="code"/> and <paramref name="reason"/>: it leaves the room at once

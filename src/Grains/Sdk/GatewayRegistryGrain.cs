@@ -15,7 +15,7 @@ internal sealed class GatewayRegistryGrain(IOptions<RoomOptions> options, TimePr
         return Task.CompletedTask;
     }
 
-    public Task Heartbeat(IRoomGateway gateway)
+    public Task Heartbeat(IGatewayObserver gateway)
     {
         _lastHeard[gateway.GetGrainId()] = time.GetTimestamp();
         DelayDeactivation(TimeSpan.FromMinutes(10));

@@ -35,7 +35,7 @@ public abstract partial class Room
         var records = await _membership.ListAsync<ConnectionRecord>();
         foreach (var record in records.Select(r => r.Value).OfType<ConnectionRecord>().OrderBy(r => r.Joined))
         {
-            var gateway = GrainFactory.GetGrain<IRoomGateway>(GrainId.Parse(record.Gateway));
+            var gateway = GrainFactory.GetGrain<IGatewayObserver>(GrainId.Parse(record.Gateway));
             var connection = new Connection(this, record, gateway);
             _connections[connection.Id] = connection;
             Outbox.AddMember(gateway);
@@ -52,7 +52,7 @@ public abstract partial class Room
         }
     }
 
-    internal void SendTo(Connection connection, Frame frame)
+    internal void SendTo(Connection connection, Payload frame)
     {
         if (!connection.IsOpen)
         {
@@ -82,7 +82,7 @@ public abstract partial class Room
         _closing.Enqueue((connection, code, reason));
     }
 
-    private void BroadcastFrame(Frame frame, string[]? except)
+    private void BroadcastFrame(Payload frame, string[]? except)
     {
         var op = except is { Length: > 0 }
             ? new RoomOp(RoomOpKind.Send, frame, TargetKind.AllExcept, except)

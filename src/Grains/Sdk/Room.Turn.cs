@@ -91,7 +91,7 @@ public abstract partial class Room
     async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
     {
         Outbox.Session(batch.Gateway, batch.Session, restart: false);
-        if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.Sequence, out var earlier))
+        if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.BatchNumber, out var earlier))
         {
             return earlier; // a retry of a batch whose answer the gateway did not wait for
         }
@@ -101,7 +101,7 @@ public abstract partial class Room
         // What the turn sent the calling gateway goes back with the answer, unless that gateway only takes calls.
         var reply = await TurnAsync(async () => unknown = await ProcessAsync(batch), batch.DeliveryInAnswer ? batch.Gateway : null);
         var result = unknown is null && reply is null ? ReceiveResult.Ok : new ReceiveResult(unknown is null ? null : [.. unknown], reply);
-        Outbox.Processed(batch.Gateway, batch.Session, batch.Sequence, result);
+        Outbox.Processed(batch.Gateway, batch.Session, batch.BatchNumber, result);
         return result;
     }
 
@@ -152,7 +152,7 @@ public abstract partial class Room
             {
                 try
                 {
-                    await OnMessageAsync(connection, new RoomMessage(item.Frame!));
+                    await OnMessageAsync(connection, new RoomMessage(item.Payload!));
                 }
                 catch (Exception ex)
                 {
@@ -184,7 +184,7 @@ public abstract partial class Room
     /// the turn. Every entry point of the room goes through here. Returns <paramref name="replyTo"/>'s delivery (see
     /// <see cref="EndTurnAsync"/>).
     /// </summary>
-    private async Task<RoomDelivery?> TurnAsync(Func<Task> body, IRoomGateway? replyTo = null)
+    private async Task<RoomDelivery?> TurnAsync(Func<Task> body, IGatewayObserver? replyTo = null)
     {
         await body();
         await RunClosingHooksAsync();
@@ -233,7 +233,7 @@ public abstract partial class Room
     /// Ends the turn: saves what changed, then sends what the turn sent (the output gate). Returns
     /// <paramref name="replyTo"/>'s delivery instead of sending it, for the answer to that gateway's call.
     /// </summary>
-    private async Task<RoomDelivery?> EndTurnAsync(IRoomGateway? replyTo)
+    private async Task<RoomDelivery?> EndTurnAsync(IGatewayObserver? replyTo)
     {
         WriteDirtyConnections();
         try

@@ -65,12 +65,12 @@ public abstract partial class Room : Grain, IRoomGrain
     /// <summary>Sends a text message to every connection, or to every one except the ids in <paramref name="except"/>.</summary>
     /// <param name="text">The message.</param>
     /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
-    public void Broadcast(string text, string[]? except = null) => BroadcastFrame(Frames.Text(text), except);
+    public void Broadcast(string text, string[]? except = null) => BroadcastFrame(Payloads.Text(text), except);
 
     /// <summary>Sends a binary message to every connection except the ids in <paramref name="except"/>. The bytes are copied.</summary>
     /// <param name="data">The message.</param>
     /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
-    public void Broadcast(ReadOnlySpan<byte> data, string[]? except = null) => BroadcastFrame(Frames.Binary(data), except);
+    public void Broadcast(ReadOnlySpan<byte> data, string[]? except = null) => BroadcastFrame(Payloads.Binary(data), except);
 
     /// <summary>
     /// Relays a received message unchanged (text stays text, binary stays binary, the bytes are not copied) to every
@@ -78,7 +78,7 @@ public abstract partial class Room : Grain, IRoomGrain
     /// </summary>
     /// <param name="message">The message.</param>
     /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
-    public void Broadcast(RoomMessage message, string[]? except = null) => BroadcastFrame(message.Frame, except);
+    public void Broadcast(RoomMessage message, string[]? except = null) => BroadcastFrame(message.Payload, except);
 
     // ───────────── Hooks: override what you need; each default does nothing ─────────────
 

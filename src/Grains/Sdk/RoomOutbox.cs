@@ -33,41 +33,41 @@ internal sealed class RoomOutbox
     /// session when this activation has not heard of the gateway yet (a late batch of an older session must not
     /// turn the numbering back).
     /// </param>
-    public void Session(IRoomGateway gateway, long session, bool restart)
+    public void Session(IGatewayObserver gateway, long session, bool restart)
     {
         var link = Link(gateway);
         if (link.Session != session && (restart || link.Session == 0))
         {
             link.Session = session;
-            link.Sequence = 0;
+            link.Delivered = 0;
             link.LastBatch = 0;
         }
     }
 
-    /// <summary>True when this gateway session's batch <paramref name="sequence"/> was processed already.</summary>
-    public bool AlreadyProcessed(IRoomGateway gateway, long session, long sequence, out ReceiveResult result)
+    /// <summary>True when this gateway session's batch <paramref name="batch"/> was processed already.</summary>
+    public bool AlreadyProcessed(IGatewayObserver gateway, long session, long batch, out ReceiveResult result)
     {
         var link = Link(gateway);
         result = link.LastResult;
-        return sequence > 0 && link.Session == session && sequence <= link.LastBatch;
+        return batch > 0 && link.Session == session && batch <= link.LastBatch;
     }
 
     /// <summary>Remembers the answer to the gateway's latest batch (for a retry of it).</summary>
-    public void Processed(IRoomGateway gateway, long session, long sequence, ReceiveResult result)
+    public void Processed(IGatewayObserver gateway, long session, long batch, ReceiveResult result)
     {
         var link = Link(gateway);
-        if (link.Session == session && sequence > link.LastBatch)
+        if (link.Session == session && batch > link.LastBatch)
         {
-            link.LastBatch = sequence;
+            link.LastBatch = batch;
             link.LastResult = result;
         }
     }
 
     /// <summary>Adds a connection's gateway to the room (a connection joined through it).</summary>
-    public void AddMember(IRoomGateway gateway) => Link(gateway).Members++;
+    public void AddMember(IGatewayObserver gateway) => Link(gateway).Members++;
 
     /// <summary>A connection of <paramref name="gateway"/> left.</summary>
-    public void RemoveMember(IRoomGateway gateway) => Link(gateway).Members--;
+    public void RemoveMember(IGatewayObserver gateway) => Link(gateway).Members--;
 
     /// <summary>An operation for every gateway that holds members (broadcasts).</summary>
     public void ToAllGateways(RoomOp op)
@@ -82,13 +82,13 @@ internal sealed class RoomOutbox
     }
 
     /// <summary>An operation for one gateway.</summary>
-    public void ToGateway(IRoomGateway gateway, RoomOp op) => Add(Link(gateway), op);
+    public void ToGateway(IGatewayObserver gateway, RoomOp op) => Add(Link(gateway), op);
 
     /// <summary>
     /// Sends every gateway its part of this turn, one call each, and returns <paramref name="replyTo"/>'s part instead of
     /// sending it (it goes back with the answer to that gateway's call). Never awaits a gateway.
     /// </summary>
-    public RoomDelivery? Flush(Action<Exception> onSendError, IRoomGateway? replyTo = null)
+    public RoomDelivery? Flush(Action<Exception> onSendError, IGatewayObserver? replyTo = null)
     {
         RoomDelivery? reply = null;
         var replyId = replyTo?.GetGrainId();
@@ -99,7 +99,7 @@ internal sealed class RoomOutbox
                 Room = Room,
                 Epoch = Epoch,
                 Session = link.Session,
-                Sequence = ++link.Sequence,
+                Number = ++link.Delivered,
                 Ops = link.Pending.ToArray(),
             };
             link.Pending.Clear();
@@ -116,7 +116,7 @@ internal sealed class RoomOutbox
             }
             catch (Exception ex)
             {
-                // Report and go on: the gateway will see the sequence gap and resynchronise its clients.
+                // Report and go on: the gateway will see the gap in the numbers and resynchronise its clients.
                 onSendError(ex);
             }
         }
@@ -146,7 +146,7 @@ internal sealed class RoomOutbox
         link.Pending.Add(op);
     }
 
-    private GatewayLink Link(IRoomGateway gateway)
+    private GatewayLink Link(IGatewayObserver gateway)
     {
         var id = gateway.GetGrainId();
         if (!_gateways.TryGetValue(id, out var link))
@@ -158,14 +158,14 @@ internal sealed class RoomOutbox
         return link;
     }
 
-    private sealed class GatewayLink(IRoomGateway gateway)
+    private sealed class GatewayLink(IGatewayObserver gateway)
     {
-        public IRoomGateway Gateway { get; } = gateway;
+        public IGatewayObserver Gateway { get; } = gateway;
         public int Members { get; set; }
         public long Session { get; set; }
         public long LastBatch { get; set; }
         public ReceiveResult LastResult { get; set; } = ReceiveResult.Ok;
-        public long Sequence { get; set; }
+        public long Delivered { get; set; }
         public List<RoomOp> Pending { get; } = new();
     }
 }

@@ -28,7 +28,7 @@ public sealed class AllInOneServer : IAsyncDisposable
 
     public Uri WebSocket { get; }
 
-    internal RoomGateway Gateway => App.Services.GetRequiredService<RoomGateway>();
+    internal GatewayService Gateway => App.Services.GetRequiredService<GatewayService>();
 
     public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
 

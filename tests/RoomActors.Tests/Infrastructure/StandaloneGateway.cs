@@ -19,7 +19,7 @@ public sealed class StandaloneGateway : IAsyncDisposable
 
     public Uri WebSocket { get; }
 
-    internal RoomGateway Gateway => App.Services.GetRequiredService<RoomGateway>();
+    internal GatewayService Gateway => App.Services.GetRequiredService<GatewayService>();
 
     public Uri Room(string type, string name) => new(WebSocket, $"/rooms/{type}/{name}");
 

@@ -34,7 +34,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         await room.Connect(gateway.Connect("c1", "?x=42", new() { ["user-agent"] = "tests" }));
         await room.SendBatchAsync(gateway.Batch(
             RecordingGateway.Text("c1", "héllo"),
-            InboundEvent.Message("c1", new Frame(false, [1, 2, 3])),
+            InboundEvent.Message("c1", new Payload(false, [1, 2, 3])),
             RecordingGateway.Text("c1", "second")));
 
         Assert.Equal(
@@ -48,13 +48,13 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         var room = Room("sdk-hooks", NewName());
         var gateway = new RecordingGateway(Client);
         var first = await ConnectAsync(room, gateway, "c1");
-        Assert.Equal(1, first.Sequence);
+        Assert.Equal(1, first.Number);
         Assert.Equal(gateway.Session, first.Session);
         Assert.Equal(RoomOpKind.Join, first.Ops[0].Kind);
 
         await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "me one")));
         var second = await gateway.NextAsync();
-        Assert.Equal(2, second.Sequence);
+        Assert.Equal(2, second.Number);
         Assert.Equal(first.Epoch, second.Epoch);
         var send = Assert.Single(Sends(second));
         Assert.Equal(TargetKind.Only, send.Target);
@@ -71,18 +71,18 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
         // A current gateway: the delivery comes back with the answer, and no call carries it.
         var answered = await room.Receive(gateway.Batch(RecordingGateway.Text("c1", "me one")));
-        Assert.Equal(2, answered.Delivery?.Sequence);
+        Assert.Equal(2, answered.Delivery?.Number);
         Assert.Equal("one", RecordingGateway.TextOf(Assert.Single(Sends(answered.Delivery!))));
         Assert.True(await gateway.QuietAsync(TimeSpan.FromMilliseconds(300)));
 
         // An older gateway (no DeliveryInAnswer): the same delivery comes by call, numbered next.
         var old = await room.Receive(new InboundBatch
         {
-            Gateway = gateway.Reference, Session = gateway.Session, Sequence = 100, Events = [RecordingGateway.Text("c1", "me two")],
+            Gateway = gateway.Reference, Session = gateway.Session, BatchNumber = 100, Events = [RecordingGateway.Text("c1", "me two")],
         });
         Assert.Null(old.Delivery);
         var called = await gateway.NextAsync();
-        Assert.Equal(3, called.Sequence);
+        Assert.Equal(3, called.Number);
         Assert.Equal("two", RecordingGateway.TextOf(Assert.Single(Sends(called))));
     }
 
@@ -254,7 +254,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         Assert.Equal(["known"], again.Unknown!);
         var renewed = await room.SendBatchAsync(new InboundBatch
         {
-            Gateway = gateway.Reference, Session = gateway.Session, Sequence = 1000, Events = [], Renew = ["known"],
+            Gateway = gateway.Reference, Session = gateway.Session, BatchNumber = 1000, Events = [], Renew = ["known"],
         });
         Assert.Equal(["known"], renewed.Unknown!);
         Assert.Single(HookRoom.LogOf(name), l => l.StartsWith("close known", StringComparison.Ordinal));
@@ -272,7 +272,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         // The gateway lost the answer (or the join) and asks again: the join comes again, numbered next.
         Assert.True((await room.Connect(gateway.Connect("c1"))).Accepted);
         var again = await gateway.NextAsync();
-        Assert.Equal(first.Sequence + 1, again.Sequence);
+        Assert.Equal(first.Number + 1, again.Number);
         Assert.Contains(again.Ops, op => op.Kind == RoomOpKind.Join && op.ConnectionId == "c1");
         Assert.Single(HookRoom.LogOf(name), l => l.StartsWith("connect c1", StringComparison.Ordinal));
     }
@@ -297,7 +297,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
         var back = await ConnectAsync(room, gateway, "c2");
         Assert.True(back.Epoch > first.Epoch, $"epoch {back.Epoch} after {first.Epoch}");
-        Assert.Equal(1, back.Sequence);
+        Assert.Equal(1, back.Number);
         Assert.Equal(2, HookRoom.LogOf(name).Count(l => l.StartsWith("start", StringComparison.Ordinal)));
     }
 
@@ -320,17 +320,17 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         var gateway = new RecordingGateway(Client);
         var echo = Room("echo", NewName());
         await ConnectAsync(echo, gateway, "e1");
-        await echo.SendBatchAsync(gateway.Batch(InboundEvent.Message("e1", new Frame(false, [9, 9]))));
+        await echo.SendBatchAsync(gateway.Batch(InboundEvent.Message("e1", new Payload(false, [9, 9]))));
         var echoed = Assert.Single(Sends(await gateway.NextAsync()));
-        Assert.Equal((TargetKind.Only, false), (echoed.Target, echoed.Frame!.IsText));
-        Assert.Equal(new byte[] { 9, 9 }, echoed.Frame.Data);
+        Assert.Equal((TargetKind.Only, false), (echoed.Target, echoed.Payload!.IsText));
+        Assert.Equal(new byte[] { 9, 9 }, echoed.Payload.Data);
         Assert.Equal(["e1"], echoed.Ids!);
 
         var relay = Room("broadcast", NewName());
         await ConnectAsync(relay, gateway, "b1");
         await relay.SendBatchAsync(gateway.Batch(RecordingGateway.Text("b1", "to all")));
         var relayed = Assert.Single(Sends(await gateway.NextAsync()));
-        Assert.Equal((TargetKind.All, true, "to all"), (relayed.Target, relayed.Frame!.IsText, RecordingGateway.TextOf(relayed)));
+        Assert.Equal((TargetKind.All, true, "to all"), (relayed.Target, relayed.Payload!.IsText, RecordingGateway.TextOf(relayed)));
     }
 
     [Fact]

@@ -40,24 +40,24 @@ public sealed class SdkCollection : ICollectionFixture<SdkClusterFixture>
 /// <summary>
 /// Plays a gateway: a real observer reference the rooms deliver to, recording every delivery in arrival order.
 /// </summary>
-public sealed class RecordingGateway : IRoomGateway
+public sealed class RecordingGateway : IGatewayObserver
 {
     private readonly Channel<RoomDelivery> _deliveries = Channel.CreateUnbounded<RoomDelivery>();
 
     private static readonly ConcurrentDictionary<GrainId, RecordingGateway> Registry = new();
-    private readonly ConcurrentDictionary<(GrainId Room, long Epoch, long Session, long Sequence), bool> _seen = new();
+    private readonly ConcurrentDictionary<(GrainId Room, long Epoch, long Session, long Number), bool> _seen = new();
 
     public RecordingGateway(IClusterClient client)
     {
-        Reference = client.CreateObjectReference<IRoomGateway>(this);
+        Reference = client.CreateObjectReference<IGatewayObserver>(this);
         Session = Random.Shared.NextInt64(1, long.MaxValue);
         Registry[Reference.GetGrainId()] = this;
     }
 
     /// <summary>The recording gateway behind <paramref name="reference"/>.</summary>
-    public static RecordingGateway Of(IRoomGateway reference) => Registry[reference.GetGrainId()];
+    public static RecordingGateway Of(IGatewayObserver reference) => Registry[reference.GetGrainId()];
 
-    public IRoomGateway Reference { get; }
+    public IGatewayObserver Reference { get; }
 
     public long Session { get; }
 
@@ -68,7 +68,7 @@ public sealed class RecordingGateway : IRoomGateway
     public Task Deliver(RoomDelivery delivery)
     {
         // A delivery that came again (with the answer to a batch sent again) is applied once, as a gateway does.
-        if (!_seen.TryAdd((delivery.Room, delivery.Epoch, delivery.Session, delivery.Sequence), true))
+        if (!_seen.TryAdd((delivery.Room, delivery.Epoch, delivery.Session, delivery.Number), true))
         {
             return Task.CompletedTask;
         }
@@ -119,14 +119,14 @@ public sealed class RecordingGateway : IRoomGateway
     {
         Gateway = Reference,
         Session = Session,
-        Sequence = Interlocked.Increment(ref _batches),
+        BatchNumber = Interlocked.Increment(ref _batches),
         Events = events,
         DeliveryInAnswer = true,
     };
 
-    public static InboundEvent Text(string id, string text) => InboundEvent.Message(id, new Frame(true, Encoding.UTF8.GetBytes(text)));
+    public static InboundEvent Text(string id, string text) => InboundEvent.Message(id, new Payload(true, Encoding.UTF8.GetBytes(text)));
 
-    public static string TextOf(RoomOp op) => Encoding.UTF8.GetString(op.Frame!.Data);
+    public static string TextOf(RoomOp op) => Encoding.UTF8.GetString(op.Payload!.Data);
 }
 
 /// <summary>Sends batches to rooms as a gateway does.</summary>

@@ -7,7 +7,7 @@ namespace RoomActors.Gateway.Sockets;
 /// One room as seen from this gateway: its local connections, the in-order application of the room's deliveries,
 /// and the inbound pump that sends the local connections' frames and closes to the room, batched, one call at a time.
 /// </summary>
-internal sealed partial class GatewayRoom
+internal sealed partial class RoomLink
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, ClientConnection> _pending = new();
@@ -15,7 +15,7 @@ internal sealed partial class GatewayRoom
     private readonly DeliverySequencer<RoomDelivery> _sequencer;
     private readonly List<RoomDelivery> _ready = new(); // guarded by _lock; filled by the sequencer
     private readonly Channel<InboundEvent> _inbound;
-    private readonly RoomGateway _gateway;
+    private readonly GatewayService _gateway;
     private readonly GatewayOptions _options;
     private readonly ILogger _logger;
     private Timer? _gapTimer;
@@ -26,7 +26,7 @@ internal sealed partial class GatewayRoom
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<ClientConnection> _writersToStart = new(); // guarded by _lock; filled by FanOut
 
-    public GatewayRoom(RoomGateway gateway, GrainId roomId, IRoomGrain grain, GatewayOptions options, ILogger logger)
+    public RoomLink(GatewayService gateway, GrainId roomId, IRoomGrain grain, GatewayOptions options, ILogger logger)
     {
         _gateway = gateway;
         RoomId = roomId;
@@ -89,7 +89,7 @@ internal sealed partial class GatewayRoom
     {
         lock (_lock)
         {
-            var verdict = _sequencer.Offer(delivery.Session, delivery.Epoch, delivery.Sequence, delivery, _ready);
+            var verdict = _sequencer.Offer(delivery.Session, delivery.Epoch, delivery.Number, delivery, _ready);
             if (verdict == DeliveryVerdict.NewEpoch)
             {
                 // The room restarted: tell it at once which connections it has here.
@@ -153,7 +153,7 @@ internal sealed partial class GatewayRoom
     /// <summary>The same frame object goes onto every recipient's queue: encoded once, for all of them.</summary>
     private void FanOut(RoomOp op)
     {
-        var frame = new OutboundFrame(op.Frame!);
+        var frame = new OutboundFrame(op.Payload!);
         switch (op.Target)
         {
             case TargetKind.All:
@@ -314,7 +314,7 @@ internal sealed partial class GatewayRoom
     {
         Gateway = _gateway.Reference,
         Session = Session,
-        Sequence = ++_batches,
+        BatchNumber = ++_batches,
         Events = events,
         Renew = renew,
         Pings = pings,

@@ -9,20 +9,20 @@ namespace RoomActors.Gateway.Sockets;
 /// This process's gateway: the registry of rooms with local connections, the one observer every room delivers
 /// to, and the graceful shutdown that closes every socket with 1001 and tells the rooms.
 /// </summary>
-internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleService
+internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycleService
 {
-    private readonly Dictionary<GrainId, GatewayRoom> _rooms = new();
+    private readonly Dictionary<GrainId, RoomLink> _rooms = new();
     private readonly ConcurrentDictionary<ClientConnection, byte> _connections = new();
     private readonly IGrainFactory _grains;
-    private readonly ILogger<RoomGateway> _logger;
-    private readonly Lazy<IRoomGateway> _reference;
+    private readonly ILogger<GatewayService> _logger;
+    private readonly Lazy<IGatewayObserver> _reference;
     private volatile bool _stopping;
     private readonly CancellationTokenSource _stopped = new();
     private Task _heartbeat = Task.CompletedTask;
 
     private readonly Auth.AuthOptions _auth;
 
-    public RoomGateway(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<Auth.AuthOptions> auth, ILogger<RoomGateway> logger)
+    public GatewayService(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<Auth.AuthOptions> auth, ILogger<GatewayService> logger)
     {
         _auth = auth.Value;
         _grains = grains;
@@ -31,7 +31,7 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
         Calls = new RoomCalls(Options, logger);
 
         // One reference per process, held strongly here: Orleans holds observers weakly.
-        _reference = new Lazy<IRoomGateway>(() => _grains.CreateObjectReference<IRoomGateway>(this));
+        _reference = new Lazy<IGatewayObserver>(() => _grains.CreateObjectReference<IGatewayObserver>(this));
     }
 
     public GatewayOptions Options { get; }
@@ -40,14 +40,14 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
     public RoomCalls Calls { get; }
 
     /// <summary>The reference rooms call back on.</summary>
-    public IRoomGateway Reference => _reference.Value;
+    public IGatewayObserver Reference => _reference.Value;
 
     public bool IsStopping => _stopping;
 
     /// <summary>Deliveries received from rooms; for diagnostics and tests.</summary>
     public long DeliveriesReceived;
 
-    Task IRoomGateway.Deliver(RoomDelivery delivery)
+    Task IGatewayObserver.Deliver(RoomDelivery delivery)
     {
         Delivered(delivery);
         return Task.CompletedTask;
@@ -60,7 +60,7 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
     internal void Delivered(RoomDelivery delivery)
     {
         Interlocked.Increment(ref DeliveriesReceived);
-        GatewayRoom? room;
+        RoomLink? room;
         lock (_rooms)
         {
             room = _rooms.GetValueOrDefault(delivery.Room);
@@ -73,13 +73,13 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
     public IRoomGrain Room(GrainId roomId) => _grains.GetGrain<IRoomGrain>(roomId);
 
     /// <summary>Takes a reference on the room's local state, creating it (a new session) if needed.</summary>
-    public GatewayRoom Acquire(GrainId roomId)
+    public RoomLink Acquire(GrainId roomId)
     {
         lock (_rooms)
         {
             if (!_rooms.TryGetValue(roomId, out var room))
             {
-                room = new GatewayRoom(this, roomId, Room(roomId), Options, _logger);
+                room = new RoomLink(this, roomId, Room(roomId), Options, _logger);
                 _rooms.Add(roomId, room);
             }
 
@@ -89,7 +89,7 @@ internal sealed partial class RoomGateway : IRoomGateway, IHostedLifecycleServic
     }
 
     /// <summary>Drops a reference; the last one ends the session (its pump sends what is queued, then stops).</summary>
-    public void Release(GatewayRoom room)
+    public void Release(RoomLink room)
     {
         lock (_rooms)
         {
