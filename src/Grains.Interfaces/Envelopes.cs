@@ -1,4 +1,4 @@
-namespace RoomActors;
+namespace RoomActors.Contracts;
 
 /// <summary>One WebSocket message's payload: text (UTF-8 bytes) or binary, passed through unchanged.</summary>
 /// <param name="IsText">True for a text frame, false for binary.</param>

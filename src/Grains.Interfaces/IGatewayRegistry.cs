@@ -1,4 +1,4 @@
-namespace RoomActors;
+namespace RoomActors.Contracts;
 
 /// <summary>
 /// Which gateways are alive. Gateways report every few seconds; rooms (through a silo-local cache) close the

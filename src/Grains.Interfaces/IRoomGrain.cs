@@ -1,4 +1,4 @@
-namespace RoomActors;
+namespace RoomActors.Contracts;
 
 /// <summary>
 /// The room as the gateway sees it: one grain per (room type, room name), the single authority for that room.

@@ -1,4 +1,4 @@
-namespace RoomActors;
+namespace RoomActors.Contracts;
 
 /// <summary>How a room type name and a room name become a grain id. Shared by gateways and rooms.</summary>
 public static class RoomGrainIds

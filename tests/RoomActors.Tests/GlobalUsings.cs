@@ -1,3 +1,4 @@
 global using Orleans;
 global using Orleans.Runtime;
 global using Xunit;
+global using RoomActors.Contracts;

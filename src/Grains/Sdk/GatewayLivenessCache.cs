@@ -7,7 +7,7 @@ namespace RoomActors;
 /// A silo-local copy of the gateway registry, refreshed every 2 s, so that rooms check their gateways without a
 /// grain call each.
 /// </summary>
-public sealed partial class GatewayLivenessCache(IGrainFactory grains, ILogger<GatewayLivenessCache> logger) : BackgroundService
+internal sealed partial class GatewayLivenessCache(IGrainFactory grains, ILogger<GatewayLivenessCache> logger) : BackgroundService
 {
     private volatile GatewayLiveness _current = new([], Settled: false);
     private volatile HashSet<GrainId> _alive = [];

@@ -10,7 +10,7 @@ public readonly record struct AlarmInfo(DateTimeOffset ScheduledTime, int RetryC
 
 /// <summary>A room's own durable bookkeeping (its alarm), stored beside its state.</summary>
 [GenerateSerializer]
-public sealed class RoomSystemState
+internal sealed class RoomSystemState
 {
     /// <summary>When the alarm fires next; null when none is set.</summary>
     [Id(0)] public DateTimeOffset? AlarmAt { get; set; }

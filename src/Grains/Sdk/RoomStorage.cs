@@ -179,7 +179,7 @@ public sealed class RoomStorage
 
 /// <summary>One stored value, as JSON.</summary>
 [GenerateSerializer]
-public sealed class StoredValue
+internal sealed class StoredValue
 {
     /// <summary>The value's JSON; null when deleted.</summary>
     [Id(0)] public byte[]? Json { get; set; }
@@ -187,7 +187,7 @@ public sealed class StoredValue
 
 /// <summary>The keys of a room's store.</summary>
 [GenerateSerializer]
-public sealed class KeyIndex
+internal sealed class KeyIndex
 {
     /// <summary>Every key.</summary>
     [Id(0)] public HashSet<string> Keys { get; set; } = new(StringComparer.Ordinal);
