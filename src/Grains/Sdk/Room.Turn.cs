@@ -40,10 +40,6 @@ public abstract partial class Room
         await OnStartAsync();
     }
 
-    /// <inheritdoc />
-    public sealed override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        base.OnDeactivateAsync(reason, cancellationToken);
-
     async Task<Admission> IRoomGrain.Admit(ConnectRequest request)
     {
         var context = new BeforeConnectContext(request);
