@@ -38,8 +38,8 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Log => string.Join('\n', _log);
 
-    public Uri Room(string type, string name) =>
-        new(WebSocket ?? throw new InvalidOperationException($"{Name} serves no WebSockets"), $"/rooms/{type}/{name}");
+    public Uri Room(string type, string name, string query = "") =>
+        new(WebSocket ?? throw new InvalidOperationException($"{Name} serves no WebSockets"), $"/rooms/{type}/{name}{query}");
 
     /// <summary>
     /// Starts the built <paramref name="project"/> (see <see cref="BuildOutput.Dll"/>) with <paramref name="args"/> and
