@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Xml.Linq;
 using RoomActors.Tests.Docs;
+using RoomActors.Tests.Infrastructure;
 
 namespace RoomActors.Tests.Packaging;
 
@@ -27,9 +27,9 @@ public sealed class PackageTests
         try
         {
             var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
-            var (exitCode, log) = await DotnetAsync("pack", Path.Combine(ReadmeTests.RepositoryRoot(), "RoomActors.sln"),
-                "-c", configuration, "--no-build", "-o", output.FullName, "-nologo");
-            Assert.True(exitCode == 0, $"dotnet pack exited with {exitCode}:\n{log}");
+            var pack = await Dotnet.RunAsync(["pack", Path.Combine(ReadmeTests.RepositoryRoot(), "RoomActors.sln"),
+                "-c", configuration, "--no-build", "-o", output.FullName, "-nologo"]);
+            Assert.True(pack.ExitCode == 0, $"dotnet pack failed: {pack}");
 
             var version = Version();
             var packages = output.GetFiles("*.nupkg").Select(f => f.Name).Order().ToArray();
@@ -66,27 +66,5 @@ public sealed class PackageTests
         using var zip = ZipFile.OpenRead(package);
         using var stream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
         return XDocument.Load(stream);
-    }
-
-    private static async Task<(int ExitCode, string Log)> DotnetAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // The test host may run under MSBuild (dotnet test): do not let its build variables steer this one.
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
