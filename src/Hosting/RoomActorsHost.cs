@@ -103,6 +103,13 @@ public static class RoomActorsHost
         return builder;
     }
 
+    /// <summary>True when <c>--urls</c> (or <c>ASPNETCORE_URLS</c>, or <c>urls</c> in appsettings) is set.</summary>
+    public static bool HasUrls(IConfiguration configuration) => !string.IsNullOrEmpty(configuration["urls"]);
+
+    /// <summary>The cluster settings of <paramref name="configuration"/>.</summary>
+    public static RoomActorsOptions GetRoomActorsOptions(this IConfiguration configuration) =>
+        configuration.GetSection(RoomActorsOptions.Section).Get<RoomActorsOptions>() ?? new RoomActorsOptions();
+
     private static WebApplication AllInOne(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure)
     {
         builder.UseRoomActorsSilo();
@@ -117,11 +124,4 @@ public static class RoomActorsHost
         app.MapRoomActors();
         return app;
     }
-
-    /// <summary>True when <c>--urls</c> (or <c>ASPNETCORE_URLS</c>, or <c>urls</c> in appsettings) is set.</summary>
-    public static bool HasUrls(IConfiguration configuration) => !string.IsNullOrEmpty(configuration["urls"]);
-
-    /// <summary>The cluster settings of <paramref name="configuration"/>.</summary>
-    public static RoomActorsOptions GetRoomActorsOptions(this IConfiguration configuration) =>
-        configuration.GetSection(RoomActorsOptions.Section).Get<RoomActorsOptions>() ?? new RoomActorsOptions();
 }
