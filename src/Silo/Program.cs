@@ -1,22 +1,12 @@
-using Microsoft.AspNetCore.Builder;
-using RoomActors.Gateway.Hosting;
-using RoomActors.Silo.Hosting;
+using RoomActors.Hosting;
+
+// `ticket --user ada --room 'chat/*'` prints a ticket signed with RoomActors:Auth:SigningKey and exits.
+if (RoomTicketCommand.IsInvoked(args))
+{
+    return RoomTicketCommand.Run(args);
+}
 
 // All-in-one by default: a silo hosting the rooms, with the WebSocket gateway in the same process.
 // With --redis it joins a cluster; then --urls decides whether it also serves WebSockets.
-var builder = RoomActorsHost.CreateBuilder(args);
-if (!builder.CoHostsGateway())
-{
-    var silo = RoomActorsHost.CreateHeadlessBuilder(args);
-    silo.UseRoomActorsSilo();
-    silo.Build().Run();
-    return;
-}
-
-builder.UseRoomActorsSilo();
-builder.Services.AddRoomActorsGateway();
-
-var app = builder.Build();
-app.UseWebSockets();
-app.MapRoomActors();
-app.Run();
+RoomActorsHost.BuildSilo(args).Run();
+return 0;

@@ -2,14 +2,17 @@ using RoomActors.Tests.Infrastructure;
 
 namespace RoomActors.Tests.Docs;
 
-/// <summary>The README's "write your first room" is this folder's HelloRoom.cs, compiled and run here.</summary>
+/// <summary>
+/// The README's rooms are compiled files: "write your first room" is samples/HelloApp/HelloRoom.cs, run here as the
+/// app's own process; the scoreboard is this folder's ScoreboardRoom.cs, run in the tests' all-in-one server.
+/// </summary>
 [Collection(AllInOneCollection.Name)]
 public sealed class ReadmeTests(AllInOneFixture fixture)
 {
     [Theory]
-    [InlineData("first-room", "HelloRoom.cs")]
-    [InlineData("scoreboard-room", "ScoreboardRoom.cs")]
-    public void Readme_examples_are_the_compiled_rooms_of_this_folder(string marker, string file)
+    [InlineData("first-room", "samples/HelloApp/HelloRoom.cs")]
+    [InlineData("scoreboard-room", "tests/RoomActors.Tests/Docs/ScoreboardRoom.cs")]
+    public void Readme_examples_are_compiled_files(string marker, string file)
     {
         var root = RepositoryRoot();
         var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
@@ -19,7 +22,7 @@ public sealed class ReadmeTests(AllInOneFixture fixture)
         from += start.Length;
         var code = readme[from..readme.IndexOf("```", from, StringComparison.Ordinal)];
 
-        var compiled = File.ReadAllText(Path.Combine(root, "tests", "RoomActors.Tests", "Docs", file)).ReplaceLineEndings("\n");
+        var compiled = File.ReadAllText(Path.Combine(root, file)).ReplaceLineEndings("\n");
         Assert.Equal(compiled, code);
     }
 
@@ -43,12 +46,17 @@ public sealed class ReadmeTests(AllInOneFixture fixture)
     }
 
     [Fact]
-    public async Task The_first_room_works_as_the_readme_says()
+    public async Task The_first_room_works_as_the_readme_says_in_the_built_hello_app()
     {
+        var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        await using var app = await NodeProcess.StartAsync("samples/HelloApp", "hello-app", url,
+            "--silo-port", FreePort.Next().ToString(), "--gateway-port", FreePort.Next().ToString(),
+            "--cluster-id", "hello-" + Guid.NewGuid().ToString("N")[..8]);
+
         var name = Guid.NewGuid().ToString("N");
-        await using var ada = await TestClient.ConnectAsync(fixture.Server.Room("hello", name, "?name=ada"));
+        await using var ada = await TestClient.ConnectAsync(app.Room("hello", name, "?name=ada"));
         Assert.Equal("welcome, ada", await ada.ReceiveTextAsync());
-        await using var bob = await TestClient.ConnectAsync(fixture.Server.Room("hello", name));
+        await using var bob = await TestClient.ConnectAsync(app.Room("hello", name));
         Assert.Equal("welcome, stranger", await bob.ReceiveTextAsync());
 
         await bob.SendAsync("hi ada");
@@ -57,6 +65,9 @@ public sealed class ReadmeTests(AllInOneFixture fixture)
         await ada.CloseAsync();
         Assert.EndsWith(" left", await bob.ReceiveTextAsync());
         Assert.Empty(bob.Drain());
+
+        await bob.CloseAsync();
+        Assert.Equal(0, await app.StopAsync());
     }
 
     internal static string RepositoryRoot()

@@ -3,15 +3,14 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using RoomActors.Gateway.Hosting;
 using RoomActors.Gateway.Sockets;
-using RoomActors.Silo.Hosting;
+using RoomActors.Hosting;
 
 namespace RoomActors.Tests.Infrastructure;
 
 /// <summary>
-/// The all-in-one host (silo + co-hosted gateway), built exactly as src/Silo's Program does, in this process,
-/// with Kestrel on 127.0.0.1 port 0 and free silo/gateway ports.
+/// The all-in-one host (silo + co-hosted gateway), built by <see cref="RoomActorsHost.BuildAllInOne"/> as src/Silo's
+/// Program does, in this process, with Kestrel on 127.0.0.1 port 0, free silo/gateway ports and no log output.
 /// </summary>
 public sealed class AllInOneServer : IAsyncDisposable
 {
@@ -50,14 +49,11 @@ public sealed class AllInOneServer : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
-        var builder = RoomActorsHost.CreateBuilder(args);
-        builder.Logging.ClearProviders();
-        builder.UseRoomActorsSilo();
-        builder.Services.AddRoomActorsGateway();
-        configure?.Invoke(builder);
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.MapRoomActors();
+        var app = RoomActorsHost.BuildAllInOne(args, builder =>
+        {
+            builder.Logging.ClearProviders();
+            configure?.Invoke(builder);
+        });
         return new AllInOneServer(app, await StartAsync(app));
     }
 

@@ -4,8 +4,8 @@ using System.Diagnostics;
 namespace RoomActors.Tests.Infrastructure;
 
 /// <summary>
-/// A real silo or gateway process started from the build output (<c>dotnet RoomActors.Silo.dll …</c>), stopped by
-/// process id: SIGTERM for a graceful stop, SIGKILL for a crash.
+/// A real silo, gateway or app process started from the build output (<c>dotnet RoomActors.Silo.dll …</c>), stopped
+/// by process id: SIGTERM for a graceful stop, SIGKILL for a crash.
 /// </summary>
 public sealed class NodeProcess : IAsyncDisposable
 {
@@ -38,16 +38,19 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Log => string.Join('\n', _log);
 
-    public Uri Room(string type, string name) =>
-        new(WebSocket ?? throw new InvalidOperationException($"{Name} serves no WebSockets"), $"/rooms/{type}/{name}");
+    public Uri Room(string type, string name, string query = "") =>
+        new(WebSocket ?? throw new InvalidOperationException($"{Name} serves no WebSockets"), $"/rooms/{type}/{name}{query}");
 
-    /// <summary>Starts <c>RoomActors.{project}.dll</c> with <paramref name="args"/> and waits until it says it started.</summary>
+    /// <summary>
+    /// Starts the built <paramref name="project"/> (see <see cref="BuildOutput.Dll"/>) with <paramref name="args"/> and
+    /// waits until it says it started.
+    /// </summary>
     public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, params string[] args)
         => await StartAsync(project, name, http, siloPort: null, args);
 
     public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, int? siloPort, params string[] args)
     {
-        var dll = Path.Combine(BuildOutput.Directory(project), $"RoomActors.{project}.dll");
+        var dll = BuildOutput.Dll(project);
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
@@ -149,15 +152,26 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 }
 
-/// <summary>Where the built silo and gateway are: the same configuration (Debug/Release) as these tests.</summary>
+/// <summary>Where the built hosts are: the same configuration (Debug/Release) as these tests.</summary>
 public static class BuildOutput
 {
-    public static string Directory(string project)
+    /// <summary>
+    /// The main assembly of <paramref name="project"/>: a folder of src/ (<c>Silo</c>, <c>GatewayHost</c>) or a path
+    /// from the repository root (<c>samples/HelloApp</c>), holding one project file named like its assembly.
+    /// </summary>
+    public static string Dll(string project)
+    {
+        var folder = Path.Combine(Docs.ReadmeTests.RepositoryRoot(), project.Contains('/') ? project : Path.Combine("src", project));
+        var assembly = Path.GetFileNameWithoutExtension(System.IO.Directory.GetFiles(folder, "*.csproj").Single());
+        return Path.Combine(Directory(folder), assembly + ".dll");
+    }
+
+    private static string Directory(string projectFolder)
     {
         var testOutput = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
         var framework = Path.GetFileName(testOutput);
         var configuration = Path.GetFileName(Path.GetDirectoryName(testOutput)!);
-        var directory = Path.Combine(Docs.ReadmeTests.RepositoryRoot(), "src", project, "bin", configuration, framework);
+        var directory = Path.Combine(projectFolder, "bin", configuration, framework);
         return System.IO.Directory.Exists(directory)
             ? directory
             : throw new InvalidOperationException($"{directory} does not exist: build the solution first (./test.sh does).");

@@ -38,7 +38,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>A standalone gateway (an Orleans client).</summary>
     public async Task<NodeProcess> StartGatewayAsync(string name)
     {
-        var node = await NodeProcess.StartAsync("Gateway", name, LoopbackUrl(), Common);
+        var node = await NodeProcess.StartAsync("GatewayHost", name, LoopbackUrl(), Common);
         _nodes.Add(node);
         return node;
     }

@@ -1,12 +1,15 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using RoomActors.Gateway.Hosting;
 using RoomActors.Gateway.Sockets;
+using RoomActors.Hosting;
 
 namespace RoomActors.Tests.Infrastructure;
 
-/// <summary>The standalone gateway host (an Orleans client), built as src/Gateway's Program does, on port 0.</summary>
+/// <summary>
+/// The standalone gateway host (an Orleans client), built by <see cref="RoomActorsHost.BuildGateway"/> as
+/// src/GatewayHost's Program does, on port 0.
+/// </summary>
 public sealed class StandaloneGateway : IAsyncDisposable
 {
     private StandaloneGateway(WebApplication app, Uri http)
@@ -27,18 +30,13 @@ public sealed class StandaloneGateway : IAsyncDisposable
     public static async Task<StandaloneGateway> StartAsync(AllInOneServer server)
     {
         var options = server.App.Configuration.GetRoomActorsOptions();
-        var builder = RoomActorsHost.CreateBuilder(
-        [
-            "--urls", "http://127.0.0.1:0",
-            "--gateway-port", options.GatewayPort.ToString(),
-            "--cluster-id", options.ClusterId,
-        ]);
-        builder.Logging.ClearProviders();
-        builder.UseRoomActorsClient();
-        builder.Services.AddRoomActorsGateway();
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.MapRoomActors();
+        var app = RoomActorsHost.BuildGateway(
+            [
+                "--urls", "http://127.0.0.1:0",
+                "--gateway-port", options.GatewayPort.ToString(),
+                "--cluster-id", options.ClusterId,
+            ],
+            builder => builder.Logging.ClearProviders());
         return new StandaloneGateway(app, await AllInOneServer.StartAsync(app));
     }
 

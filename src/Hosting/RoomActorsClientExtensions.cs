@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 
-namespace RoomActors.Gateway.Hosting;
+namespace RoomActors.Hosting;
 
 /// <summary>Makes a process an Orleans client of the RoomActors cluster.</summary>
 public static class RoomActorsClientExtensions

@@ -1,8 +1,9 @@
-namespace RoomActors.Gateway.Hosting;
+namespace RoomActors.Hosting;
 
 /// <summary>
 /// Where the cluster is. Configuration section <c>RoomActors</c>; shared by silos and gateways.
-/// Command line: <c>--redis</c>, <c>--silo-port</c>, <c>--gateway-port</c>, <c>--cluster-id</c>, <c>--service-id</c>.
+/// Command line: <c>--redis</c>, <c>--silo-port</c>, <c>--gateway-port</c>, <c>--cluster-id</c>, <c>--service-id</c>,
+/// <c>--advertised-ip</c>, <c>--samples</c>.
 /// </summary>
 public sealed class RoomActorsOptions
 {
@@ -29,6 +30,13 @@ public sealed class RoomActorsOptions
     /// loopback address when Redis is on loopback, else this machine's first non-loopback IPv4 address.
     /// </summary>
     public string? AdvertisedIp { get; set; }
+
+    /// <summary>
+    /// Whether a silo hosts the sample rooms (<c>chat</c>, <c>echo</c>, <c>counter</c>, <c>broadcast</c>,
+    /// <c>countdown</c>: the grain classes of the <c>RoomActors.Samples</c> assembly) when the app references them.
+    /// Default true; <c>--samples false</c> keeps them out of the silo, and their room types answer 404.
+    /// </summary>
+    public bool Samples { get; set; } = true;
 
     /// <summary>The listen URL of the all-in-one mode when none is configured (<c>--urls</c>).</summary>
     public const string DefaultUrls = "http://localhost:8080";

@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RoomActors.Gateway.Hosting;
 
-namespace RoomActors.Gateway.Hosting;
+namespace RoomActors.Hosting;
 
 /// <summary>Builds a RoomActors host (silo or gateway) with the shared configuration.</summary>
 public static class RoomActorsHost
@@ -19,7 +21,53 @@ public static class RoomActorsHost
         ["--cluster-id"] = "RoomActors:ClusterId",
         ["--service-id"] = "RoomActors:ServiceId",
         ["--advertised-ip"] = "RoomActors:AdvertisedIp",
+        ["--samples"] = "RoomActors:Samples",
     };
+
+    /// <summary>
+    /// The all-in-one host: a silo hosting the rooms (<see cref="RoomActorsSiloExtensions.UseRoomActorsSilo"/>) with the
+    /// WebSocket gateway in the same process, <c>/rooms/{type}/{name}</c> and the demo page mapped. Rooms are the
+    /// grain classes of every assembly the app references (with the <c>Microsoft.Orleans.Sdk</c> package).
+    /// </summary>
+    /// <param name="args">The command line (see <see cref="SwitchMappings"/>).</param>
+    /// <param name="configure">Changes to the host before it is built, after the RoomActors services were added.</param>
+    public static WebApplication BuildAllInOne(string[] args, Action<WebApplicationBuilder>? configure = null) =>
+        AllInOne(CreateBuilder(args), configure);
+
+    /// <summary>
+    /// What <c>src/Silo</c> runs: the all-in-one host (<see cref="BuildAllInOne"/>) unless the silo joins a Redis
+    /// cluster without <c>--urls</c>; then a silo without a web server.
+    /// </summary>
+    /// <param name="args">The command line (see <see cref="SwitchMappings"/>).</param>
+    /// <param name="configure">Changes to the host before it is built, after the RoomActors services were added.</param>
+    public static IHost BuildSilo(string[] args, Action<IHostApplicationBuilder>? configure = null)
+    {
+        var builder = CreateBuilder(args);
+        if (builder.CoHostsGateway())
+        {
+            return AllInOne(builder, configure);
+        }
+
+        var silo = CreateHeadlessBuilder(args);
+        silo.UseRoomActorsSilo();
+        configure?.Invoke(silo);
+        return silo.Build();
+    }
+
+    /// <summary>
+    /// A standalone gateway: an Orleans client of the cluster (<see cref="RoomActorsClientExtensions.UseRoomActorsClient"/>)
+    /// that holds WebSockets and routes them to the room grains, with <c>/rooms/{type}/{name}</c> and the demo page mapped.
+    /// </summary>
+    /// <param name="args">The command line (see <see cref="SwitchMappings"/>).</param>
+    /// <param name="configure">Changes to the host before it is built, after the RoomActors services were added.</param>
+    public static WebApplication BuildGateway(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = CreateBuilder(args);
+        builder.UseRoomActorsClient();
+        builder.Services.AddRoomActorsGateway();
+        configure?.Invoke(builder);
+        return MapGateway(builder.Build());
+    }
 
     /// <summary>
     /// A web application builder reading appsettings, <c>RoomActors__*</c> environment variables and the command line
@@ -61,4 +109,19 @@ public static class RoomActorsHost
     /// <summary>The cluster settings of <paramref name="configuration"/>.</summary>
     public static RoomActorsOptions GetRoomActorsOptions(this IConfiguration configuration) =>
         configuration.GetSection(RoomActorsOptions.Section).Get<RoomActorsOptions>() ?? new RoomActorsOptions();
+
+    private static WebApplication AllInOne(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure)
+    {
+        builder.UseRoomActorsSilo();
+        builder.Services.AddRoomActorsGateway();
+        configure?.Invoke(builder);
+        return MapGateway(builder.Build());
+    }
+
+    private static WebApplication MapGateway(WebApplication app)
+    {
+        app.UseWebSockets();
+        app.MapRoomActors();
+        return app;
+    }
 }

@@ -2,17 +2,19 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
-using RoomActors.Gateway.Hosting;
 
-namespace RoomActors.Silo.Hosting;
+namespace RoomActors.Hosting;
 
 /// <summary>Makes a process a RoomActors silo: it hosts room grains.</summary>
 public static class RoomActorsSiloExtensions
 {
+    private const string SamplesAssembly = "RoomActors.Samples";
+
     /// <summary>
     /// Hosts room grains. With <c>RoomActors:Redis</c>: Redis membership, room state and reminders in Redis, the
     /// advertised IP address, and membership tuned to declare a dead silo in a few seconds. Without it (all-in-one):
-    /// localhost clustering, room state and reminders in memory.
+    /// localhost clustering, room state and reminders in memory. With <c>RoomActors:Samples</c> false, the sample rooms'
+    /// grain classes stay out of the silo.
     /// </summary>
     public static IHostApplicationBuilder UseRoomActorsSilo(this IHostApplicationBuilder builder)
     {
@@ -20,6 +22,13 @@ public static class RoomActorsSiloExtensions
         builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section);
         builder.Services.AddSingleton<GatewayLivenessCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayLivenessCache>());
+        if (!options.Samples)
+        {
+            // Orleans fills GrainTypeOptions.Classes from every referenced assembly with generated code; a class
+            // removed here is neither activated nor listed in the cluster manifest (so the gateway answers 404).
+            builder.Services.PostConfigure<GrainTypeOptions>(o => o.Classes.RemoveWhere(c => c.Assembly.GetName().Name == SamplesAssembly));
+        }
+
         builder.UseOrleans(silo =>
         {
             if (options.IsDistributed)
