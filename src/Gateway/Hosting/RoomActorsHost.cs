@@ -58,7 +58,7 @@ public static class RoomActorsHost
     /// <summary>True when <c>--urls</c> (or <c>ASPNETCORE_URLS</c>, or <c>urls</c> in appsettings) is set.</summary>
     public static bool HasUrls(IConfiguration configuration) => !string.IsNullOrEmpty(configuration["urls"]);
 
-    /// <summary>The cluster settings of <paramref name="configuration"/>.</summary>
+    /// <summary>The cluster settings of <paramref name="configuration"/>; throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming any bad one.</summary>
     public static RoomActorsOptions GetRoomActorsOptions(this IConfiguration configuration) =>
-        configuration.GetSection(RoomActorsOptions.Section).Get<RoomActorsOptions>() ?? new RoomActorsOptions();
+        RoomActorsOptionsValidator.ThrowIfInvalid(configuration.GetSection(RoomActorsOptions.Section).Get<RoomActorsOptions>() ?? new RoomActorsOptions());
 }
