@@ -42,6 +42,7 @@ public static class RoomActorsHost
             builder.Logging.AddFilter(HostingDiagnostics, LogLevel.None);
         }
 
+        QuietPolly(builder);
         return builder;
     }
 
@@ -52,7 +53,20 @@ public static class RoomActorsHost
     {
         var builder = Host.CreateApplicationBuilder(args);
         builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
+        QuietPolly(builder);
         return builder;
+    }
+
+    /// <summary>
+    /// Orleans' placement runs in a Polly resilience pipeline whose telemetry logs two lines under <c>Polly</c> at
+    /// Information for every placement (every room activation); retries and failures are warnings. Warning unless configured.
+    /// </summary>
+    private static void QuietPolly(IHostApplicationBuilder builder)
+    {
+        if (builder.Configuration["Logging:LogLevel:Polly"] is null)
+        {
+            builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        }
     }
 
     /// <summary>True when <c>--urls</c> (or <c>ASPNETCORE_URLS</c>, or <c>urls</c> in appsettings) is set.</summary>
