@@ -54,13 +54,15 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// How often the gateway reports itself alive to the cluster's gateway registry (rooms drop the connections of a
-    /// gateway silent for <c>RoomActors:Rooms:GatewayLease</c>, 20 s by default). Default 5 s.
+    /// gateway silent for <c>RoomActors:Rooms:GatewayLease</c>, 20 s by default). Default 5 s. Keep it at most a third of
+    /// the silos' <c>RoomActors:Rooms:GatewayLease</c>, so that a live gateway may miss two reports; a silo co-hosting
+    /// the gateway checks this at start, elsewhere the two settings live in different processes.
     /// </summary>
     public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How long the gateway keeps retrying a room that cannot be reached (its silo died; it comes back on another)
-    /// before it closes the room's local clients with 1011. Default 30 s.
+    /// before it closes the room's local clients with 1011. Must be above <see cref="RoomCallTimeout"/>. Default 30 s.
     /// </summary>
     public TimeSpan RoomUnavailableTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -79,6 +81,6 @@ public sealed class GatewayOptions
     /// <summary>The answer to <see cref="AutoResponseRequest"/> (e.g. <c>pong</c>).</summary>
     public string? AutoResponseResponse { get; set; }
 
-    /// <summary>WebSocket keep-alive ping interval. Default 30 s.</summary>
+    /// <summary>WebSocket keep-alive ping interval; zero sends no pings. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

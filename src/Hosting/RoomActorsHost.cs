@@ -90,6 +90,7 @@ public static class RoomActorsHost
             builder.Logging.AddFilter(HostingDiagnostics, LogLevel.None);
         }
 
+        QuietPolly(builder);
         return builder;
     }
 
@@ -100,15 +101,28 @@ public static class RoomActorsHost
     {
         var builder = Host.CreateApplicationBuilder(args);
         builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
+        QuietPolly(builder);
         return builder;
+    }
+
+    /// <summary>
+    /// Orleans' placement runs in a Polly resilience pipeline whose telemetry logs two lines under <c>Polly</c> at
+    /// Information for every placement (every room activation); retries and failures are warnings. Warning unless configured.
+    /// </summary>
+    private static void QuietPolly(IHostApplicationBuilder builder)
+    {
+        if (builder.Configuration["Logging:LogLevel:Polly"] is null)
+        {
+            builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        }
     }
 
     /// <summary>True when <c>--urls</c> (or <c>ASPNETCORE_URLS</c>, or <c>urls</c> in appsettings) is set.</summary>
     public static bool HasUrls(IConfiguration configuration) => !string.IsNullOrEmpty(configuration["urls"]);
 
-    /// <summary>The cluster settings of <paramref name="configuration"/>.</summary>
+    /// <summary>The cluster settings of <paramref name="configuration"/>; throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming any bad one.</summary>
     public static RoomActorsOptions GetRoomActorsOptions(this IConfiguration configuration) =>
-        configuration.GetSection(RoomActorsOptions.Section).Get<RoomActorsOptions>() ?? new RoomActorsOptions();
+        RoomActorsOptionsValidator.ThrowIfInvalid(configuration.GetSection(RoomActorsOptions.Section).Get<RoomActorsOptions>() ?? new RoomActorsOptions());
 
     private static WebApplication AllInOne(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure)
     {

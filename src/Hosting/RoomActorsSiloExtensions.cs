@@ -19,7 +19,9 @@ public static class RoomActorsSiloExtensions
     public static IHostApplicationBuilder UseRoomActorsSilo(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
-        builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section);
+        builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<RoomOptions>, RoomOptionsValidator>();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Gateway.GatewayOptions>, GatewayLeaseValidator>();
         builder.Services.AddSingleton<GatewayLivenessCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayLivenessCache>());
         if (!options.Samples)

@@ -21,6 +21,7 @@ public static class RoomActorsGatewayExtensions
             .BindConfiguration(GatewayOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         if (configure is not null)
         {
             services.Configure(configure);

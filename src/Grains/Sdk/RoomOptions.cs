@@ -17,7 +17,8 @@ public sealed class RoomOptions
     /// <summary>
     /// How long a gateway may go without reporting to the gateway registry before it counts as dead (gateways report
     /// every <c>RoomActors:Gateway:RenewInterval</c>, 5 s by default). Rooms then close its connections in their eyes
-    /// with 1006 and run their close hooks. Default 20 s.
+    /// with 1006 and run their close hooks. Keep it at least three times the gateways' <c>RenewInterval</c> (a silo
+    /// co-hosting the gateway checks this at start; standalone gateways cannot be checked from here). Default 20 s.
     /// </summary>
     public TimeSpan GatewayLease { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -69,8 +69,12 @@ public sealed class NodeProcess : IAsyncDisposable
             start.ArgumentList.Add(http.ToString());
         }
 
-        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
-        start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
+        if (!args.Any(a => a.StartsWith("--Logging:", StringComparison.Ordinal))) // a caller's logging settings replace these
+        {
+            start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+            start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
+        }
+
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
 
         var node = new NodeProcess(name, Process.Start(start)!, http) { SiloPort = siloPort };

@@ -26,19 +26,19 @@ public sealed class ProcessCluster : IAsyncDisposable
     private string[] Common => ["--redis", Redis.Address, "--cluster-id", ClusterId, "--service-id", ClusterId];
 
     /// <summary>A silo; with <paramref name="http"/> it co-hosts a gateway.</summary>
-    public async Task<NodeProcess> StartSiloAsync(string name, bool http = false)
+    public async Task<NodeProcess> StartSiloAsync(string name, bool http = false, params string[] settings)
     {
         var siloPort = FreePort.Next();
         var node = await NodeProcess.StartAsync("Silo", name, http ? LoopbackUrl() : null, siloPort,
-            [.. Common, "--silo-port", siloPort.ToString(), "--gateway-port", FreePort.Next().ToString()]);
+            [.. Common, "--silo-port", siloPort.ToString(), "--gateway-port", FreePort.Next().ToString(), .. settings]);
         _nodes.Add(node);
         return node;
     }
 
     /// <summary>A standalone gateway (an Orleans client).</summary>
-    public async Task<NodeProcess> StartGatewayAsync(string name)
+    public async Task<NodeProcess> StartGatewayAsync(string name, params string[] settings)
     {
-        var node = await NodeProcess.StartAsync("GatewayHost", name, LoopbackUrl(), Common);
+        var node = await NodeProcess.StartAsync("GatewayHost", name, LoopbackUrl(), [.. Common, .. settings]);
         _nodes.Add(node);
         return node;
     }

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Options;
+
+namespace RoomActors;
+
+/// <summary>
+/// Checks <see cref="RoomOptions"/> when the silo starts: every failure names the full configuration key, the value
+/// and what to change.
+/// </summary>
+public sealed class RoomOptionsValidator : IValidateOptions<RoomOptions>
+{
+    private const string Key = RoomOptions.Section + ":";
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, RoomOptions options)
+    {
+        var failures = new List<string>();
+        Positive(failures, nameof(RoomOptions.GatewayLease), options.GatewayLease, "00:00:20");
+        Positive(failures, nameof(RoomOptions.AlarmRetryBase), options.AlarmRetryBase, "00:00:02");
+        Positive(failures, nameof(RoomOptions.LeaseCheckInterval), options.LeaseCheckInterval, "00:00:05");
+        if (options.HibernateAfter < TimeSpan.Zero)
+        {
+            failures.Add($"{Key}{nameof(RoomOptions.HibernateAfter)} ({options.HibernateAfter}) must not be negative; "
+                + "set a duration such as 00:00:30 (the default), or 00:00:00 to keep rooms in memory.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Positive(List<string> failures, string option, TimeSpan value, string fallback)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"{Key}{option} ({value}) must be positive; set a duration such as {fallback} (the default).");
+        }
+    }
+}
