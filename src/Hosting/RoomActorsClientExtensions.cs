@@ -12,7 +12,7 @@ public static class RoomActorsClientExtensions
 
     /// <summary>
     /// Connects to the cluster as an Orleans client: through Redis membership when <c>RoomActors:Redis</c> is set,
-    /// else to the localhost silo at <see cref="RoomActorsOptions.GatewayPort"/>. Keeps retrying until the cluster
+    /// else to the localhost silo at <see cref="RoomActorsOptions.ClientPort"/>. Keeps retrying until the cluster
     /// answers, so gateways may start before silos.
     /// </summary>
     public static IHostApplicationBuilder UseRoomActorsClient(this IHostApplicationBuilder builder)
@@ -32,7 +32,7 @@ public static class RoomActorsClientExtensions
             }
             else
             {
-                client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
+                client.UseLocalhostClustering(options.ClientPort, options.ServiceId, options.ClusterId);
             }
 
             client.Services.AddSingleton<IClientConnectionRetryFilter, RetryForever>();

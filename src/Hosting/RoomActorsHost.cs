@@ -17,7 +17,8 @@ public static class RoomActorsHost
     {
         ["--redis"] = "RoomActors:Redis",
         ["--silo-port"] = "RoomActors:SiloPort",
-        ["--gateway-port"] = "RoomActors:GatewayPort",
+        ["--client-port"] = "RoomActors:ClientPort",
+        ["--gateway-port"] = "RoomActors:ClientPort", // the former name of --client-port, still accepted
         ["--cluster-id"] = "RoomActors:ClusterId",
         ["--service-id"] = "RoomActors:ServiceId",
         ["--advertised-ip"] = "RoomActors:AdvertisedIp",
@@ -122,7 +123,18 @@ public static class RoomActorsHost
 
     /// <summary>The cluster settings of <paramref name="configuration"/>; throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming any bad one.</summary>
     public static RoomActorsOptions GetRoomActorsOptions(this IConfiguration configuration) =>
-        RoomActorsOptionsValidator.ThrowIfInvalid(configuration.GetSection(RoomActorsOptions.Section).Get<RoomActorsOptions>() ?? new RoomActorsOptions());
+        RoomActorsOptionsValidator.ThrowIfInvalid(Bind(configuration.GetSection(RoomActorsOptions.Section)));
+
+    private static RoomActorsOptions Bind(IConfigurationSection section)
+    {
+        var options = section.Get<RoomActorsOptions>() ?? new RoomActorsOptions();
+        if (section[nameof(RoomActorsOptions.ClientPort)] is null && section["GatewayPort"] is { } former && int.TryParse(former, out var port))
+        {
+            options.ClientPort = port; // RoomActors:GatewayPort, the former name of RoomActors:ClientPort
+        }
+
+        return options;
+    }
 
     private static WebApplication AllInOne(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure)
     {

@@ -2,7 +2,7 @@ namespace RoomActors.Hosting;
 
 /// <summary>
 /// Where the cluster is. Configuration section <c>RoomActors</c>; shared by silos and gateways.
-/// Command line: <c>--redis</c>, <c>--silo-port</c>, <c>--gateway-port</c>, <c>--cluster-id</c>, <c>--service-id</c>,
+/// Command line: <c>--redis</c>, <c>--silo-port</c>, <c>--client-port</c> (formerly <c>--gateway-port</c>, still accepted), <c>--cluster-id</c>, <c>--service-id</c>,
 /// <c>--advertised-ip</c>, <c>--samples</c>.
 /// </summary>
 public sealed class RoomActorsOptions
@@ -16,8 +16,12 @@ public sealed class RoomActorsOptions
     /// <summary>The silo-to-silo port. Default 11111.</summary>
     public int SiloPort { get; set; } = 11111;
 
-    /// <summary>The port Orleans clients (standalone gateways) connect to. Default 30000.</summary>
-    public int GatewayPort { get; set; } = 30000;
+    /// <summary>
+    /// The silo's port for Orleans clients: the standalone WebSocket gateways connect to the cluster through it (Orleans
+    /// calls this its "gateway" port). Default 30000. Formerly <c>RoomActors:GatewayPort</c> / <c>--gateway-port</c>;
+    /// both are still accepted.
+    /// </summary>
+    public int ClientPort { get; set; } = 30000;
 
     /// <summary>The Orleans cluster id: processes with the same id form one cluster. Default <c>roomactors</c>.</summary>
     public string ClusterId { get; set; } = "roomactors";

@@ -16,10 +16,10 @@ public sealed class RoomActorsOptionsValidator : IValidateOptions<RoomActorsOpti
     {
         var failures = new List<string>();
         Port(failures, nameof(RoomActorsOptions.SiloPort), "--silo-port", options.SiloPort, 11111);
-        Port(failures, nameof(RoomActorsOptions.GatewayPort), "--gateway-port", options.GatewayPort, 30000);
-        if (options.SiloPort == options.GatewayPort)
+        Port(failures, nameof(RoomActorsOptions.ClientPort), "--client-port", options.ClientPort, 30000);
+        if (options.SiloPort == options.ClientPort)
         {
-            failures.Add($"{Key}{nameof(RoomActorsOptions.SiloPort)} and {Key}{nameof(RoomActorsOptions.GatewayPort)} are both "
+            failures.Add($"{Key}{nameof(RoomActorsOptions.SiloPort)} and {Key}{nameof(RoomActorsOptions.ClientPort)} are both "
                 + $"{options.SiloPort}; a silo listens on both, so give them different ports.");
         }
 

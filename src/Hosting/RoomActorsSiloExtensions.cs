@@ -44,12 +44,12 @@ public static class RoomActorsSiloExtensions
                     o.ClusterId = options.ClusterId;
                     o.ServiceId = options.ServiceId;
                 });
-                silo.ConfigureEndpoints(options.ResolveAdvertisedIp(), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+                silo.ConfigureEndpoints(options.ResolveAdvertisedIp(), options.SiloPort, options.ClientPort, listenOnAnyHostAddress: true);
                 silo.Configure<ClusterMembershipOptions>(TuneMembership);
             }
             else
             {
-                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+                silo.UseLocalhostClustering(options.SiloPort, options.ClientPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
                 silo.AddMemoryGrainStorage(RoomOptions.StorageName);
                 silo.UseInMemoryReminderService();
             }

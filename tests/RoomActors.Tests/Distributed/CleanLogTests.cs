@@ -16,7 +16,7 @@ public sealed class CleanLogTests(ITestOutputHelper output)
     public async Task The_all_in_one_process_starts_serves_and_stops_without_errors()
     {
         await using var node = await NodeProcess.StartAsync("Silo", "all-in-one", new Uri($"http://127.0.0.1:{FreePort.Next()}"),
-            ["--silo-port", FreePort.Next().ToString(), "--gateway-port", FreePort.Next().ToString(), .. DefaultLogging]);
+            ["--silo-port", FreePort.Next().ToString(), "--client-port", FreePort.Next().ToString(), .. DefaultLogging]);
         await ChatAsync(node);
         Assert.Equal(0, await node.StopAsync());
 

@@ -16,7 +16,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     public async Task All_in_one_process_answers_ctrl_c_by_closing_sockets_with_1001_and_exiting_cleanly()
     {
         await using var node = await NodeProcess.StartAsync("Silo", "all-in-one", new Uri($"http://127.0.0.1:{FreePort.Next()}"),
-            "--silo-port", FreePort.Next().ToString(), "--gateway-port", FreePort.Next().ToString());
+            "--silo-port", FreePort.Next().ToString(), "--client-port", FreePort.Next().ToString());
         await using var client = await TestClient.ConnectAsync(node.Room("echo", NewName()));
         await client.SendAsync("ping");
         Assert.Equal("ping", await client.ReceiveTextAsync());

@@ -50,7 +50,7 @@ public sealed class ReadmeTests(AllInOneFixture fixture)
     {
         var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         await using var app = await NodeProcess.StartAsync("samples/HelloApp", "hello-app", url,
-            "--silo-port", FreePort.Next().ToString(), "--gateway-port", FreePort.Next().ToString(),
+            "--silo-port", FreePort.Next().ToString(), "--client-port", FreePort.Next().ToString(),
             "--cluster-id", "hello-" + Guid.NewGuid().ToString("N")[..8]);
 
         var name = Guid.NewGuid().ToString("N");

@@ -44,7 +44,7 @@ public sealed class AllInOneServer : IAsyncDisposable
         [
             "--urls", "http://127.0.0.1:0",
             "--silo-port", FreePort.Next().ToString(),
-            "--gateway-port", FreePort.Next().ToString(),
+            "--client-port", FreePort.Next().ToString(),
             "--cluster-id", "test-" + Guid.NewGuid().ToString("N")[..8],
             "--Logging:LogLevel:Default=Warning",
             .. settings,

@@ -30,7 +30,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     {
         var siloPort = FreePort.Next();
         var node = await NodeProcess.StartAsync("Silo", name, http ? LoopbackUrl() : null, siloPort,
-            [.. Common, "--silo-port", siloPort.ToString(), "--gateway-port", FreePort.Next().ToString(), .. settings]);
+            [.. Common, "--silo-port", siloPort.ToString(), "--client-port", FreePort.Next().ToString(), .. settings]);
         _nodes.Add(node);
         return node;
     }

@@ -33,7 +33,7 @@ public sealed class StandaloneGateway : IAsyncDisposable
         var app = RoomActorsHost.BuildGateway(
             [
                 "--urls", "http://127.0.0.1:0",
-                "--gateway-port", options.GatewayPort.ToString(),
+                "--gateway-port", options.ClientPort.ToString(), // the former name of --client-port: still accepted
                 "--cluster-id", options.ClusterId,
             ],
             builder => builder.Logging.ClearProviders());

@@ -73,10 +73,10 @@ public sealed class SettingsValidationTests
     }
 
     [Fact]
-    public void The_silo_and_gateway_ports_must_differ()
+    public void The_silo_and_client_ports_must_differ()
     {
-        var result = new RoomActorsOptionsValidator().Validate(null, new RoomActorsOptions { SiloPort = 20000, GatewayPort = 20000 });
-        Assert.Contains("RoomActors:SiloPort and RoomActors:GatewayPort are both 20000", Assert.Single(result.Failures!));
+        var result = new RoomActorsOptionsValidator().Validate(null, new RoomActorsOptions { SiloPort = 20000, ClientPort = 20000 });
+        Assert.Contains("RoomActors:SiloPort and RoomActors:ClientPort are both 20000", Assert.Single(result.Failures!));
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public sealed class SettingsValidationTests
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => NodeProcess.StartAsync("Silo", "bad-settings",
             new Uri($"http://127.0.0.1:{FreePort.Next()}"),
-            "--silo-port", FreePort.Next().ToString(), "--gateway-port", FreePort.Next().ToString(),
+            "--silo-port", FreePort.Next().ToString(), "--client-port", FreePort.Next().ToString(),
             "--RoomActors:Gateway:RoomCallTimeout=00:01:00"));
         Assert.Matches(@"bad-settings exited with [1-9][0-9]*\.", error.Message);
         Assert.Contains("RoomActors:Gateway:RoomCallTimeout (00:01:00) must be below RoomActors:Gateway:RoomUnavailableTimeout (00:00:30)", error.Message);
