@@ -6,7 +6,7 @@ namespace RoomActors.Gateway;
 /// Checks <see cref="GatewayOptions"/> when the host starts: every failure names the full configuration key, the value
 /// and what to change, so that a bad setting stops the process instead of misbehaving later.
 /// </summary>
-public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
     private const string Key = GatewayOptions.Section + ":";
 

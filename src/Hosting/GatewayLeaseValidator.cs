@@ -10,7 +10,7 @@ namespace RoomActors.Hosting;
 /// being closed. Standalone gateways and pure silos cannot see each other's settings; there the rule is documented on
 /// both properties.
 /// </summary>
-public sealed class GatewayLeaseValidator(IOptions<RoomOptions> rooms) : IValidateOptions<GatewayOptions>
+internal sealed class GatewayLeaseValidator(IOptions<RoomOptions> rooms) : IValidateOptions<GatewayOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)

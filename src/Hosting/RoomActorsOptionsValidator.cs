@@ -7,7 +7,7 @@ namespace RoomActors.Hosting;
 /// host is built (endpoints, clustering), so <see cref="RoomActorsHost.GetRoomActorsOptions"/> checks them there,
 /// before anything listens; every failure names the full configuration key and what to do.
 /// </summary>
-public sealed class RoomActorsOptionsValidator : IValidateOptions<RoomActorsOptions>
+internal sealed class RoomActorsOptionsValidator : IValidateOptions<RoomActorsOptions>
 {
     private const string Key = RoomActorsOptions.Section + ":";
 

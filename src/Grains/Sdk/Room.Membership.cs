@@ -82,11 +82,11 @@ public abstract partial class Room
         _closing.Enqueue((connection, code, reason));
     }
 
-    private void BroadcastFrame(Payload frame, string[]? except)
+    private void BroadcastPayload(Payload payload, string[]? except)
     {
         var op = except is { Length: > 0 }
-            ? new RoomOp(RoomOpKind.Send, frame, TargetKind.AllExcept, except)
-            : new RoomOp(RoomOpKind.Send, frame);
+            ? new RoomOp(RoomOpKind.Send, payload, TargetKind.AllExcept, except)
+            : new RoomOp(RoomOpKind.Send, payload);
         Outbox.ToAllGateways(op);
     }
 

@@ -20,7 +20,7 @@ namespace RoomActors;
 /// </code>
 /// </summary>
 /// <remarks>
-/// Everything a hook sends (<see cref="Broadcast(string, string[])"/>, <see cref="Connection.Send(string)"/>,
+/// Everything a hook sends (<see cref="Broadcast(string)"/>, <see cref="Connection.Send(string)"/>,
 /// <see cref="Connection.Close"/>) is collected and delivered when the turn ends, in the order it was called:
 /// every client of the room sees the room's messages in one order.
 /// </remarks>
@@ -62,23 +62,35 @@ public abstract partial class Room : Grain, IRoomGrain
     /// <summary>A logger named after the room class.</summary>
     protected ILogger Logger => _logger ??= ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
 
-    /// <summary>Sends a text message to every connection, or to every one except the ids in <paramref name="except"/>.</summary>
+    /// <summary>Sends a text message to every connection.</summary>
     /// <param name="text">The message.</param>
-    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
-    public void Broadcast(string text, string[]? except = null) => BroadcastFrame(Payloads.Text(text), except);
+    public void Broadcast(string text) => BroadcastPayload(Payloads.Text(text), null);
+
+    /// <summary>Sends a text message to every connection except the ids in <paramref name="except"/>.</summary>
+    /// <param name="text">The message.</param>
+    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>.</param>
+    public void Broadcast(string text, string[] except) => BroadcastPayload(Payloads.Text(text), except);
+
+    /// <summary>Sends a binary message to every connection. The bytes are copied.</summary>
+    /// <param name="data">The message.</param>
+    public void Broadcast(ReadOnlySpan<byte> data) => BroadcastPayload(Payloads.Binary(data), null);
 
     /// <summary>Sends a binary message to every connection except the ids in <paramref name="except"/>. The bytes are copied.</summary>
     /// <param name="data">The message.</param>
-    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
-    public void Broadcast(ReadOnlySpan<byte> data, string[]? except = null) => BroadcastFrame(Payloads.Binary(data), except);
+    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>.</param>
+    public void Broadcast(ReadOnlySpan<byte> data, string[] except) => BroadcastPayload(Payloads.Binary(data), except);
 
     /// <summary>
-    /// Relays a received message unchanged (text stays text, binary stays binary, the bytes are not copied) to every
-    /// connection except the ids in <paramref name="except"/>.
+    /// Relays a received message unchanged to every connection: text stays text, binary stays binary, and the bytes are
+    /// neither copied nor re-encoded.
     /// </summary>
     /// <param name="message">The message.</param>
-    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>; null for none.</param>
-    public void Broadcast(RoomMessage message, string[]? except = null) => BroadcastFrame(message.Payload, except);
+    public void Broadcast(RoomMessage message) => BroadcastPayload(message.Payload, null);
+
+    /// <summary>Relays a received message unchanged to every connection except the ids in <paramref name="except"/>.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="except">Connection ids that do not receive it, e.g. <c>except: [sender.Id]</c>.</param>
+    public void Broadcast(RoomMessage message, string[] except) => BroadcastPayload(message.Payload, except);
 
     // ───────────── Hooks: override what you need; each default does nothing ─────────────
 

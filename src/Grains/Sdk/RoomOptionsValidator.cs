@@ -6,7 +6,7 @@ namespace RoomActors;
 /// Checks <see cref="RoomOptions"/> when the silo starts: every failure names the full configuration key, the value
 /// and what to change.
 /// </summary>
-public sealed class RoomOptionsValidator : IValidateOptions<RoomOptions>
+internal sealed class RoomOptionsValidator : IValidateOptions<RoomOptions>
 {
     private const string Key = RoomOptions.Section + ":";
 
