@@ -6,8 +6,8 @@ namespace RoomActors.Gateway.Sockets;
 /// <summary>
 /// One client socket on this gateway: its <see cref="OutboundQueue"/> and the writer that drains it, its
 /// <see cref="CloseState"/>, and its <see cref="SocketReader"/>. Deliveries only enqueue (never block); a client whose
-/// queue overflows is closed with 1008. The writer runs only while there is something to write: an idle connection
-/// holds no queue, no writer and no buffer.
+/// queue overflows is closed with 1008. The writer runs only while there is something to write, and always finishes
+/// once the connection closes: an idle connection holds no writer and no buffer.
 /// </summary>
 /// <remarks>
 /// The queue and the close state are fields of this one object, guarded by one lock; the reader lives in its one async
@@ -56,7 +56,10 @@ internal sealed class ClientConnection : IDisposable
         set => _snapshot = value;
     }
 
-    /// <summary>Completes once the writer has sent the close frame (or given up on the socket).</summary>
+    /// <summary>
+    /// Completes once the writer has sent the close frame or given up on the socket: after any close request (or a
+    /// failed write), it always does.
+    /// </summary>
     public Task WriterFinished
     {
         get
@@ -198,7 +201,8 @@ internal sealed class ClientConnection : IDisposable
 
     /// <summary>
     /// The writer (one at a time): sends queued frames in order, each batch in one flush, and stops when the queue is
-    /// empty; once a close is requested it sends the close frame, aborting the socket when it cannot.
+    /// empty; once a close is requested it sends the close frame and finishes. Whatever happens, a writer that does not
+    /// stop for an empty queue finishes and signals <see cref="WriterFinished"/>.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsync()
@@ -247,15 +251,19 @@ internal sealed class ClientConnection : IDisposable
                 await SendCloseAsync();
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception)
         {
-            // The peer is gone or stuck past the close timeout: abort; the reader reports the close to the room.
+            // Abort, whatever the exception: the peer is gone, a write stuck past the close timeout was aborted, or the
+            // socket or its stream is in a state we did not expect. The reader sees the abort and reports the close to
+            // the room; no exception leaves the writer (nobody awaits it), and the finally below always runs.
             _socket.Abort();
         }
-
-        if (!stopped)
+        finally
         {
-            FinishWriter();
+            if (!stopped)
+            {
+                FinishWriter();
+            }
         }
     }
 
@@ -291,7 +299,8 @@ internal sealed class ClientConnection : IDisposable
     /// <summary>
     /// The single reader: hands every complete message to <paramref name="room"/> in order (or answers the gateway's
     /// <paramref name="autoResponse"/> request itself) until the socket closes, and says how it closed (the server's
-    /// code if the server closed first, else the client's, else 1006).
+    /// code if the server closed first, else the client's, else 1006; 1011 when reading failed unexpectedly). It never
+    /// throws, and by the time it returns a close has begun, so <see cref="WriterFinished"/> completes.
     /// </summary>
     public Task<(int Code, string Reason)> RunReaderAsync(GatewayRoom room, (Frame Request, OutboundFrame Response)? autoResponse) =>
         SocketReader.RunAsync(_socket, _options.MaxMessageBytes, new RoomReader(this, room, autoResponse));
@@ -340,6 +349,14 @@ internal sealed class ClientConnection : IDisposable
             _connection._socket.Abort();
             _connection.BeginClose(discardQueued: true); // lets the writer finish
             return _connection.ServerClose ?? (CloseCodes.Abnormal, "connection lost");
+        }
+
+        public (int Code, string Reason) OnFault(Exception error)
+        {
+            // A fault of ours or of the socket: close with 1011, and the room hears it as the close (the writer aborts
+            // the socket if it cannot send the close frame, the close timer if it gets stuck).
+            _connection.RequestClose(CloseCodes.InternalError, "server error", discardQueued: true);
+            return _connection.ServerClose ?? (CloseCodes.InternalError, "server error");
         }
     }
 }

@@ -21,12 +21,15 @@ internal interface ISocketReaderHandler
 
     /// <summary>The connection dropped or was aborted (by the close timeout, the writer, or the transport).</summary>
     (int Code, string Reason) OnConnectionLost();
+
+    /// <summary>Reading or handling a message failed with an exception nobody expected.</summary>
+    (int Code, string Reason) OnFault(Exception error);
 }
 
 /// <summary>
 /// The single reader of one socket: waits for each frame with a zero-byte read (an idle socket holds no buffer), puts
 /// together messages of up to a size limit, and hands each complete one to its handler, in order, until the read ends.
-/// It ends in one of the handler's ends.
+/// It ends in exactly one of the handler's ends and never throws: its caller always gets a close to report.
 /// </summary>
 internal static class SocketReader
 {
@@ -96,6 +99,12 @@ internal static class SocketReader
         {
             // Control flow: the connection dropped or was aborted; the handler reports it.
             return handler.OnConnectionLost();
+        }
+        catch (Exception ex)
+        {
+            // Close and report through the handler: whatever else failed (a socket in a state we did not expect, a
+            // message the handler could not take), the read is over, and the caller must still hear how it ended.
+            return handler.OnFault(ex);
         }
     }
 }

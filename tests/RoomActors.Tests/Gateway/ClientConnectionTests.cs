@@ -68,6 +68,50 @@ public sealed class ClientConnectionTests
         }
     }
 
+    [Theory]
+    [InlineData(typeof(InvalidOperationException))]
+    [InlineData(typeof(NotSupportedException))]
+    [InlineData(typeof(IOException))]
+    public async Task The_writer_finishes_when_the_transport_throws(Type exception)
+    {
+        await using var sockets = await LoopbackSockets.OpenAsync();
+        using var connection = new ClientConnection("c", sockets.Server, Options(), sockets.Stream);
+        sockets.Transport.WriteFault = (Exception)Activator.CreateInstance(exception, "injected")!;
+
+        Assert.True(connection.Enqueue(LoopbackSockets.Text("hello")));
+
+        await connection.WriterFinished.WaitAsync(Wait);
+        Assert.Equal(WebSocketState.Aborted, sockets.Server.State);
+        connection.RequestClose(CloseCodes.Normal, "bye"); // a close after the writer gave up: nothing to wait for
+        await connection.WriterFinished.WaitAsync(Wait);
+    }
+
+    [Fact]
+    public async Task The_writer_finishes_when_the_socket_throws_an_unexpected_exception()
+    {
+        await using var sockets = await LoopbackSockets.OpenAsync(coalescing: false);
+        var socket = new FaultySocket(sockets.Server) { SendFault = new NotSupportedException("injected") };
+        using var connection = new ClientConnection("c", socket, Options());
+
+        Assert.True(connection.Enqueue(LoopbackSockets.Text("hello")));
+
+        await connection.WriterFinished.WaitAsync(Wait);
+        Assert.Equal(1, socket.Aborts);
+    }
+
+    [Fact]
+    public async Task The_writer_finishes_when_the_close_frame_throws_an_unexpected_exception()
+    {
+        await using var sockets = await LoopbackSockets.OpenAsync(coalescing: false);
+        var socket = new FaultySocket(sockets.Server) { CloseFault = new InvalidOperationException("injected") };
+        using var connection = new ClientConnection("c", socket, Options());
+
+        connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
+
+        await connection.WriterFinished.WaitAsync(Wait);
+        Assert.Equal(1, socket.Aborts);
+    }
+
     [Fact]
     public async Task Overflow_closes_with_1008_and_drops_the_queue()
     {
@@ -230,6 +274,22 @@ public sealed class ClientConnectionTests
         var close = await sockets.ReceiveAsync();
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, close.Status);
         Assert.Equal("message exceeds the limit of 10 bytes", close.Description);
+        await connection.WriterFinished.WaitAsync(Wait);
+    }
+
+    [Theory]
+    [InlineData(typeof(InvalidOperationException))]
+    [InlineData(typeof(NotSupportedException))]
+    public async Task A_reader_that_fails_unexpectedly_closes_with_1011_and_the_writer_finishes(Type exception)
+    {
+        await using var sockets = await LoopbackSockets.OpenAsync();
+        var socket = new FaultySocket(sockets.Server) { ReceiveFault = (Exception)Activator.CreateInstance(exception, "injected")! };
+        using var connection = new ClientConnection("c", socket, Options(), sockets.Stream);
+
+        var (code, _) = await connection.RunReaderAsync(NoRoom, autoResponse: null).WaitAsync(Wait);
+
+        Assert.Equal(CloseCodes.InternalError, code);
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, (await sockets.ReceiveAsync()).Status);
         await connection.WriterFinished.WaitAsync(Wait);
     }
 }

@@ -14,11 +14,21 @@ public sealed class SocketReaderTests
     {
         public List<Frame> Messages { get; } = [];
 
+        public Exception? Fault { get; private set; }
+
         /// <summary>When set, a message waits for it before the reader may read on.</summary>
         public TaskCompletionSource? Hold { get; set; }
 
+        /// <summary>When set, taking a message throws it.</summary>
+        public Exception? MessageFault { get; set; }
+
         public async ValueTask OnMessageAsync(Frame frame)
         {
+            if (MessageFault is { } fault)
+            {
+                throw fault;
+            }
+
             lock (Messages)
             {
                 Messages.Add(frame);
@@ -35,6 +45,12 @@ public sealed class SocketReaderTests
         public (int Code, string Reason) OnMessageTooBig(int limit) => (2, $"too big: {limit}");
 
         public (int Code, string Reason) OnConnectionLost() => (3, "lost");
+
+        public (int Code, string Reason) OnFault(Exception error)
+        {
+            Fault = error;
+            return (4, "fault");
+        }
 
         public string[] Texts()
         {
@@ -147,6 +163,18 @@ public sealed class SocketReaderTests
     }
 
     [Fact]
+    public async Task An_unexpected_exception_from_the_socket_ends_as_a_fault()
+    {
+        await using var sockets = await LoopbackSockets.OpenAsync();
+        var fault = new InvalidOperationException("injected");
+        var socket = new FaultySocket(sockets.Server) { ReceiveFault = fault };
+        var recorder = new Recorder();
+
+        Assert.Equal((4, "fault"), await SocketReader.RunAsync(socket, 1024, recorder).WaitAsync(Wait));
+        Assert.Same(fault, recorder.Fault);
+    }
+
+    [Fact]
     public async Task An_unexpected_exception_from_the_transport_ends_as_lost()
     {
         await using var sockets = await LoopbackSockets.OpenAsync();
@@ -157,4 +185,17 @@ public sealed class SocketReaderTests
         Assert.Equal((3, "lost"), await SocketReader.RunAsync(sockets.Server, 1024, recorder).WaitAsync(Wait));
     }
 
+    [Fact]
+    public async Task A_handler_that_throws_ends_the_read_as_a_fault()
+    {
+        await using var sockets = await LoopbackSockets.OpenAsync();
+        var fault = new InvalidOperationException("the room's channel is closed");
+        var recorder = new Recorder { MessageFault = fault };
+        var reading = SocketReader.RunAsync(sockets.Server, 1024, recorder);
+
+        await sockets.SendAsync("hello");
+
+        Assert.Equal((4, "fault"), await reading.WaitAsync(Wait));
+        Assert.Same(fault, recorder.Fault);
+    }
 }
