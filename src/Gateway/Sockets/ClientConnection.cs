@@ -1,33 +1,27 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 
 namespace RoomActors.Gateway.Sockets;
 
 /// <summary>
-/// One client socket on this gateway: a bounded outbound queue, drained by one writer at a time, and the close state.
-/// Deliveries only enqueue (never block); a client whose queue overflows is closed with 1008. The writer runs only
-/// while there is something to write: an idle connection holds no queue, no writer and no buffer.
+/// One client socket on this gateway: its <see cref="OutboundQueue"/> and the writer that drains it, its
+/// <see cref="CloseState"/>, and its <see cref="SocketReader"/>. Deliveries only enqueue (never block); a client whose
+/// queue overflows is closed with 1008. The writer runs only while there is something to write, and always finishes
+/// once the connection closes: an idle connection holds no writer and no buffer.
 /// </summary>
+/// <remarks>
+/// The queue and the close state are fields of this one object, guarded by one lock; the reader lives in its one async
+/// call. This class composes them: it takes the lock, starts the writer, and does the socket's I/O.
+/// </remarks>
 internal sealed class ClientConnection : IDisposable
 {
     private readonly WebSocket _socket;
     private readonly GatewayOptions _options;
     private readonly CoalescingStream? _stream;
-    private readonly Lock _lock = new();
-
-    // Guarded by _lock.
-    private Queue<OutboundFrame>? _queue;
-    private Queue<OutboundFrame>? _spare;
-    private int _queuedMessages;
-    private long _queuedBytes;
-    private bool _writing;
-    private bool _closeRequested;
-    private bool _finished;
-    private TaskCompletionSource? _finishedSignal;
-    private Timer? _closeTimer;
-    private bool _disposed;
     private readonly Action? _abortTransport;
+    private readonly Lock _lock = new();
+    private OutboundQueue _outbound; // guarded by _lock
+    private CloseState _close; // guarded by _lock
 
     /// <summary>
     /// A connection over <paramref name="socket"/>. <paramref name="abortTransport"/> aborts the underlying connection
@@ -46,19 +40,22 @@ internal sealed class ClientConnection : IDisposable
     public string Id { get; }
 
     /// <summary>The close code and reason the server chose (room, policy, shutdown), or null when the client closed first.</summary>
-    public (int Code, string Reason)? ServerClose { get; private set; }
+    public (int Code, string Reason)? ServerClose => _close.ServerClose;
 
     /// <summary>True when the room itself closed this connection (so the room need not be told).</summary>
-    public bool ClosedByRoom { get; private set; }
+    public bool ClosedByRoom => _close.ClosedByRoom;
 
-    /// <summary>Completes once the writer has sent the close frame (or given up on the socket).</summary>
+    /// <summary>
+    /// Completes once the writer has sent the close frame or given up on the socket: after any close request (or a
+    /// failed write), it always does.
+    /// </summary>
     public Task WriterFinished
     {
         get
         {
             lock (_lock)
             {
-                return _finished ? Task.CompletedTask : (_finishedSignal ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                return _close.WriterFinished();
             }
         }
     }
@@ -73,25 +70,18 @@ internal sealed class ClientConnection : IDisposable
     /// </summary>
     public bool Enqueue(OutboundFrame frame, List<ClientConnection>? writersToStart)
     {
-        bool start = false, overflow;
+        bool queued, start;
         lock (_lock)
         {
-            if (_closeRequested)
+            if (_close.Requested)
             {
                 return false;
             }
 
-            overflow = _queuedMessages + 1 > _options.OutboundQueueMessages || _queuedBytes + frame.Length > _options.OutboundQueueBytes;
-            if (!overflow)
-            {
-                (_queue ??= new Queue<OutboundFrame>()).Enqueue(frame);
-                _queuedMessages++;
-                _queuedBytes += frame.Length;
-                start = StartWriting();
-            }
+            queued = _outbound.TryAdd(frame, _options.OutboundQueueMessages, _options.OutboundQueueBytes, out start);
         }
 
-        if (overflow)
+        if (!queued)
         {
             RequestClose(CloseCodes.PolicyViolation, "client too slow: outbound queue full", discardQueued: true);
             return false;
@@ -148,23 +138,20 @@ internal sealed class ClientConnection : IDisposable
         bool start;
         lock (_lock)
         {
-            if (_closeRequested)
+            if (!_close.TryBegin(serverClose, byRoom))
             {
                 return;
             }
 
-            _closeRequested = true;
-            ServerClose = serverClose;
-            ClosedByRoom = byRoom;
             if (discardQueued)
             {
-                _queue?.Clear(); // and nothing more is taken after a close
+                _outbound.Discard(); // and nothing more is taken after a close
             }
 
             // Flushing, the close frame and the client's answer get the close timeout together: a write may be stuck
             // on a client that does not read, and it must not hold the connection open.
-            _closeTimer = new Timer(static c => ((ClientConnection)c!).OnCloseTimeout(), this, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
-            start = StartWriting();
+            _close.StartTimer(static c => ((ClientConnection)c!).OnCloseTimeout(), this, _options.CloseTimeout);
+            start = _outbound.TryStartWriter();
         }
 
         if (start)
@@ -178,7 +165,7 @@ internal sealed class ClientConnection : IDisposable
     {
         lock (_lock)
         {
-            if (_disposed)
+            if (_close.Disposed)
             {
                 return;
             }
@@ -188,16 +175,13 @@ internal sealed class ClientConnection : IDisposable
         _abortTransport?.Invoke();
     }
 
-    /// <summary>Under the lock: true when the caller must start the writer (none is running).</summary>
-    private bool StartWriting()
+    /// <summary>Stops the close timer; the socket itself belongs to the handler.</summary>
+    public void Dispose()
     {
-        if (_writing)
+        lock (_lock)
         {
-            return false;
+            _close.Dispose();
         }
-
-        _writing = true;
-        return true;
     }
 
     /// <summary>Off the caller's thread: deliveries fan out under the room's lock and never write to a socket there.</summary>
@@ -205,35 +189,18 @@ internal sealed class ClientConnection : IDisposable
         ThreadPool.UnsafeQueueUserWorkItem(static c => _ = c.WriteAsync(), this, preferLocal: true);
 
     /// <summary>
-    /// The writer (one at a time): sends queued frames in order, each batch in one flush, and ends when the queue is
-    /// empty; once a close is requested it sends the close frame, aborting the socket when it cannot.
+    /// The writer (one at a time): sends queued frames in order, each batch in one flush, and stops when the queue is
+    /// empty; once a close is requested it sends the close frame and finishes. Whatever happens, a writer that does not
+    /// stop for an empty queue finishes and signals <see cref="WriterFinished"/>.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsync()
     {
+        var stopped = false; // the queue ran empty with no close pending: a later frame starts a new writer
         try
         {
-            while (true)
+            while (NextBatch(out stopped) is { } batch)
             {
-                Queue<OutboundFrame> batch;
-                lock (_lock)
-                {
-                    if (_queue is not { Count: > 0 })
-                    {
-                        if (!_closeRequested)
-                        {
-                            _writing = false;
-                            return;
-                        }
-
-                        break;
-                    }
-
-                    batch = _queue;
-                    _queue = _spare;
-                    _spare = null;
-                }
-
                 var bytes = 0L;
                 var count = batch.Count;
 
@@ -264,159 +231,121 @@ internal sealed class ClientConnection : IDisposable
                 lock (_lock)
                 {
                     // Counted until written: a stuck write keeps the queue full, so a client that stops reading overflows.
-                    _queuedMessages -= count;
-                    _queuedBytes -= bytes;
-                    _spare = batch;
+                    _outbound.Written(batch, count, bytes);
                 }
             }
 
-            await SendCloseAsync();
+            if (!stopped)
+            {
+                await SendCloseAsync();
+            }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception)
         {
-            // The peer is gone or stuck past the close timeout: abort; the reader reports the close to the room.
+            // Abort, whatever the exception: the peer is gone, a write stuck past the close timeout was aborted, or the
+            // socket or its stream is in a state we did not expect. The reader sees the abort and reports the close to
+            // the room; no exception leaves the writer (nobody awaits it), and the finally below always runs.
             _socket.Abort();
         }
+        finally
+        {
+            if (!stopped)
+            {
+                FinishWriter();
+            }
+        }
+    }
 
+    /// <summary>The writer's next batch; null when there is none, and then <paramref name="stopped"/> unless a close is pending.</summary>
+    private Queue<OutboundFrame>? NextBatch(out bool stopped)
+    {
+        lock (_lock)
+        {
+            var closing = _close.Requested;
+            var batch = _outbound.TakeBatch(closing);
+            stopped = batch is null && !closing;
+            return batch;
+        }
+    }
+
+    /// <summary>The writer is done for good (it stays "running", so none starts again): signals <see cref="WriterFinished"/>.</summary>
+    private void FinishWriter()
+    {
         TaskCompletionSource? signal;
         lock (_lock)
         {
-            _finished = true;
-            signal = _finishedSignal;
+            signal = _close.FinishWriter();
         }
 
         signal?.TrySetResult();
     }
 
-    /// <summary>Stops the close timer; the socket itself belongs to the handler.</summary>
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            _disposed = true;
-            _closeTimer?.Dispose();
-        }
-    }
-
-    private async Task SendCloseAsync()
-    {
-        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
-        {
-            return;
-        }
-
-        var (code, reason) = ServerClose ?? (CloseCodes.Normal, "");
-        if (_socket.State == WebSocketState.CloseReceived && ServerClose is null)
-        {
-            // Echo the client's close code, as RFC 6455 §5.5.1 suggests.
-            code = (int?)_socket.CloseStatus ?? CloseCodes.Normal;
-            reason = _socket.CloseStatusDescription ?? "";
-        }
-
-        await _socket.CloseOutputAsync((WebSocketCloseStatus)code, Truncate(reason), CancellationToken.None);
-    }
-
-    /// <summary>A close reason has at most 123 UTF-8 bytes.</summary>
-    private static string Truncate(string reason)
-    {
-        if (System.Text.Encoding.UTF8.GetByteCount(reason) <= 123)
-        {
-            return reason;
-        }
-
-        var chars = reason.AsSpan();
-        while (System.Text.Encoding.UTF8.GetByteCount(chars) > 123)
-        {
-            chars = chars[..^1];
-        }
-
-        return chars.ToString();
-    }
+    private Task SendCloseAsync() =>
+        CloseState.CloseFrame(_socket.State, ServerClose, _socket.CloseStatus, _socket.CloseStatusDescription) is { } close
+            ? _socket.CloseOutputAsync((WebSocketCloseStatus)close.Code, close.Reason, CancellationToken.None)
+            : Task.CompletedTask;
 
     /// <summary>
     /// The single reader: hands every complete message to <paramref name="room"/> in order (or answers the gateway's
     /// <paramref name="autoResponse"/> request itself) until the socket closes, and says how it closed (the server's
-    /// code if the server closed first, else the client's, else 1006).
+    /// code if the server closed first, else the client's, else 1006; 1011 when reading failed unexpectedly). It never
+    /// throws, and by the time it returns a close has begun, so <see cref="WriterFinished"/> completes.
     /// </summary>
-    public async Task<(int Code, string Reason)> RunReaderAsync(RoomLink room, (Payload Request, OutboundFrame Response)? autoResponse)
+    public Task<(int Code, string Reason)> RunReaderAsync(RoomLink room, (Payload Request, OutboundFrame Response)? autoResponse) =>
+        SocketReader.RunAsync(_socket, _options.MaxMessageBytes, new RoomReader(this, room, autoResponse));
+
+    /// <summary>
+    /// The reader's handler: messages go to the room (or get the auto-response); each end begins the close. It lives in
+    /// the reader's async call, so its fields are what an idle connection's reader holds: kept to four references.
+    /// </summary>
+    private readonly struct RoomReader(ClientConnection connection, RoomLink room, (Payload Request, OutboundFrame Response)? autoResponse)
+        : ISocketReaderHandler
     {
-        var bufferSize = Math.Min(16 * 1024, _options.MaxMessageBytes + 1);
-        MemoryStream? message = null; // only for a message that arrives in several reads
-        try
+        private readonly ClientConnection _connection = connection;
+        private readonly RoomLink _room = room;
+        private readonly Payload? _autoRequest = autoResponse?.Request;
+        private readonly OutboundFrame? _autoResponse = autoResponse?.Response;
+
+        public ValueTask OnMessageAsync(Payload frame)
         {
-            while (true)
+            if (_autoRequest is { } request && frame.IsText && frame.Data.AsSpan().SequenceEqual(request.Data))
             {
-                // A zero-byte read waits for the next frame without holding a buffer: an idle socket costs no buffer.
-                // It returns once a frame header is in; a frame with an empty payload may already be complete then.
-                // No cancellation token: a close that times out aborts the transport, which ends the read (OnCloseTimeout).
-                var result = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
-                byte[]? buffer = null;
-                try
-                {
-                    if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
-                    {
-                        buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
-                        result = await _socket.ReceiveAsync(buffer.AsMemory(0, bufferSize), CancellationToken.None);
-                    }
-
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        OnClientClosed();
-                        return ServerClose ?? ((int?)_socket.CloseStatus ?? CloseCodes.Normal, _socket.CloseStatusDescription ?? "");
-                    }
-
-                    var pending = message?.Length ?? 0;
-                    if (pending + result.Count > _options.MaxMessageBytes)
-                    {
-                        RequestClose(CloseCodes.MessageTooBig, $"message exceeds the limit of {_options.MaxMessageBytes} bytes", discardQueued: true);
-                        return ServerClose!.Value;
-                    }
-
-                    var chunk = buffer.AsSpan(0, result.Count);
-                    var isText = result.MessageType == WebSocketMessageType.Text;
-                    if (result.EndOfMessage && pending == 0)
-                    {
-                        // The common case: the whole message arrived in one read.
-                        await OnMessageAsync(room, autoResponse, new Payload(isText, chunk.ToArray()));
-                        continue;
-                    }
-
-                    message ??= new MemoryStream();
-                    message.Write(chunk);
-                    if (result.EndOfMessage)
-                    {
-                        await OnMessageAsync(room, autoResponse, new Payload(isText, message.ToArray()));
-                        message.SetLength(0);
-                    }
-                }
-                finally
-                {
-                    if (buffer is not null)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                    }
-                }
+                // Answered here, without waking the room; the room learns the time with its next batch.
+                _connection.Enqueue(_autoResponse!);
+                _room.Pinged(_connection.Id);
+                return ValueTask.CompletedTask;
             }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
-        {
-            // The connection dropped or was aborted: report the server's reason if it had one, else 1006.
-            _socket.Abort();
-            BeginClose(discardQueued: true); // lets the writer finish
-            return ServerClose ?? (CloseCodes.Abnormal, "connection lost");
-        }
-    }
 
-    private ValueTask OnMessageAsync(RoomLink room, (Payload Request, OutboundFrame Response)? autoResponse, Payload frame)
-    {
-        if (autoResponse is { } auto && frame.IsText && frame.Data.AsSpan().SequenceEqual(auto.Request.Data))
-        {
-            // Answered here, without waking the room; the room learns the time with its next batch.
-            Enqueue(auto.Response);
-            room.Pinged(Id);
-            return ValueTask.CompletedTask;
+            return _room.SendToRoomAsync(InboundEvent.Message(_connection.Id, frame));
         }
 
-        return room.SendToRoomAsync(InboundEvent.Message(Id, frame));
+        public (int Code, string Reason) OnClientClose()
+        {
+            _connection.OnClientClosed();
+            return _connection.ServerClose ?? CloseState.ClientClose(_connection._socket.CloseStatus, _connection._socket.CloseStatusDescription);
+        }
+
+        public (int Code, string Reason) OnMessageTooBig(int limit)
+        {
+            var reason = $"message exceeds the limit of {limit} bytes";
+            _connection.RequestClose(CloseCodes.MessageTooBig, reason, discardQueued: true);
+            return _connection.ServerClose ?? (CloseCodes.MessageTooBig, reason);
+        }
+
+        public (int Code, string Reason) OnConnectionLost()
+        {
+            // Report the server's reason if it had one, else 1006.
+            _connection._socket.Abort();
+            _connection.BeginClose(discardQueued: true); // lets the writer finish
+            return _connection.ServerClose ?? (CloseCodes.Abnormal, "connection lost");
+        }
+
+        public (int Code, string Reason) OnFault(Exception error)
+        {
+            // A fault of ours or of the socket: close with 1011, and the room hears it as the close (the writer aborts
+            // the socket if it cannot send the close frame, the close timer if it gets stuck).
+            _connection.RequestClose(CloseCodes.InternalError, "server error", discardQueued: true);
+            return _connection.ServerClose ?? (CloseCodes.InternalError, "server error");
+        }
     }
 }
