@@ -184,6 +184,7 @@ public abstract partial class Room : IRemindable
 
         var info = new AlarmInfo(system.AlarmScheduled ?? at, system.AlarmRetries);
         _alarmChanged = false;
+        Log.AlarmRinging(Logger, RoomType, RoomName, info.ScheduledTime, info.RetryCount);
         await TurnAsync(async () =>
         {
             if (await TryHookAsync(null, () => OnAlarmAsync(info)))
@@ -199,6 +200,7 @@ public abstract partial class Room : IRemindable
                 var retries = info.RetryCount + 1;
                 if (retries > MaxAlarmRetries)
                 {
+                    Log.AlarmDropped(Logger, RoomType, RoomName, info.RetryCount);
                     DeleteAlarm();
                 }
                 else
@@ -206,6 +208,7 @@ public abstract partial class Room : IRemindable
                     system.AlarmAt = TimeProvider.GetUtcNow() + Options.AlarmRetryBase * Math.Pow(2, retries - 1);
                     system.AlarmRetries = retries;
                     _systemDirty = _alarmChanged = true;
+                    Log.AlarmRetry(Logger, RoomType, RoomName, retries, system.AlarmAt.Value);
                 }
             }
         });

@@ -18,6 +18,15 @@ public abstract partial class Room
         [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: hibernating with {Count} connections.")]
         public static partial void Hibernating(ILogger logger, string roomType, string roomName, int count);
 
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: alarm set for {ScheduledTime} rings (retry {RetryCount}).")]
+        public static partial void AlarmRinging(ILogger logger, string roomType, string roomName, DateTimeOffset scheduledTime, int retryCount);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: the alarm hook failed; retry {RetryCount} at {At}.")]
+        public static partial void AlarmRetry(ILogger logger, string roomType, string roomName, int retryCount, DateTimeOffset at);
+
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: the alarm hook failed {RetryCount} times; the alarm is dropped.")]
+        public static partial void AlarmDropped(ILogger logger, string roomType, string roomName, int retryCount);
+
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: {Count} gateways stopped renewing their lease; their connections are closed.")]
         public static partial void GatewaysLost(ILogger logger, string roomType, string roomName, int count);
     }
