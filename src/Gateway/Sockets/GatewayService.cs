@@ -98,10 +98,40 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
                 return;
             }
 
-            _rooms.Remove(room.RoomId);
+            Forget(room);
         }
 
         room.CompleteInbound();
+    }
+
+    /// <summary>The room's current session on this gateway, or null when no local connection holds it.</summary>
+    internal RoomLink? CurrentLink(GrainId roomId)
+    {
+        lock (_rooms)
+        {
+            return _rooms.GetValueOrDefault(roomId);
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="room"/> out of the registry while its connections still close: the next connection to the
+    /// room starts a new session. Its pump ends with the last <see cref="Release"/>.
+    /// </summary>
+    public void Retire(RoomLink room)
+    {
+        lock (_rooms)
+        {
+            Forget(room);
+        }
+    }
+
+    /// <summary>Under the registry lock: removes <paramref name="room"/> if it is still the room's current session.</summary>
+    private void Forget(RoomLink room)
+    {
+        if (_rooms.TryGetValue(room.RoomId, out var current) && current == room)
+        {
+            _rooms.Remove(room.RoomId);
+        }
     }
 
     public void Track(ClientConnection connection) => _connections[connection] = 0;

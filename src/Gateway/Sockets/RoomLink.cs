@@ -55,6 +55,18 @@ internal sealed partial class RoomLink
 
     public Task Pump { get; }
 
+    /// <summary>The room activation followed and the number of the next delivery expected (for tests and diagnostics).</summary>
+    internal (long Epoch, long Expected) Position
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_sequencer.Epoch, _sequencer.Expected);
+            }
+        }
+    }
+
     public void AddPending(ClientConnection connection)
     {
         lock (_lock)
@@ -205,6 +217,10 @@ internal sealed partial class RoomLink
             _gapTimer?.Dispose();
             _gapTimer = null;
         }
+
+        // This session's numbering is broken for good: clients that connect from now on get a new session (the room
+        // numbers it from 1), while this one only sends its closing clients' closes.
+        _gateway.Retire(this);
 
         // Never skip silently: clients that may have missed a message reconnect and start from the room's state.
         foreach (var connection in everyone)
