@@ -9,23 +9,24 @@ namespace RoomActors.Gateway;
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
     private const string Key = GatewayOptions.Section + ":";
+    private static readonly GatewayOptions Defaults = new();
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
         var failures = new List<string>();
-        AtLeastOne(failures, nameof(GatewayOptions.MaxMessageBytes), options.MaxMessageBytes, "1048576");
-        AtLeastOne(failures, nameof(GatewayOptions.OutboundQueueMessages), options.OutboundQueueMessages, "1024");
-        AtLeastOne(failures, nameof(GatewayOptions.OutboundQueueBytes), options.OutboundQueueBytes, "4194304");
-        AtLeastOne(failures, nameof(GatewayOptions.InboundQueueEvents), options.InboundQueueEvents, "4096");
-        AtLeastOne(failures, nameof(GatewayOptions.MaxBatchEvents), options.MaxBatchEvents, "256");
+        AtLeastOne(failures, nameof(GatewayOptions.MaxMessageBytes), options.MaxMessageBytes, Defaults.MaxMessageBytes);
+        AtLeastOne(failures, nameof(GatewayOptions.OutboundQueueMessages), options.OutboundQueueMessages, Defaults.OutboundQueueMessages);
+        AtLeastOne(failures, nameof(GatewayOptions.OutboundQueueBytes), options.OutboundQueueBytes, Defaults.OutboundQueueBytes);
+        AtLeastOne(failures, nameof(GatewayOptions.InboundQueueEvents), options.InboundQueueEvents, Defaults.InboundQueueEvents);
+        AtLeastOne(failures, nameof(GatewayOptions.MaxBatchEvents), options.MaxBatchEvents, Defaults.MaxBatchEvents);
 
-        Positive(failures, nameof(GatewayOptions.CloseTimeout), options.CloseTimeout, "00:00:05");
-        Positive(failures, nameof(GatewayOptions.ResyncTimeout), options.ResyncTimeout, "00:00:10");
-        Positive(failures, nameof(GatewayOptions.ShutdownTimeout), options.ShutdownTimeout, "00:00:10");
-        Positive(failures, nameof(GatewayOptions.RenewInterval), options.RenewInterval, "00:00:05");
-        Positive(failures, nameof(GatewayOptions.RoomUnavailableTimeout), options.RoomUnavailableTimeout, "00:00:30");
-        Positive(failures, nameof(GatewayOptions.RoomCallTimeout), options.RoomCallTimeout, "00:00:04");
+        Positive(failures, nameof(GatewayOptions.CloseTimeout), options.CloseTimeout, Defaults.CloseTimeout);
+        Positive(failures, nameof(GatewayOptions.ResyncTimeout), options.ResyncTimeout, Defaults.ResyncTimeout);
+        Positive(failures, nameof(GatewayOptions.ShutdownTimeout), options.ShutdownTimeout, Defaults.ShutdownTimeout);
+        Positive(failures, nameof(GatewayOptions.RenewInterval), options.RenewInterval, Defaults.RenewInterval);
+        Positive(failures, nameof(GatewayOptions.RoomUnavailableTimeout), options.RoomUnavailableTimeout, Defaults.RoomUnavailableTimeout);
+        Positive(failures, nameof(GatewayOptions.RoomCallTimeout), options.RoomCallTimeout, Defaults.RoomCallTimeout);
         if (options.KeepAliveInterval < TimeSpan.Zero)
         {
             failures.Add($"{Key}{nameof(GatewayOptions.KeepAliveInterval)} ({options.KeepAliveInterval}) must not be negative; "
@@ -48,7 +49,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static void AtLeastOne(List<string> failures, string option, long value, string fallback)
+    private static void AtLeastOne(List<string> failures, string option, long value, long fallback)
     {
         if (value < 1)
         {
@@ -56,7 +57,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
     }
 
-    private static void Positive(List<string> failures, string option, TimeSpan value, string fallback)
+    private static void Positive(List<string> failures, string option, TimeSpan value, TimeSpan fallback)
     {
         if (value <= TimeSpan.Zero)
         {

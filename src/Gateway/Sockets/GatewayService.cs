@@ -144,6 +144,15 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
     public async Task CloseAllAsync()
     {
         _stopping = true;
+
+        // The rooms' pumps, taken before any socket closes: a session leaves the registry with its last connection,
+        // while its pump may still be sending the closes queued for the room.
+        List<Task> pumps;
+        lock (_rooms)
+        {
+            pumps = [.. _rooms.Values.Select(r => r.Pump)];
+        }
+
         foreach (var connection in _connections.Keys)
         {
             connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
@@ -155,12 +164,6 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         while (!_connections.IsEmpty && !deadline.IsCompleted)
         {
             await Task.WhenAny(deadline, Task.Delay(20));
-        }
-
-        List<Task> pumps;
-        lock (_rooms)
-        {
-            pumps = [.. _rooms.Values.Select(r => r.Pump)];
         }
 
         var all = Task.WhenAll(pumps);

@@ -9,14 +9,15 @@ namespace RoomActors;
 internal sealed class RoomOptionsValidator : IValidateOptions<RoomOptions>
 {
     private const string Key = RoomOptions.Section + ":";
+    private static readonly RoomOptions Defaults = new();
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, RoomOptions options)
     {
         var failures = new List<string>();
-        Positive(failures, nameof(RoomOptions.GatewayLease), options.GatewayLease, "00:00:20");
-        Positive(failures, nameof(RoomOptions.AlarmRetryBase), options.AlarmRetryBase, "00:00:02");
-        Positive(failures, nameof(RoomOptions.LeaseCheckInterval), options.LeaseCheckInterval, "00:00:05");
+        Positive(failures, nameof(RoomOptions.GatewayLease), options.GatewayLease, Defaults.GatewayLease);
+        Positive(failures, nameof(RoomOptions.AlarmRetryBase), options.AlarmRetryBase, Defaults.AlarmRetryBase);
+        Positive(failures, nameof(RoomOptions.LeaseCheckInterval), options.LeaseCheckInterval, Defaults.LeaseCheckInterval);
         if (options.HibernateAfter < TimeSpan.Zero)
         {
             failures.Add($"{Key}{nameof(RoomOptions.HibernateAfter)} ({options.HibernateAfter}) must not be negative; "
@@ -26,7 +27,7 @@ internal sealed class RoomOptionsValidator : IValidateOptions<RoomOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static void Positive(List<string> failures, string option, TimeSpan value, string fallback)
+    private static void Positive(List<string> failures, string option, TimeSpan value, TimeSpan fallback)
     {
         if (value <= TimeSpan.Zero)
         {
