@@ -6,8 +6,8 @@ using RoomActors.Tests.Infrastructure;
 namespace RoomActors.Tests.Packaging;
 
 /// <summary>
-/// <c>dotnet pack</c> of the solution (from the build these tests run on) makes exactly the four author-facing
-/// packages, versioned with the repository, each depending on the RoomActors packages its project references.
+/// <c>dotnet pack</c> of the solution (from the build these tests run on) makes exactly the library packages (the four
+/// author-facing ones and the .NET client), versioned with the repository, each depending on the RoomActors packages its project references.
 /// </summary>
 [Trait("Category", "Packaging")]
 public sealed class PackageTests
@@ -18,10 +18,11 @@ public sealed class PackageTests
         ["RoomActors.Grains"] = ["RoomActors.Grains.Interfaces"],
         ["RoomActors.Gateway"] = ["RoomActors.Grains.Interfaces"],
         ["RoomActors.Hosting"] = ["RoomActors.Gateway", "RoomActors.Grains"],
+        ["RoomActors.Client"] = [],
     };
 
     [Fact]
-    public async Task Packing_the_solution_makes_the_four_library_packages_depending_on_each_other()
+    public async Task Packing_the_solution_makes_the_library_packages_depending_on_each_other()
     {
         var output = Directory.CreateTempSubdirectory("roomactors-pack-");
         try
