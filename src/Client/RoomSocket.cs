@@ -251,6 +251,27 @@ public sealed partial class RoomSocket : IAsyncDisposable
         link?.Socket.Abort();
     }
 
+    /// <summary>Test hook: the current resume token (null before a welcome and after a resync).</summary>
+    internal string? ResumeTokenForTest
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _token;
+            }
+        }
+    }
+
+    /// <summary>Test hook: replaces the resume token, so that the next resume presents <paramref name="token"/>.</summary>
+    internal void ReplaceResumeTokenForTest(string token)
+    {
+        lock (_gate)
+        {
+            _token = token;
+        }
+    }
+
     private async Task<RoomAck> SendAsync(bool isText, byte[] payload, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
