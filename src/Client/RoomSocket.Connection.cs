@@ -333,6 +333,7 @@ public sealed partial class RoomSocket
                         _outbox.Ack(parsed.Id, parsed.Seq);
                     }
 
+                    AfterAckForTest?.Invoke(parsed.Id);
                     break;
                 case FrameKind.Welcome or FrameKind.Resumed:
                     return await ProtocolErrorAsync(link, "the server sent a second welcome or resumed on one socket").ConfigureAwait(false);

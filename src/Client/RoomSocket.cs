@@ -251,6 +251,21 @@ public sealed partial class RoomSocket : IAsyncDisposable
         link?.Socket.Abort();
     }
 
+    /// <summary>Test hook: called by the reader after it applied an ack (with its id), before the next frame.</summary>
+    internal Action<long>? AfterAckForTest { get; set; }
+
+    /// <summary>Test hook: how many messages are taken by the writer and not acknowledged (re-sent by a resume).</summary>
+    internal int UnacknowledgedForTest
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outbox.Unacked.Count;
+            }
+        }
+    }
+
     /// <summary>Test hook: the current resume token (null before a welcome and after a resync).</summary>
     internal string? ResumeTokenForTest
     {
