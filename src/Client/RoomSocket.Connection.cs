@@ -159,6 +159,7 @@ public sealed partial class RoomSocket
         }
         catch
         {
+            // Stopped (CloseAsync, disposal): release the socket and let the loop end.
             socket.Dispose();
             throw;
         }
@@ -198,7 +199,12 @@ public sealed partial class RoomSocket
             {
                 frame = await ReceiveAsync(link, timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (!_stop.IsCancellationRequested && e is not MessageTooBigException)
+            catch (MessageTooBigException e)
+            {
+                // Final, as on a served connection: asking again brings the same frame.
+                return new Ending(CloseAction.Final, ClientMessageTooBig, "message too big", Error: new RoomClosedException(e.Message, ClientMessageTooBig, "message too big"));
+            }
+            catch (Exception e) when (!_stop.IsCancellationRequested)
             {
                 // Retry: the socket dropped, or the server did not speak within ConnectTimeout.
                 return new Ending(CloseAction.Resume, 1006, $"no welcome from {RoomUrl.Redacted(uri)}: {e.Message}");
@@ -391,10 +397,10 @@ public sealed partial class RoomSocket
         {
             // Control flow: the connection ended.
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception)
         {
-            // The socket failed: abort it so that the reader ends too and the loop resumes; messages taken stay
-            // unacknowledged and are re-sent after the resume.
+            // The socket failed (WebSocketException, IOException, or it was disposed): abort it so that the reader ends
+            // too and the loop resumes; messages taken stay unacknowledged and are re-sent after the resume.
             link.Socket.Abort();
         }
     }
@@ -470,7 +476,7 @@ public sealed partial class RoomSocket
         {
             await link.Socket.CloseOutputAsync(code, reason, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception)
         {
             // Best effort: the connection is over either way; the server notices the socket's end.
         }

@@ -58,8 +58,9 @@ public sealed partial class RoomSocket : IAsyncDisposable
     /// <summary>
     /// Raised when the server could not resume the connection (<c>4403</c>, <c>4410</c>): messages may have been
     /// missed and sends not yet acknowledged failed with <see cref="RoomResyncException"/>. The socket connects fresh;
-    /// re-read the room's state. Handlers run on the socket's background loop: keep them short (they may call
-    /// <see cref="SendAsync(string, CancellationToken)"/>, which queues); an exception from one is traced and ignored.
+    /// re-read the room's state. Handlers run on the socket's background loop: keep them short and never block on the
+    /// socket's tasks there (they may start <see cref="SendAsync(string)"/>, which queues, but not wait for it); an
+    /// exception from one is traced (<see cref="System.Diagnostics.Trace"/>) and ignored.
     /// </summary>
     public event EventHandler<RoomResyncedEventArgs>? Resynced;
 
@@ -106,7 +107,7 @@ public sealed partial class RoomSocket : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts connecting (once) and returns when the room welcomed the connection. Until then, and whenever the socket
+    /// Starts connecting (once) and returns when the room welcomed the connection (at once if it did before). Until then, and whenever the socket
     /// reconnects, sends wait in the buffer. A failed attempt (server down, network away) is retried with backoff;
     /// cancelling <paramref name="cancellationToken"/> stops the wait, not the connecting (close or dispose for that).
     /// </summary>

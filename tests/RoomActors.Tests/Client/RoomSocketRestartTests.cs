@@ -1,5 +1,6 @@
 using RoomActors.Tests.Distributed;
 using RoomActors.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace RoomActors.Tests.Client;
 
@@ -11,7 +12,7 @@ using RoomActors.Client;
 /// on the fresh connection.
 /// </summary>
 [Collection(DistributedCollection.Name)]
-public sealed class RoomSocketRestartTests
+public sealed class RoomSocketRestartTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -41,6 +42,7 @@ public sealed class RoomSocketRestartTests
             await node.DisposeAsync();
             node = await StartAsync(url);
             var resync = await resynced.Task.WaitAsync(Timeout);
+            output.WriteLine($"resynced with {resync.Code} {resync.Reason}");
             Assert.True(resync.Code is 4403 or 4410, $"resynced with {resync.Code} {resync.Reason}");
             Assert.False(await opened.WaitAsync(Timeout), "a fresh connection (welcome)");
             Assert.NotEqual(first, socket.ConnectionId);
