@@ -243,6 +243,51 @@ public sealed class RoomSocketScriptedTests
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => socket.CloseAsync(1001));
     }
 
+    [Fact]
+    public async Task Connect_keeps_trying_an_unreachable_server_until_cancelled_and_disposal_stops_it_at_once()
+    {
+        var options = new RoomSocketOptions
+        {
+            Server = new Uri($"ws://127.0.0.1:{RoomActors.Tests.Infrastructure.FreePort.Next()}"), // nobody listens
+            Type = "echo",
+            Name = "nowhere",
+            MinReconnectDelay = TimeSpan.FromMilliseconds(20),
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(50),
+        };
+        var socket = new RoomSocket(options);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => socket.ConnectAsync(cancel.Token));
+        Assert.Equal(RoomSocketState.Connecting, socket.State); // still trying: cancelling stopped the wait only
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        await socket.DisposeAsync().AsTask().WaitAsync(Timeout);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"disposal took {stopwatch.Elapsed}");
+        Assert.Equal(RoomSocketState.Closed, socket.State);
+        Assert.Empty(await Take(socket, 1)); // the reader ends without an error: the app closed it
+    }
+
+    [Fact]
+    public async Task Disposal_while_reconnecting_fails_held_sends_and_returns_promptly()
+    {
+        var server = await ScriptedServer.StartAsync();
+        var socket = new RoomSocket(Options(server));
+        var connect = socket.ConnectAsync();
+        var scripted = await server.AcceptAsync();
+        await scripted.SendAsync("welcome 0\n{\"connection\":\"c1\",\"token\":\"t\"}");
+        await connect.WaitAsync(Timeout);
+        await server.DisposeAsync(); // the server is gone: every resume attempt fails
+        for (var i = 0; i < 100 && socket.State != RoomSocketState.Reconnecting; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(RoomSocketState.Reconnecting, socket.State);
+        var held = socket.SendAsync("held");
+        await socket.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+        var error = await Assert.ThrowsAsync<RoomClosedException>(() => held.WaitAsync(Timeout));
+        Assert.Equal(1000, error.CloseCode);
+    }
+
     private static async Task<List<RoomMessage>> Take(RoomSocket socket, int count)
     {
         using var timeout = new CancellationTokenSource(Timeout);

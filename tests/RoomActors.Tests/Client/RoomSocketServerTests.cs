@@ -69,6 +69,33 @@ public sealed class RoomSocketServerTests(AllInOneFixture fixture, ITestOutputHe
     }
 
     [Fact]
+    public async Task Concurrent_senders_get_distinct_ids_and_every_message_is_echoed_once()
+    {
+        await using var socket = Socket("echo", NewName());
+        await socket.ConnectAsync().WaitAsync(Timeout);
+        var senders = Enumerable.Range(0, 8).Select(sender => Task.Run(async () =>
+        {
+            var acks = new List<RoomAck>();
+            for (var i = 0; i < 50; i++)
+            {
+                acks.Add(await socket.SendAsync($"{sender}:{i}"));
+            }
+
+            return acks;
+        }));
+        var ids = (await Task.WhenAll(senders).WaitAsync(Timeout)).SelectMany(a => a).Select(a => a.Id).Order();
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), ids);
+
+        var echoed = await TakeAsync(socket, 400);
+        Assert.Equal(400, echoed.Select(m => m.Text).Distinct().Count());
+        for (var sender = 0; sender < 8; sender++)
+        {
+            var prefix = $"{sender}:";
+            Assert.Equal(Enumerable.Range(0, 50).Select(i => $"{sender}:{i}"), echoed.Select(m => m.Text).Where(t => t.StartsWith(prefix, StringComparison.Ordinal)));
+        }
+    }
+
+    [Fact]
     public async Task A_dropped_socket_resumes_and_sees_exactly_what_a_client_that_stayed_saw()
     {
         var room = NewName();
