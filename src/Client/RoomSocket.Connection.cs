@@ -45,7 +45,10 @@ public sealed partial class RoomSocket
             while (true)
             {
                 var ending = await RunConnectionAsync().ConfigureAwait(false);
-                attempt = ending.Opened ? 0 : attempt + 1;
+                if (ending.Opened)
+                {
+                    attempt = 0; // the first wait after a drop is the shortest again
+                }
                 lock (_gate)
                 {
                     if (_closeRequest is not null)
@@ -71,7 +74,7 @@ public sealed partial class RoomSocket
                         break;
                 }
 
-                var delay = Backoff.Delay(Math.Max(0, attempt - 1), _options.MinReconnectDelay, _options.MaxReconnectDelay, Random.Shared.NextDouble());
+                var delay = Backoff.Delay(attempt++, _options.MinReconnectDelay, _options.MaxReconnectDelay, Random.Shared.NextDouble());
                 await Task.Delay(delay, _time, _stop.Token).ConfigureAwait(false);
             }
         }

@@ -46,7 +46,7 @@ public sealed partial class RoomSocket : IAsyncDisposable
     }
 
     /// <param name="options">Checked and copied: later changes to it do not affect the socket.</param>
-    /// <param name="time">The clock of the reconnect waits (tests pass a fake one).</param>
+    /// <param name="time">The clock of the reconnect waits and of the writer's stop.</param>
     internal RoomSocket(RoomSocketOptions options, TimeProvider time)
     {
         RoomSocketOptionsValidator.Validate(options);
