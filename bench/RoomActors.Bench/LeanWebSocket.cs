@@ -26,7 +26,7 @@ internal sealed class LeanWebSocket : IDisposable
     private LeanWebSocket(Socket socket) => _socket = socket;
 
     /// <summary>Opens a TCP connection to <paramref name="uri"/> (ws://) and completes the upgrade handshake.</summary>
-    public static async Task<LeanWebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
+    public static async Task<LeanWebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken, string? subprotocol = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -34,7 +34,8 @@ internal sealed class LeanWebSocket : IDisposable
             await socket.ConnectAsync(uri.Host, uri.Port, cancellationToken);
             var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
             var request = $"GET {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                          $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                          $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" +
+                          (subprotocol is null ? "" : $"Sec-WebSocket-Protocol: {subprotocol}\r\n") + "\r\n";
             await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, cancellationToken);
             var client = new LeanWebSocket(socket);
             await client.ReadHandshakeAsync(cancellationToken);

@@ -49,7 +49,7 @@ namespace RoomActors.Bench
 
     internal sealed record BenchOptions(
         string UrlTemplate, int Rooms, int Clients, int Senders, bool ClosedLoop, double Rate, int Payload,
-        TimeSpan Warmup, TimeSpan Duration, int? ServerPid, string? Json, string Label, bool SignalR)
+        TimeSpan Warmup, TimeSpan Duration, int? ServerPid, string? Json, string Label, bool SignalR, bool V1 = false)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -63,7 +63,7 @@ namespace RoomActors.Bench
                 TimeSpan.FromSeconds(double.Parse(Get("warmup", "3"), System.Globalization.CultureInfo.InvariantCulture)),
                 TimeSpan.FromSeconds(double.Parse(Get("duration", "10"), System.Globalization.CultureInfo.InvariantCulture)),
                 map.Pid,
-                map.GetValueOrDefault("json"), Get("label", "run"), Get("protocol", "ws") == "signalr");
+                map.GetValueOrDefault("json"), Get("label", "run"), Get("protocol", "ws") == "signalr", Get("protocol", "ws") == "v1");
             if (options.Senders > options.Clients || options.Rooms < 1 || options.Clients < 1)
             {
                 throw new BenchException("need rooms >= 1, clients >= 1 and senders <= clients");
@@ -100,12 +100,24 @@ namespace RoomActors.Bench
         public long NextSeqSent;
         public Action<int, long>? OnOwnEcho;
 
-        public async Task ReadAsync(BenchRun run, bool signalR, CancellationToken stop)
+        public async Task ReadAsync(BenchRun run, bool signalR, bool v1, CancellationToken stop)
         {
             try
             {
                 await Socket.RunAsync(payload =>
                 {
+                    if (v1)
+                    {
+                        // roomactors.v1: "m SEQ\n" then the payload; other frames (welcome, acks) are not room messages.
+                        var header = payload.IndexOf((byte)'\n');
+                        if (payload.Length > 1 && payload[0] == (byte)'m' && payload[1] == (byte)' ' && header > 0)
+                        {
+                            OnMessage(run, payload[(header + 1)..]);
+                        }
+
+                        return;
+                    }
+
                     if (!signalR)
                     {
                         OnMessage(run, payload);
@@ -201,7 +213,7 @@ namespace RoomActors.Bench
             var runId = Guid.NewGuid().ToString("N")[..8];
             var clients = await ConnectAllAsync(runId);
             using var stop = new CancellationTokenSource();
-            var readers = clients.Select(c => Task.Run(() => c.ReadAsync(this, options.SignalR, stop.Token))).ToList();
+            var readers = clients.Select(c => Task.Run(() => c.ReadAsync(this, options.SignalR, options.V1, stop.Token))).ToList();
             using var stopSending = new CancellationTokenSource();
             var senders = clients.Where(c => c.Index < options.Senders).Select(c => Task.Run(() => SendLoopAsync(c, stopSending.Token))).ToList();
 
@@ -293,7 +305,16 @@ namespace RoomActors.Bench
                         {
                             var uri = new Uri(options.UrlTemplate.Replace("{room}", $"bench-{runId}-{room}"));
                             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                            var socket = await LeanWebSocket.ConnectAsync(uri, timeout.Token);
+                            var socket = await LeanWebSocket.ConnectAsync(uri, timeout.Token, options.V1 ? "roomactors.v1" : null);
+                            if (options.V1)
+                            {
+                                var welcome = await socket.ReceiveMessageAsync(timeout.Token);
+                                if (!welcome.AsSpan().StartsWith("welcome "u8))
+                                {
+                                    throw new BenchException("roomactors.v1: the first frame was not a welcome: " + Encoding.UTF8.GetString(welcome));
+                                }
+                            }
+
                             if (options.SignalR)
                             {
                                 await socket.SendTextAsync("{\"protocol\":\"json\",\"version\":1}\u001e"u8);
@@ -349,6 +370,7 @@ namespace RoomActors.Bench
                     var now = Stopwatch.GetTimestamp();
                     var text = options.SignalR
                         ? $"{{\"type\":1,\"target\":\"Send\",\"arguments\":[\"{client.Index}:{client.NextSeqSent}:{now}:{pad}\"]}}\u001e"
+                        : options.V1 ? $"m\n{client.Index}:{client.NextSeqSent}:{now}:{pad}"
                         : $"{client.Index}:{client.NextSeqSent}:{now}:{pad}";
                     // Not cancellable (a send cut in half would show up as that client's lost messages): the loop checks
                     // the stop token between sends.

@@ -53,6 +53,14 @@ internal static class Report
             }
         }
 
+        if (Find("chat-v1", "roomactors") is { } enveloped && Find("chat", "roomactors") is { } plain)
+        {
+            text.AppendLine().AppendLine("The roomactors.v1 envelope (`m SEQ\\n` on every frame both ways), chat-v1 / chat, roomactors both:").AppendLine();
+            text.AppendLine("| deliveries/s | p99 latency | CPU per delivery |");
+            text.AppendLine("|---:|---:|---:|");
+            text.AppendLine($"| {enveloped.DeliveriesPerSecond / plain.DeliveriesPerSecond:F2}× | {enveloped.P99Ms / plain.P99Ms:F2}× | {enveloped.ServerCpuMicrosPerDelivery / plain.ServerCpuMicrosPerDelivery:F2}× |");
+        }
+
         if (idle.Count > 0)
         {
             text.AppendLine().AppendLine("Idle density (connections held idle past RoomActors' hibernation time, then one message woke each of the first rooms):").AppendLine();

@@ -103,15 +103,28 @@ public abstract partial class Room
             }
 
             var id = gateway.GetGrainId();
-            var members = _connections.Values.Where(c => c.IsConnected && c.Gateway.GetGrainId() == id).ToList();
-            foreach (var op in held.Where(o => o.Seq > tail.HighWater))
+            var members = _connections.Values.Where(c => c.IsConnected && c.Gateway.GetGrainId() == id).Select(c => (c.Id, c.JoinedSeq));
+            foreach (var op in Redeliveries(held, tail.HighWater, members))
             {
-                // What another gateway had and this one lacks, to exactly the members here it was addressed to.
-                string[] ids = [.. members.Where(c => c.IsAddressedBy(op)).Select(c => c.Id)];
-                if (ids.Length > 0)
-                {
-                    Outbox.ToGateway(gateway, op with { Target = TargetKind.Only, Ids = ids });
-                }
+                Outbox.ToGateway(gateway, op);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a gateway that applied the room's messages up to <paramref name="highWater"/> lacks of <paramref name="held"/>
+    /// (what any gateway had, in order), each addressed to exactly the gateway's <paramref name="members"/> it was
+    /// addressed to (sent after they joined, to them); messages for none of them are left out.
+    /// </summary>
+    internal static IEnumerable<RoomOp> Redeliveries(IReadOnlyList<RoomOp> held, long highWater, IEnumerable<(string Id, long JoinedSeq)> members)
+    {
+        var here = members.ToList();
+        foreach (var op in held.Where(o => o.Seq > highWater))
+        {
+            string[] ids = [.. here.Where(m => op.Seq > m.JoinedSeq && op.Targets(m.Id)).Select(m => m.Id)];
+            if (ids.Length > 0)
+            {
+                yield return op with { Target = TargetKind.Only, Ids = ids };
             }
         }
     }

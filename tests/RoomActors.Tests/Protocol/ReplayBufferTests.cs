@@ -109,3 +109,29 @@ public sealed class ReplayBufferTests
         Assert.True(fresh.CanResumeAfter(0));
     }
 }
+
+/// <summary>What a new activation re-delivers to a gateway from what the gateways held.</summary>
+public sealed class RedeliveryTests
+{
+    private static RoomOp Send(long seq, TargetKind target = TargetKind.All, params string[] ids) =>
+        new(RoomOpKind.Send, new Payload(true, [(byte)'x']), target, ids.Length > 0 ? ids : null, Seq: seq);
+
+    [Fact]
+    public void A_gateway_gets_what_it_lacks_addressed_to_exactly_its_members_that_it_was_addressed_to()
+    {
+        RoomOp[] held = [Send(4), Send(5), Send(6, TargetKind.Only, "b"), Send(7, TargetKind.AllExcept, "a"), Send(8, TargetKind.Only, "elsewhere")];
+
+        // This gateway applied up to 4; a joined at 0, b joined at 5 (so 5 was not for b).
+        var plan = Room.Redeliveries(held, highWater: 4, [("a", 0), ("b", 5)]).ToList();
+        Assert.Equal([5L, 6, 7], plan.Select(o => o.Seq));
+        Assert.All(plan, o => Assert.Equal(TargetKind.Only, o.Target));
+        Assert.Equal(["a"], plan[0].Ids!);
+        Assert.Equal(["b"], plan[1].Ids!);
+        Assert.Equal(["b"], plan[2].Ids!);
+        Assert.Same(held[1].Payload, plan[0].Payload); // the same bytes, not a copy
+    }
+
+    [Fact]
+    public void A_gateway_that_has_everything_gets_nothing() =>
+        Assert.Empty(Room.Redeliveries([Send(1), Send(2)], highWater: 2, [("a", 0)]));
+}

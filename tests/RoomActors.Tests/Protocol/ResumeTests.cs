@@ -64,7 +64,12 @@ public sealed class ResumeTests : IAsyncLifetime
         await a.SendAsync("first again", id: 1); // a re-send of id 1: acknowledged, not processed
         await a.SendAsync("second", id: 5);
         var frames = new List<V1Frame> { await a.NextAsync(), await a.NextAsync(), await a.NextAsync() };
-        Assert.Equal(["ack 1", "m second", "ack 5"], frames.Select(f => f.Kind + " " + (f.Kind == "m" ? f.Text : f.Fields[0])));
+        var shown = frames.Select(f => f.Kind + " " + (f.Kind == "m" ? f.Text : f.Fields[0])).ToList();
+
+        // Both may be handled in one turn: its acks then come after all its messages.
+        Assert.Equal(["ack 1", "ack 5", "m second"], shown.Order());
+        Assert.True(shown.IndexOf("ack 5") > shown.IndexOf("m second"));
+        Assert.Equal(frames.Single(f => f.Kind == "m").Seq, frames.Single(f => f is { Kind: "ack", Fields: ["5", _] }).Seq);
         Assert.Equal(["first", "second"], ResumeRoom.EventsOf(name).Where(e => e.StartsWith("message", StringComparison.Ordinal)).Select(e => e.Split(' ')[2]));
     }
 

@@ -1,0 +1,350 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using RoomActors.Tests.Infrastructure;
+using RoomActors.Tests.Protocol;
+using Xunit.Abstractions;
+
+namespace RoomActors.Tests.Distributed;
+
+/// <summary>
+/// One history per room across failures, on real processes: a silo killed under traffic, a gateway killed under
+/// traffic, an all-in-one restart. Clients speak <c>roomactors.v1</c> on the wire directly (the client libraries have
+/// their own tests); raw clients ride along.
+/// </summary>
+[Collection(DistributedCollection.Name)]
+public sealed class OneHistoryTests(ITestOutputHelper output)
+{
+    private static string NewName() => "h-" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task After_a_silo_SIGKILL_under_traffic_every_client_of_a_room_holds_the_same_history_and_acked_messages_were_processed_once()
+    {
+        await using var cluster = await ProcessCluster.StartAsync();
+        var doomed = await cluster.StartSiloAsync("silo-1");
+        await cluster.StartSiloAsync("silo-2");
+        var gateways = new[] { await cluster.StartGatewayAsync("gateway-a"), await cluster.StartGatewayAsync("gateway-b") };
+
+        // 16 broadcast rooms; per room two v1 senders and two raw listeners, spread over both gateways.
+        var rooms = new List<RoomClients>();
+        for (var r = 0; r < 16; r++)
+        {
+            var name = NewName();
+            rooms.Add(new RoomClients(
+                [await Recorder.StartAsync(gateways[0].Room("broadcast", name)), await Recorder.StartAsync(gateways[1].Room("broadcast", name))],
+                [await TestClient.ConnectAsync(gateways[1].Room("broadcast", name)), await TestClient.ConnectAsync(gateways[0].Room("broadcast", name))]));
+        }
+
+        try
+        {
+            using var stop = new CancellationTokenSource();
+            var sent = new ConcurrentDictionary<string, byte>();
+            var traffic = rooms.SelectMany(room => room.Senders.Select((sender, s) => Task.Run(async () =>
+            {
+                // Each sender: 10 messages a second, each with a client id; bounded in count.
+                for (var i = 1; i <= 400 && !stop.IsCancellationRequested; i++)
+                {
+                    var text = $"{sender.Id[..6]}-{i}";
+                    sent[text] = 0;
+                    await sender.Client.SendAsync(text, id: i);
+                    await Task.Delay(100);
+                }
+            }))).ToList();
+
+            await Task.Delay(2000);
+            await doomed.KillAsync();
+            await Task.Delay(8000);
+            stop.Cancel();
+            await Task.WhenAll(traffic);
+
+            // Quiesce: a last acknowledged message per sender, then wait until every client of the room has it.
+            foreach (var room in rooms)
+            {
+                foreach (var sender in room.Senders)
+                {
+                    await sender.Client.SendAsync("end " + sender.Id, id: 100_000);
+                }
+            }
+
+            var ends = rooms.SelectMany(room => room.Senders.Select(s => "end " + s.Id).SelectMany(end => room.Senders.Select(r => r.WaitForAsync(end, TimeSpan.FromSeconds(60)))));
+            await Task.WhenAll(ends);
+            foreach (var room in rooms)
+            {
+                foreach (var raw in room.Raw)
+                {
+                    await raw.SkipUntilAsync("end " + room.Senders[0].Id);
+                }
+            }
+
+            var diverged = 0;
+            var acked = 0;
+            var ackedMissing = 0;
+            var duplicates = 0;
+            var longestGap = TimeSpan.Zero;
+            foreach (var room in rooms)
+            {
+                var histories = room.Senders.Select(s => s.Texts()).ToList();
+                if (!histories.All(h => h.SequenceEqual(histories[0])))
+                {
+                    diverged++;
+                    output.WriteLine($"diverged: {string.Join(" | ", histories.Select(h => h.Count))}");
+                }
+
+                // Every acknowledged message is in the history exactly once; none appears twice.
+                var history = histories[0];
+                duplicates += history.Count - history.Distinct().Count();
+                foreach (var sender in room.Senders)
+                {
+                    foreach (var id in sender.AckedIds().Where(id => id < 100_000))
+                    {
+                        acked++;
+                        if (history.Count(t => t == $"{sender.Id[..6]}-{id}") != 1)
+                        {
+                            ackedMissing++;
+                        }
+                    }
+                }
+
+                longestGap = new[] { longestGap, room.Senders.Max(s => s.LongestGap) }.Max();
+            }
+
+            var seqAgree = rooms.All(room => room.Senders[0].Numbered().SequenceEqual(room.Senders[1].Numbered()));
+            output.WriteLine($"silo SIGKILL: {sent.Count} sent, {acked} acknowledged, {ackedMissing} acknowledged but not processed once, "
+                + $"{duplicates} duplicates, {diverged} of {rooms.Count} rooms diverged, numbers agree: {seqAgree}, longest gap at a client {longestGap.TotalSeconds:F1} s");
+            Assert.Equal(0, diverged);
+            Assert.Equal(0, ackedMissing);
+            Assert.Equal(0, duplicates);
+            Assert.True(seqAgree);
+            Assert.True(acked > rooms.Count * 2 * 50, $"only {acked} acknowledged");
+        }
+        finally
+        {
+            foreach (var room in rooms)
+            {
+                await room.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task After_a_gateway_SIGKILL_its_clients_resume_on_another_gateway_without_a_gap()
+    {
+        await using var cluster = await ProcessCluster.StartAsync();
+        await cluster.StartSiloAsync("silo-1");
+        var doomed = await cluster.StartGatewayAsync("gateway-a");
+        var survivor = await cluster.StartGatewayAsync("gateway-b");
+
+        var name = NewName();
+        var stayer = await Recorder.StartAsync(survivor.Room("broadcast", name));
+        var movers = new List<Recorder>();
+        for (var i = 0; i < 4; i++)
+        {
+            movers.Add(await Recorder.StartAsync(doomed.Room("broadcast", name)));
+        }
+
+        try
+        {
+            using var stop = new CancellationTokenSource();
+            var traffic = Task.Run(async () =>
+            {
+                for (var i = 1; i <= 300 && !stop.IsCancellationRequested; i++)
+                {
+                    await stayer.Client.SendAsync($"s-{i}", id: i);
+                    await Task.Delay(20);
+                }
+            });
+
+            await Task.Delay(1000);
+            var killed = Stopwatch.StartNew();
+            await doomed.KillAsync();
+
+            // Each mover notices, then resumes on the surviving gateway with its token and last number.
+            var gaps = await Task.WhenAll(movers.Select(async mover =>
+            {
+                await mover.Dropped.WaitAsync(TimeSpan.FromSeconds(30));
+                await mover.ResumeAsync(survivor.Room("broadcast", name));
+                return killed.Elapsed;
+            }));
+            await Task.Delay(1500);
+            stop.Cancel();
+            await traffic;
+            await stayer.Client.SendAsync("end", id: 100_000);
+            await Task.WhenAll(movers.Select(m => m.WaitForAsync("end", TimeSpan.FromSeconds(30))));
+            await stayer.WaitForAsync("end", TimeSpan.FromSeconds(30));
+
+            output.WriteLine($"gateway SIGKILL: {movers.Count} clients resumed on the other gateway, the last {gaps.Max().TotalSeconds:F1} s after the kill; "
+                + $"{stayer.Texts().Count} messages each");
+            foreach (var mover in movers)
+            {
+                Assert.Equal(stayer.Numbered(), mover.Numbered());
+                Assert.True(mover.Resumes == 1);
+            }
+        }
+        finally
+        {
+            await stayer.DisposeAsync();
+            foreach (var mover in movers)
+            {
+                await mover.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task After_a_restart_of_the_all_in_one_host_a_resume_gets_an_explicit_resync_not_silence()
+    {
+        var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        string[] ports = ["--silo-port", FreePort.Next().ToString(), "--client-port", FreePort.Next().ToString()];
+        var node = await NodeProcess.StartAsync("Silo", "all-in-one", url, ports);
+        var name = NewName();
+        string token;
+        long lastSeq;
+        await using (var client = await V1Client.ConnectAsync(node.Room("broadcast", name)))
+        {
+            await client.SendAsync("before the restart", id: 1);
+            await client.MessagesAsync(1);
+            (token, lastSeq) = (client.Token, client.LastSeq);
+            await node.KillAsync();
+        }
+
+        await using var again = await NodeProcess.StartAsync("Silo", "all-in-one again", url, ports);
+        await using var resume = await V1Client.ResumeAsync(again.Room("broadcast", name), token, lastSeq);
+        var (status, reason, _) = await resume.Client.WaitClosedAsync();
+        Assert.Equal(4410, (int?)status);
+        Assert.StartsWith("resync", reason);
+    }
+
+    private sealed record RoomClients(Recorder[] Senders, TestClient[] Raw) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var sender in Senders)
+            {
+                await sender.DisposeAsync();
+            }
+
+            foreach (var raw in Raw)
+            {
+                await raw.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A v1 client that records every room message and ack in the background, and can resume after a drop.</summary>
+    private sealed class Recorder : IAsyncDisposable
+    {
+        private readonly List<(long Seq, string Text, long At)> _messages = new();
+        private readonly List<long> _acks = new();
+        private readonly TaskCompletionSource _dropped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Task _loop = Task.CompletedTask;
+
+        private Recorder(V1Client client) => Client = client;
+
+        public V1Client Client { get; private set; }
+
+        public string Id => Client.Id;
+
+        public int Resumes { get; private set; }
+
+        public Task Dropped => _dropped.Task;
+
+        public TimeSpan LongestGap
+        {
+            get
+            {
+                lock (_messages)
+                {
+                    return TimeSpan.FromMilliseconds(_messages.Zip(_messages.Skip(1), (a, b) => b.At - a.At).DefaultIfEmpty(0).Max());
+                }
+            }
+        }
+
+        public static async Task<Recorder> StartAsync(Uri room)
+        {
+            var recorder = new Recorder(await V1Client.ConnectAsync(room));
+            recorder._loop = recorder.ReadAsync();
+            return recorder;
+        }
+
+        public async Task ResumeAsync(Uri room)
+        {
+            await _loop;
+            var client = await V1Client.ResumeAsync(room, Client.Token, Client.LastSeq, Client.Id);
+            var resumed = await client.NextAsync();
+            Assert.Equal("resumed", resumed.Kind);
+            Client = client;
+            Resumes++;
+            _loop = ReadAsync();
+        }
+
+        public List<string> Texts()
+        {
+            lock (_messages)
+            {
+                return [.. _messages.Select(m => m.Text)];
+            }
+        }
+
+        public List<(long, string)> Numbered()
+        {
+            lock (_messages)
+            {
+                return [.. _messages.Select(m => (m.Seq, m.Text))];
+            }
+        }
+
+        public long[] AckedIds()
+        {
+            lock (_messages)
+            {
+                return [.. _acks];
+            }
+        }
+
+        public async Task WaitForAsync(string text, TimeSpan timeout)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!Texts().Contains(text))
+            {
+                if (deadline.Elapsed > timeout)
+                {
+                    throw new TimeoutException($"{Id} never received '{text}' (had {Texts().Count} messages)");
+                }
+
+                await Task.Delay(50);
+            }
+        }
+
+        private async Task ReadAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    var frame = await Client.NextAsync(TimeSpan.FromMinutes(2));
+                    lock (_messages)
+                    {
+                        if (frame.Kind == "m")
+                        {
+                            _messages.Add((frame.Seq, frame.Text, Environment.TickCount64));
+                        }
+                        else if (frame.Kind == "ack")
+                        {
+                            _acks.Add(long.Parse(frame.Fields[0]));
+                        }
+                    }
+                }
+            }
+            catch (Exception)
+            {
+                // The socket ended (the channel completed) or stayed silent for two minutes: a drop, for the test to handle.
+                _dropped.TrySetResult();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            await _loop;
+        }
+    }
+}
