@@ -173,7 +173,7 @@ export class RoomSocket extends EventTarget {
     if (!(o.maxBufferedMessages >= 1)) {
       throw new RangeError("options.maxBufferedMessages must be at least 1");
     }
-    this.#connect();
+    queueMicrotask(() => this.#closed || this.#connect()); // after the caller added its listeners
   }
 
   /**

@@ -363,3 +363,46 @@ test("onopen/onmessage/onclose property handlers run like a WebSocket's", async 
   await new Promise(r => setTimeout(r, 10));
   assert.deepEqual(seen, ["open 1", "message hi", "close 1000"]);
 });
+
+test("a ticket function that throws is an error event and a retry, not the end", async () => {
+  let calls = 0;
+  const { socket, events, next } = start({
+    ticket: () => {
+      if (++calls === 1) throw new Error("ticket service down");
+      return "t2";
+    },
+  });
+  const ws = await next(1);
+  assert.equal(ws.url.searchParams.get("ticket"), "t2");
+  assert.match(events.find(e => e.type === "error").detail.error.message, /ticket service down/);
+  socket.close();
+});
+
+test("a welcome without a token (no resume offered): a drop is a resync, and the next connection is fresh", async () => {
+  const { socket, next, kinds } = start();
+  const first = await next(1);
+  first.open();
+  welcome(first, 0, "c1", "");
+  const unknown = socket.send("x");
+  first.drop(1006);
+  await assert.rejects(unknown, /may or may not have reached the room/);
+  assert.deepEqual(kinds(), ["open", "close", "resync"]);
+  const second = await next(2);
+  assert.equal(second.url.searchParams.has("resume"), false);
+  socket.close();
+});
+
+test("a drop before the first welcome retries fresh, keeping the waiting sends", async () => {
+  const { socket, next, kinds } = start();
+  const waiting = socket.send("early");
+  (await next(1)).drop(1006);
+  const second = await next(2);
+  assert.equal(second.url.searchParams.has("resume"), false);
+  second.open();
+  welcome(second, 0);
+  assert.deepEqual(second.sent, ["m 1\nearly"]);
+  second.frame("ack 1 1");
+  assert.deepEqual(await waiting, { id: 1, seq: 1 });
+  assert.deepEqual(kinds(), ["close", "open"], "no resync: nothing was lost");
+  socket.close();
+});
