@@ -37,6 +37,8 @@ export interface RoomSocketOptions {
   minReconnectDelayMs?: number;
   /** The longest reconnect wait, in ms. Default 10000. */
   maxReconnectDelayMs?: number;
+  /** How long a connect may take until `welcome` or `resumed` arrives, in ms; then it counts as a drop. Default 10000. */
+  connectTimeoutMs?: number;
 }
 
 /** What a resolved `send` says: the message's client id and the room's number when its turn ended. */

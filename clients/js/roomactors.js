@@ -142,12 +142,13 @@ export class RoomSocket extends EventTarget {
   #replayEnd = 0; // the SEQ of that `resumed`
   #live = false; // welcome or resumed received on the current socket: writes go out at once
   #attempt = 0;
-  #timer = null;
+  #timer = null; // the wait before the next connect
+  #deadline = null; // the wait for welcome or resumed on the current socket
   #closed = false;
 
   /**
    * @param {object} options see roomactors.d.ts (`RoomSocketOptions`): host, type, name, query, ticket, secure,
-   * WebSocket, maxBufferedMessages, minReconnectDelayMs, maxReconnectDelayMs.
+   * WebSocket, maxBufferedMessages, minReconnectDelayMs, maxReconnectDelayMs, connectTimeoutMs.
    */
   constructor(options) {
     super();
@@ -159,6 +160,7 @@ export class RoomSocket extends EventTarget {
       maxBufferedMessages: 1000,
       minReconnectDelayMs: 250,
       maxReconnectDelayMs: 10000,
+      connectTimeoutMs: 10000,
       ...options,
     };
     const o = this.#options;
@@ -262,10 +264,30 @@ export class RoomSocket extends EventTarget {
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
     this.#live = false;
+    const where = url.replace(/([?&](ticket|resume)=)[^&]*/g, "$1…");
+    this.#deadline = setTimeout(() => this.#abandon(ws, `no welcome from ${where} within ${o.connectTimeoutMs} ms`), o.connectTimeoutMs);
+    this.#deadline.unref?.(); // node: the socket itself keeps the process alive, not the wait for its welcome
     ws.onopen = () => ws === this.#ws && this.#onSocketOpen(ws);
     ws.onmessage = e => ws === this.#ws && this.#onFrame(e.data);
-    ws.onerror = () => ws === this.#ws && this.#emit(new RoomEvent("error", { error: new Error(`WebSocket error on ${url.replace(/([?&](ticket|resume)=)[^&]*/g, "$1…")}`) }));
+    ws.onerror = () => {
+      if (ws !== this.#ws) return;
+      this.#emit(new RoomEvent("error", { error: new Error(`WebSocket error on ${where}`) }));
+      // Browsers fire close right after error; node 20's WebSocket does not when the connection fails. End it then.
+      setTimeout(() => this.#abandon(ws, "connection failed"), 0);
+    };
     ws.onclose = e => ws === this.#ws && this.#onSocketClose(e.code, e.reason, e.wasClean);
+  }
+
+  /** Ends a socket that failed or hangs without a close event of its own: a drop (1006). */
+  #abandon(ws, reason) {
+    if (ws !== this.#ws) return;
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    try {
+      ws.close();
+    } catch {
+      // A socket that never connected may refuse to close: it is abandoned either way.
+    }
+    this.#onSocketClose(1006, reason, false);
   }
 
   #onSocketOpen(ws) {
@@ -281,6 +303,7 @@ export class RoomSocket extends EventTarget {
   }
 
   #onSocketClose(code, reason, wasClean) {
+    clearTimeout(this.#deadline);
     this.#ws = null;
     this.#live = false;
     this.#replayLeft = 0;
@@ -309,6 +332,7 @@ export class RoomSocket extends EventTarget {
   #resync(code, reason) {
     this.#token = null;
     this.id = null;
+    this.#attempt = 0; // the server answered: connecting fresh needs no long wait
     const unacked = this.#unacked.splice(0);
     for (const entry of unacked) {
       entry.reject(new Error(`message ${entry.id} may or may not have reached the room: the connection could not be resumed (${code} ${reason}); re-read the room's state before sending it again`));
@@ -399,6 +423,7 @@ export class RoomSocket extends EventTarget {
 
   /** Writes what was held: first the unacknowledged, with their ids, in order; then the waiting, with new ids. */
   #goLive() {
+    clearTimeout(this.#deadline);
     this.#live = true;
     for (const entry of this.#unacked) this.#ws.send(entry.frame);
     for (const entry of this.#waiting.splice(0)) this.#write(entry);

@@ -406,3 +406,29 @@ test("a drop before the first welcome retries fresh, keeping the waiting sends",
   assert.deepEqual(kinds(), ["close", "open"], "no resync: nothing was lost");
   socket.close();
 });
+
+test("an error without a close event (node 20's WebSocket on a refused connect) is a drop, retried", async () => {
+  const { socket, events, next } = start();
+  const first = await next(1);
+  first.onerror?.({}); // no onclose follows
+  const second = await next(2);
+  const close = events.find(e => e.type === "close");
+  assert.deepEqual([close.code, close.willReconnect], [1006, true]);
+  first.drop(1006); // a late close of the abandoned socket changes nothing
+  assert.equal(events.filter(e => e.type === "close").length, 1);
+  second.open();
+  welcome(second, 0);
+  assert.equal(socket.readyState, RoomSocket.OPEN);
+  socket.close();
+});
+
+test("a connect that gets no welcome within connectTimeoutMs counts as a drop and is retried", async () => {
+  const { socket, events, next } = start({ connectTimeoutMs: 20 });
+  const first = await next(1);
+  first.open(); // the socket opens, but the server never says welcome
+  await next(2);
+  const close = events.find(e => e.type === "close");
+  assert.equal(close.code, 1006);
+  assert.match(close.reason, /no welcome from ws:\/\/example.test:8080\/rooms\/chat\/lobby within 20 ms/);
+  socket.close();
+});

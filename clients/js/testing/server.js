@@ -48,7 +48,9 @@ export async function startServer({ port } = {}) {
       process.off("exit", killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGKILL");
-        await Promise.race([exited, delay(10_000)]);
+        let timer;
+        await Promise.race([exited, new Promise(resolve => { timer = setTimeout(resolve, 10_000); })]);
+        clearTimeout(timer);
       }
     },
   };
@@ -122,14 +124,15 @@ export async function until(condition, what, ms = 10_000) {
   if (!condition()) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
-/** The next `type` event of `target`, or an error after `ms`. */
-export function next(target, type, ms = 10_000) {
+/** The next `type` event of `target` (for which `where` is true), or an error after `ms`. */
+export function next(target, type, ms = 10_000, where = () => true) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       target.removeEventListener(type, on);
       reject(new Error(`no ${type} event within ${ms} ms`));
     }, ms);
     const on = e => {
+      if (!where(e)) return;
       clearTimeout(timer);
       target.removeEventListener(type, on);
       resolve(e);
