@@ -46,6 +46,21 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan ResyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Most recent messages of one room this gateway keeps (with <see cref="ReplayBytes"/> and <see cref="ReplayAge"/>):
+    /// a room that comes back after its silo died rebuilds its replay buffer from the gateways' and re-delivers what one
+    /// gateway had to the others. Default 1024.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int ReplayMessages { get; set; } = 1024;
+
+    /// <summary>Most payload bytes of one room this gateway keeps for replay. Default 1 MiB.</summary>
+    [Range(1, long.MaxValue)]
+    public long ReplayBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long this gateway keeps a room's message for replay; match the rooms' <c>ResumeWindow</c>. Default 2 minutes.</summary>
+    public TimeSpan ReplayAge { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How long shutdown waits for sockets to close and rooms to hear of it. Default 10 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

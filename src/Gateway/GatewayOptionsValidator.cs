@@ -24,6 +24,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Positive(failures, nameof(GatewayOptions.CloseTimeout), options.CloseTimeout, Defaults.CloseTimeout);
         Positive(failures, nameof(GatewayOptions.ResyncTimeout), options.ResyncTimeout, Defaults.ResyncTimeout);
         Positive(failures, nameof(GatewayOptions.ShutdownTimeout), options.ShutdownTimeout, Defaults.ShutdownTimeout);
+        Positive(failures, nameof(GatewayOptions.ReplayAge), options.ReplayAge, Defaults.ReplayAge);
         Positive(failures, nameof(GatewayOptions.RenewInterval), options.RenewInterval, Defaults.RenewInterval);
         Positive(failures, nameof(GatewayOptions.RoomUnavailableTimeout), options.RoomUnavailableTimeout, Defaults.RoomUnavailableTimeout);
         Positive(failures, nameof(GatewayOptions.RoomCallTimeout), options.RoomCallTimeout, Defaults.RoomCallTimeout);

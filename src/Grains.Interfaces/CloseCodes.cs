@@ -9,6 +9,9 @@ public static class CloseCodes
     /// <summary>The server is going away (shutdown).</summary>
     public const int GoingAway = 1001;
 
+    /// <summary>Protocol error: a <c>roomactors.v1</c> client frame that does not follow the wire spec.</summary>
+    public const int ProtocolError = 1002;
+
     /// <summary>Abnormal closure: the connection dropped without a close frame. Reported to rooms, never sent.</summary>
     public const int Abnormal = 1006;
 
@@ -26,6 +29,18 @@ public static class CloseCodes
 
     /// <summary>Try again later (overload).</summary>
     public const int TryAgainLater = 1013;
+
+    /// <summary>A resume token that is not this connection's (malformed, wrong secret, another user): start fresh.</summary>
+    public const int ResumeRefused = 4403;
+
+    /// <summary>This socket's connection was resumed on another socket.</summary>
+    public const int ResumedElsewhere = 4409;
+
+    /// <summary>
+    /// The connection cannot be resumed: unknown here (expired, closed, another room's) or the messages it missed are no
+    /// longer available. The client starts fresh and re-reads the room's state.
+    /// </summary>
+    public const int Resync = 4410;
 
     /// <summary>True for a code a server may put in a close frame: 1000–1003, 1007–1014 or 3000–4999.</summary>
     public static bool IsSendable(int code) =>

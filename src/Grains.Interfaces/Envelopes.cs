@@ -30,6 +30,44 @@ public sealed record ConnectRequest
 
     /// <summary>The verified ticket's claims (type → value; repeated claims joined with commas), or empty.</summary>
     [Id(6)] public IReadOnlyDictionary<string, string> Claims { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// For a client on the <c>roomactors.v1</c> subprotocol: the secret of its resume token (the room keeps only a
+    /// hash of it). Null for a client that cannot resume (raw frames).
+    /// </summary>
+    [Id(7)] public string? ResumeSecret { get; init; }
+
+    /// <summary>
+    /// Names this socket of the connection: a resumed connection gets a new socket, and events that name an older one are
+    /// stale. 0 for a client that cannot resume.
+    /// </summary>
+    [Id(8)] public long Attachment { get; init; }
+}
+
+/// <summary>A gateway's request to resume a connection on a new socket (the <c>roomactors.v1</c> subprotocol).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ResumeRequest
+{
+    /// <summary>The connection to resume (from the client's token).</summary>
+    [Id(0)] public required string ConnectionId { get; init; }
+
+    /// <summary>The secret from the client's token.</summary>
+    [Id(1)] public required string Secret { get; init; }
+
+    /// <summary>The room sequence number of the last message the client saw (see the wire spec's <c>lastSeq</c>).</summary>
+    [Id(2)] public required long LastSeq { get; init; }
+
+    /// <summary>The gateway that holds the new socket.</summary>
+    [Id(3)] public required IGatewayObserver Gateway { get; init; }
+
+    /// <summary>The gateway's session with this room (see <see cref="RoomDelivery.Session"/>).</summary>
+    [Id(4)] public required long Session { get; init; }
+
+    /// <summary>The new socket (see <see cref="ConnectRequest.Attachment"/>).</summary>
+    [Id(5)] public required long Attachment { get; init; }
+
+    /// <summary>The verified user of the new socket's ticket, or null when auth is off; it must be the connection's.</summary>
+    [Id(6)] public string? UserId { get; init; }
 }
 
 /// <summary>The room's answer to <see cref="ConnectRequest"/>.</summary>
@@ -68,19 +106,43 @@ public enum InboundKind
 }
 
 /// <summary>One inbound event of one connection.</summary>
+/// <param name="ConnectionId">The connection.</param>
+/// <param name="Kind">A message or the close.</param>
+/// <param name="Payload">The message's payload.</param>
+/// <param name="CloseCode">The close's code.</param>
+/// <param name="CloseReason">The close's reason.</param>
+/// <param name="ClientId">
+/// The message's client id (<c>roomactors.v1</c>): the room processes each id at most once per connection and
+/// acknowledges it; 0 for none. For a close: 1 when the client may still resume the connection (it did not leave for
+/// good), else 0.
+/// </param>
+/// <param name="Attachment">The socket the event happened on (see <see cref="ConnectRequest.Attachment"/>).</param>
 [GenerateSerializer, Immutable]
 public readonly record struct InboundEvent(
     [property: Id(0)] string ConnectionId,
     [property: Id(1)] InboundKind Kind,
     [property: Id(2)] Payload? Payload,
     [property: Id(3)] int CloseCode,
-    [property: Id(4)] string? CloseReason)
+    [property: Id(4)] string? CloseReason,
+    [property: Id(5)] long ClientId = 0,
+    [property: Id(6)] long Attachment = 0)
 {
     /// <summary>A frame from <paramref name="connectionId"/>.</summary>
     public static InboundEvent Message(string connectionId, Payload frame) => new(connectionId, InboundKind.Message, frame, 0, null);
 
+    /// <summary>A frame from <paramref name="connectionId"/>'s socket <paramref name="attachment"/> with client id <paramref name="clientId"/> (0: none).</summary>
+    public static InboundEvent Message(string connectionId, Payload frame, long clientId, long attachment) =>
+        new(connectionId, InboundKind.Message, frame, 0, null, clientId, attachment);
+
     /// <summary>The close of <paramref name="connectionId"/>.</summary>
     public static InboundEvent Closed(string connectionId, int code, string? reason) => new(connectionId, InboundKind.Close, null, code, reason);
+
+    /// <summary>The close of <paramref name="connectionId"/>'s socket <paramref name="attachment"/>; <paramref name="resumable"/> when the client may resume.</summary>
+    public static InboundEvent Closed(string connectionId, int code, string? reason, bool resumable, long attachment) =>
+        new(connectionId, InboundKind.Close, null, code, reason, resumable ? 1 : 0, attachment);
+
+    /// <summary>For a close: the client may resume the connection within the room's resume window.</summary>
+    public bool Resumable => Kind == InboundKind.Close && ClientId != 0;
 }
 
 /// <summary>Inbound events of one room from one gateway, in the order they happened.</summary>
@@ -166,9 +228,28 @@ public enum RoomOpKind
     Close = 2,
 
     // 3 was Attach (the gateway kept tags and state to restore connections); the room's durable membership replaced it.
+
+    /// <summary>
+    /// The room resumed connection <see cref="RoomOp.ConnectionId"/> on this gateway: it is a member from here on, and
+    /// <see cref="RoomOp.Replay"/> holds the messages it missed (the room's Send ops, in order, with their numbers).
+    /// </summary>
+    Resume = 4,
 }
 
 /// <summary>One step of a room's output, applied by the gateway in order.</summary>
+/// <param name="Kind">What the step does.</param>
+/// <param name="Payload">For a send: the message.</param>
+/// <param name="Target">For a send: who receives it.</param>
+/// <param name="Ids">For a send: the ids <paramref name="Target"/> names.</param>
+/// <param name="ConnectionId">For a join, resume or close: the connection.</param>
+/// <param name="CloseCode">For a close: the code.</param>
+/// <param name="CloseReason">For a close: the reason.</param>
+/// <param name="Seq">
+/// For a send: the room's sequence number of the message (one counter per room, +1 per message). For a join or a
+/// resume: the room's number at that point (every later message has a larger one).
+/// </param>
+/// <param name="Replay">For a resume: the missed messages.</param>
+/// <param name="ResumeWindowSeconds">For a join: how long the connection can be resumed after its socket ends.</param>
 [GenerateSerializer, Immutable]
 public sealed record RoomOp(
     [property: Id(0)] RoomOpKind Kind,
@@ -177,7 +258,46 @@ public sealed record RoomOp(
     [property: Id(3)] string[]? Ids = null,
     [property: Id(4)] string? ConnectionId = null,
     [property: Id(5)] int CloseCode = 0,
-    [property: Id(6)] string? CloseReason = null);
+    [property: Id(6)] string? CloseReason = null,
+    [property: Id(7)] long Seq = 0,
+    [property: Id(8)] RoomOp[]? Replay = null,
+    [property: Id(9)] int ResumeWindowSeconds = 0)
+{
+    /// <summary>True when a send op is addressed to connection <paramref name="id"/> (by its target, not its membership).</summary>
+    public bool Targets(string id) => Target switch
+    {
+        TargetKind.All => true,
+        TargetKind.AllExcept => Array.IndexOf(Ids!, id) < 0,
+        _ => Array.IndexOf(Ids!, id) >= 0,
+    };
+}
+
+/// <summary>The room processed client message <paramref name="ClientId"/> of connection <paramref name="ConnectionId"/>.</summary>
+/// <param name="ConnectionId">The connection.</param>
+/// <param name="ClientId">The client id of its message (the connection's latest processed).</param>
+/// <param name="Seq">The room's sequence number when the turn that processed it ended.</param>
+[GenerateSerializer, Immutable]
+public readonly record struct ClientAck([property: Id(0)] string ConnectionId, [property: Id(1)] long ClientId, [property: Id(2)] long Seq);
+
+/// <summary>
+/// What a gateway holds of one room's recent output, for a new activation of the room (after a crash, a move or
+/// hibernation): it rebuilds its replay buffer from the gateways' and re-delivers to each gateway what another one had.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed class GatewayTail
+{
+    /// <summary>An empty tail: the gateway holds nothing of the room.</summary>
+    public static GatewayTail Empty { get; } = new() { Sends = [], Acks = [] };
+
+    /// <summary>The room's number of the latest message this gateway applied; 0 for none.</summary>
+    [Id(0)] public long HighWater { get; init; }
+
+    /// <summary>The recent messages this gateway applied (send ops with their numbers), oldest first.</summary>
+    [Id(1)] public required RoomOp[] Sends { get; init; }
+
+    /// <summary>The latest processed client id per connection that this gateway saw acknowledged.</summary>
+    [Id(2)] public required ClientAck[] Acks { get; init; }
+}
 
 /// <summary>
 /// The output of one room turn for one gateway. Deliveries from one room activation to one gateway session are
@@ -207,4 +327,10 @@ public sealed class RoomDelivery
     /// starts holding connections of that room again; the room restarts the numbering for it.
     /// </summary>
     [Id(4)] public required long Session { get; init; }
+
+    /// <summary>
+    /// Every client message the turn processed (on any gateway), applied after <see cref="Ops"/>: the gateway acknowledges
+    /// its own connections' ones, and remembers all of them so that a new activation of the room knows what was processed.
+    /// </summary>
+    [Id(5)] public ClientAck[]? Acks { get; init; }
 }

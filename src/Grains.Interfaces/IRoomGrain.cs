@@ -23,6 +23,15 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<ConnectResult> Connect(ConnectRequest request);
 
     /// <summary>
+    /// Resumes a connection on a new socket (<c>roomactors.v1</c>): checks the token's secret, moves the connection to the
+    /// calling gateway and sends it a <see cref="RoomOpKind.Resume"/> with the messages it missed after
+    /// <see cref="ResumeRequest.LastSeq"/>. Refused with 4403 (a token that is not the connection's) or 4410 (unknown
+    /// connection, or the missed messages are gone: the client starts fresh). Runs the room's resume hook, not its
+    /// connect or close hooks. Asked again for the same socket, it answers the same and sends nothing more.
+    /// </summary>
+    Task<ConnectResult> Resume(ResumeRequest request);
+
+    /// <summary>
     /// Hands the room a batch of inbound events (frames and closes) from the connections one gateway holds, in the
     /// order they happened on that gateway. Returns the connection ids the room does not know (their events were not
     /// processed): the room closed them in its eyes (or never had them), so the gateway closes their clients.
@@ -48,4 +57,11 @@ public interface IGatewayObserver : IGrainObserver
     /// </summary>
     [OneWay]
     Task Deliver(RoomDelivery delivery);
+
+    /// <summary>
+    /// A new activation of <paramref name="room"/> (numbering in <paramref name="epoch"/>) asks what this gateway holds of
+    /// its recent output. From the answer on, this gateway drops the room's deliveries from older activations, so the
+    /// answer is final; the room re-delivers what other gateways had and this one lacks.
+    /// </summary>
+    Task<GatewayTail> Fence(GrainId room, long epoch);
 }

@@ -39,6 +39,25 @@ internal sealed class ClientConnection : IDisposable
 
     public string Id { get; }
 
+    /// <summary>The client speaks <c>roomactors.v1</c>: envelopes both ways, a welcome, acks, and it may resume.</summary>
+    public bool Enveloped { get; init; }
+
+    /// <summary>This socket's number (see <c>ConnectRequest.Attachment</c>); 0 for a raw client.</summary>
+    public long Attachment { get; init; }
+
+    /// <summary>The resume token's secret until the welcome frame carries it (then dropped: an open socket keeps no copy).</summary>
+    public string? ResumeSecret { init => _secret = value; }
+
+    private string? _secret;
+
+    /// <summary>The resume secret, once: the welcome frame takes it.</summary>
+    public string TakeResumeSecret()
+    {
+        var secret = _secret ?? "";
+        _secret = null;
+        return secret;
+    }
+
     /// <summary>The close code and reason the server chose (room, policy, shutdown), or null when the client closed first.</summary>
     public (int Code, string Reason)? ServerClose => _close.ServerClose;
 
@@ -218,7 +237,7 @@ internal sealed class ClientConnection : IDisposable
                     else
                     {
                         var type = frame.Payload.IsText ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
-                        await _socket.SendAsync(frame.Payload.Data, type, true, CancellationToken.None);
+                        await _socket.SendAsync(frame.Body, type, true, CancellationToken.None);
                     }
                 }
 
@@ -316,7 +335,19 @@ internal sealed class ClientConnection : IDisposable
                 return ValueTask.CompletedTask;
             }
 
-            return _room.SendToRoomAsync(InboundEvent.Message(_connection.Id, frame));
+            if (!_connection.Enveloped)
+            {
+                return _room.SendToRoomAsync(InboundEvent.Message(_connection.Id, frame));
+            }
+
+            if (!WireV1.TryParseClientFrame(frame, out var payload, out var clientId))
+            {
+                // Close; the reader goes on until the client answers the close (or the close timeout aborts it).
+                _connection.RequestClose(CloseCodes.ProtocolError, "roomactors.v1: a client frame is \"m\\nPAYLOAD\" or \"m ID\\nPAYLOAD\"", discardQueued: true);
+                return ValueTask.CompletedTask;
+            }
+
+            return _room.SendToRoomAsync(InboundEvent.Message(_connection.Id, payload, clientId, _connection.Attachment));
         }
 
         public (int Code, string Reason) OnClientClose()

@@ -101,6 +101,27 @@ internal sealed class DeliverySequencer<T>(long session)
         return verdict;
     }
 
+    /// <summary>
+    /// A new activation of the room (numbering in <paramref name="epoch"/>) took over before its first delivery: from
+    /// here on deliveries of older activations are stale. False when the sequencer already follows that epoch or a newer one.
+    /// </summary>
+    public bool Fence(long epoch)
+    {
+        if (epoch <= Epoch)
+        {
+            return false;
+        }
+
+        Epoch = epoch;
+        Expected = 1;
+        foreach (var key in _early.Keys.Where(k => k.Epoch < epoch).ToList())
+        {
+            _early.Remove(key);
+        }
+
+        return true;
+    }
+
     /// <summary>Gives up on what is held back (the gap lasted too long; the caller resynchronises its clients).</summary>
     public void Clear() => _early.Clear();
 }

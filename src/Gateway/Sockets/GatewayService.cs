@@ -53,6 +53,9 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         return Task.CompletedTask;
     }
 
+    Task<GatewayTail> IGatewayObserver.Fence(GrainId room, long epoch) =>
+        Task.FromResult(CurrentLink(room)?.Fence(epoch) ?? GatewayTail.Empty);
+
     /// <summary>
     /// Every delivery (by call, or with the answer to a batch) goes to the room's current session on this gateway,
     /// whichever call carried it; that session's sequencer drops what is not numbered for it.

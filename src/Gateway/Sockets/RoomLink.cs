@@ -25,6 +25,8 @@ internal sealed partial class RoomLink
     private readonly HashSet<string> _pingsChanged = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<ClientConnection> _writersToStart = new(); // guarded by _lock; filled by FanOut
+    private readonly ReplayBuffer _tail; // guarded by _lock: what this gateway applied, for a new activation of the room
+    private readonly Dictionary<string, (long ClientId, long At)> _acked = new(); // guarded by _lock: latest processed client id per connection
 
     public RoomLink(GatewayService gateway, GrainId roomId, IRoomGrain grain, GatewayOptions options, ILogger logger)
     {
@@ -35,6 +37,7 @@ internal sealed partial class RoomLink
         _logger = logger;
         Session = Random.Shared.NextInt64(1, long.MaxValue);
         _sequencer = new DeliverySequencer<RoomDelivery>(Session);
+        _tail = new ReplayBuffer(options.ReplayMessages, options.ReplayBytes, options.ReplayAge);
         _inbound = Channel.CreateBounded<InboundEvent>(new BoundedChannelOptions(options.InboundQueueEvents)
         {
             SingleReader = true,
@@ -79,11 +82,43 @@ internal sealed partial class RoomLink
     {
         lock (_lock)
         {
-            _pending.Remove(connection.Id);
-            _members.Remove(connection.Id);
-            _lastPing.Remove(connection.Id);
-            _pingsChanged.Remove(connection.Id);
+            // Only this socket: a resumed connection has another socket with the same id here.
+            if (_pending.GetValueOrDefault(connection.Id) == connection)
+            {
+                _pending.Remove(connection.Id);
+            }
+
+            if (_members.GetValueOrDefault(connection.Id) == connection)
+            {
+                _members.Remove(connection.Id);
+                _lastPing.Remove(connection.Id);
+                _pingsChanged.Remove(connection.Id);
+            }
         }
+    }
+
+    /// <summary>
+    /// A new activation of the room asks what this gateway holds of its recent output: from now on the older
+    /// activations' deliveries are dropped, so the answer is final. The pump renews the room's view of the local
+    /// connections right after.
+    /// </summary>
+    public GatewayTail Fence(long epoch)
+    {
+        GatewayTail tail;
+        lock (_lock)
+        {
+            _sequencer.Fence(epoch);
+            _tail.Trim(Environment.TickCount64);
+            tail = new GatewayTail
+            {
+                HighWater = _tail.Last,
+                Sends = _tail.Snapshot(),
+                Acks = [.. _acked.Select(a => new ClientAck(a.Key, a.Value.ClientId, 0))],
+            };
+        }
+
+        RenewSoon();
+        return tail;
     }
 
     /// <summary>Queues a frame for the room; waits when the room is behind (back-pressure onto the socket).</summary>
@@ -140,38 +175,97 @@ internal sealed partial class RoomLink
             {
                 case RoomOpKind.Send:
                     FanOut(op);
+                    if (op.Seq > 0)
+                    {
+                        _tail.Append(op, Environment.TickCount64);
+                    }
+
                     break;
                 case RoomOpKind.Join:
                     if (_pending.Remove(op.ConnectionId!, out var joined))
                     {
                         _members[joined.Id] = joined;
+                        if (joined.Enveloped)
+                        {
+                            // The first frame: the connection id, the resume token and the room's number at the join.
+                            joined.Enqueue(WireV1.Welcome(joined.Id, joined.TakeResumeSecret(), op.Seq, op.ResumeWindowSeconds), _writersToStart);
+                        }
+                    }
+
+                    break;
+                case RoomOpKind.Resume:
+                    if (_pending.Remove(op.ConnectionId!, out var resumed))
+                    {
+                        if (_members.Remove(resumed.Id, out var previous))
+                        {
+                            // The client took its connection over from a socket it still has here.
+                            previous.RequestClose(CloseCodes.ResumedElsewhere, "resumed elsewhere", byRoom: true);
+                        }
+
+                        _members[resumed.Id] = resumed;
+                        var replay = op.Replay ?? [];
+                        resumed.Enqueue(WireV1.Resumed(resumed.Id, op.Seq, replay.Length), _writersToStart);
+                        foreach (var missed in replay)
+                        {
+                            resumed.Enqueue(OutboundFrame.Enveloped(missed.Payload!, missed.Seq), _writersToStart);
+                        }
                     }
 
                     break;
                 case RoomOpKind.Close:
-                    var closing = _members.GetValueOrDefault(op.ConnectionId!) ?? _pending.GetValueOrDefault(op.ConnectionId!);
-                    if (closing is not null)
+                    // A member first: a socket waiting for its resume answer is not the one the room closes.
+                    if (_members.Remove(op.ConnectionId!, out var closing) || _pending.Remove(op.ConnectionId!, out closing))
                     {
-                        _members.Remove(closing.Id);
-                        _pending.Remove(closing.Id);
                         closing.RequestClose(op.CloseCode, op.CloseReason ?? "", byRoom: true);
                     }
 
                     break;
             }
         }
+
+        foreach (var ack in delivery.Acks ?? [])
+        {
+            if (ack.ClientId > _acked.GetValueOrDefault(ack.ConnectionId).ClientId)
+            {
+                RememberAck(ack);
+            }
+
+            if (_members.TryGetValue(ack.ConnectionId, out var sender) && sender.Enveloped)
+            {
+                sender.Enqueue(WireV1.Ack(ack.ClientId, ack.Seq), _writersToStart);
+            }
+        }
     }
 
-    /// <summary>The same frame object goes onto every recipient's queue: encoded once, for all of them.</summary>
+    /// <summary>Remembers a connection's latest processed client id for a new activation; forgets ids older than the replay age.</summary>
+    private void RememberAck(ClientAck ack)
+    {
+        var now = Environment.TickCount64;
+        if (_acked.Count >= 1024 && !_acked.ContainsKey(ack.ConnectionId))
+        {
+            var maxAge = (long)_options.ReplayAge.TotalMilliseconds;
+            foreach (var old in _acked.Where(a => now - a.Value.At > maxAge).Select(a => a.Key).ToList())
+            {
+                _acked.Remove(old);
+            }
+        }
+
+        _acked[ack.ConnectionId] = (ack.ClientId, now);
+    }
+
+    /// <summary>
+    /// The same frame object goes onto every recipient's queue: encoded once for all raw clients and once for all
+    /// <c>roomactors.v1</c> clients (with the room's number in its header).
+    /// </summary>
     private void FanOut(RoomOp op)
     {
-        var frame = new OutboundFrame(op.Payload!);
+        OutboundFrame? raw = null, enveloped = null;
         switch (op.Target)
         {
             case TargetKind.All:
                 foreach (var member in _members.Values)
                 {
-                    member.Enqueue(frame, _writersToStart);
+                    member.Enqueue(FrameFor(member), _writersToStart);
                 }
 
                 break;
@@ -181,7 +275,7 @@ internal sealed partial class RoomLink
                 {
                     if (Array.IndexOf(except, member.Id) < 0)
                     {
-                        member.Enqueue(frame, _writersToStart);
+                        member.Enqueue(FrameFor(member), _writersToStart);
                     }
                 }
 
@@ -191,12 +285,16 @@ internal sealed partial class RoomLink
                 {
                     if (_members.TryGetValue(id, out var member))
                     {
-                        member.Enqueue(frame, _writersToStart);
+                        member.Enqueue(FrameFor(member), _writersToStart);
                     }
                 }
 
                 break;
         }
+
+        OutboundFrame FrameFor(ClientConnection member) => member.Enveloped
+            ? enveloped ??= OutboundFrame.Enveloped(op.Payload!, op.Seq)
+            : raw ??= new OutboundFrame(op.Payload!);
     }
 
     private void OnGapTimeout()

@@ -31,31 +31,64 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             return;
         }
 
+        // roomactors.v1: envelopes, a welcome with a resume token, acks; with ?resume= it continues a connection.
+        var v1 = http.WebSockets.WebSocketRequestedProtocols.Contains(WireV1.Subprotocol);
+        var resume = v1 ? WireV1.ReadResume(http.Request.Query) : null;
         var request = ConnectRequestFor(http, caller!, "", 0);
-        if (catalog.ChecksBeforeConnect(type) && await AdmitAsync(type, name, request) is { } refused)
+        if (resume is null && catalog.ChecksBeforeConnect(type) && await AdmitAsync(type, name, request) is { } refused)
         {
             await refused.ExecuteAsync(http);
             return;
         }
 
-        var (socket, stream) = await ServerWebSockets.AcceptAsync(http, gateway.Options.KeepAliveInterval);
+        var (socket, stream) = await ServerWebSockets.AcceptAsync(http, gateway.Options.KeepAliveInterval, v1 ? WireV1.Subprotocol : null);
         using var _ = socket;
-        using var connection = new ClientConnection(NewConnectionId(), socket, gateway.Options, stream, http.Abort);
+        var secret = v1 && resume is null ? WireV1.NewSecret() : null;
+        using var connection = new ClientConnection(resume is { Error: null } ? resume.ConnectionId : NewConnectionId(), socket, gateway.Options, stream, http.Abort)
+        {
+            Enveloped = v1,
+            Attachment = v1 ? WireV1.NewAttachment() : 0,
+            ResumeSecret = secret,
+        };
         var room = gateway.Acquire(RoomGrainIds.Of(type, name));
         gateway.Track(connection);
         try
         {
             room.AddPending(connection);
-            if (await ConnectAsync(room, connection, request with { ConnectionId = connection.Id, Gateway = gateway.Reference, Session = room.Session }))
+            var joined = resume switch
+            {
+                null => await JoinAsync(room, connection, "connect", () => room.Grain.Connect(request with
+                {
+                    ConnectionId = connection.Id,
+                    Gateway = gateway.Reference,
+                    Session = room.Session,
+                    ResumeSecret = secret,
+                    Attachment = connection.Attachment,
+                })),
+                { Error: { } error } => Refuse(connection, CloseCodes.ResumeRefused, error),
+                _ => await JoinAsync(room, connection, "resume", () => room.Grain.Resume(new ResumeRequest
+                {
+                    ConnectionId = connection.Id,
+                    Secret = resume.Secret,
+                    LastSeq = resume.Seq,
+                    Gateway = gateway.Reference,
+                    Session = room.Session,
+                    Attachment = connection.Attachment,
+                    UserId = caller!.UserId,
+                })),
+            };
+            if (joined)
             {
                 request = null!; // the room has it: an open connection keeps no copy
                 var (code, reason) = await connection.RunReaderAsync(room, _autoResponse);
 
-                // Exactly once, after the connection's last frame: the room's close hook runs for it.
+                // Exactly once, after the connection's last frame: the room's close hook runs for it (or, for a client
+                // that may resume, the room waits for it).
                 room.Remove(connection);
                 if (!connection.ClosedByRoom)
                 {
-                    await room.SendToRoomAsync(InboundEvent.Closed(connection.Id, code, reason));
+                    var mayResume = connection.Enveloped && WireV1.MayResume(code, closedByServer: connection.ServerClose is not null);
+                    await room.SendToRoomAsync(InboundEvent.Closed(connection.Id, code, reason, mayResume, connection.Attachment));
                 }
             }
 
@@ -179,13 +212,14 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             : Results.Problem(statusCode: admission.Status, title: "Refused by the room", detail: admission.Reason);
     }
 
-    private async Task<bool> ConnectAsync(RoomLink room, ClientConnection connection, ConnectRequest request)
+    /// <summary>Connects or resumes: true when the room took the connection; otherwise the socket is closing.</summary>
+    private async Task<bool> JoinAsync(RoomLink room, ClientConnection connection, string what, Func<Task<ConnectResult>> call)
     {
         ConnectResult result;
         try
         {
-            // Asked again on failure: a connect is idempotent per connection id (see RoomCalls).
-            result = await gateway.Calls.CallAsync(room.RoomId, "connect", () => room.Grain.Connect(request));
+            // Asked again on failure: a connect is idempotent per connection id, a resume per socket (see RoomCalls).
+            result = await gateway.Calls.CallAsync(room.RoomId, what, call);
         }
         catch (RoomUnavailableException ex)
         {
@@ -195,13 +229,14 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             return false;
         }
 
-        if (!result.Accepted)
-        {
-            connection.RequestClose(result.CloseCode, result.Reason ?? "", byRoom: true);
-            return false;
-        }
+        return result.Accepted || Refuse(connection, result.CloseCode, result.Reason ?? "");
+    }
 
-        return true;
+    /// <summary>Closes a socket the room did not take (refused by the room or, for a malformed resume, by the gateway).</summary>
+    private static bool Refuse(ClientConnection connection, int code, string reason)
+    {
+        connection.RequestClose(code, reason, byRoom: true);
+        return false;
     }
 
     private async Task ForwardHttpAsync(HttpContext http, string type, string name, string path, Caller caller)

@@ -14,19 +14,27 @@ internal static class ServerWebSockets
 {
     private const string Rfc6455Guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    public static async Task<(WebSocket Socket, CoalescingStream? Stream)> AcceptAsync(HttpContext http, TimeSpan keepAlive)
+    /// <param name="http">The upgrade request.</param>
+    /// <param name="keepAlive">The ping interval.</param>
+    /// <param name="subprotocol">The subprotocol to answer with (one the client offered), or null.</param>
+    public static async Task<(WebSocket Socket, CoalescingStream? Stream)> AcceptAsync(HttpContext http, TimeSpan keepAlive, string? subprotocol = null)
     {
         var upgrade = http.Features.Get<IHttpUpgradeFeature>();
         var key = http.Request.Headers["Sec-WebSocket-Key"].ToString();
         if (upgrade is not { IsUpgradableRequest: true } || key.Length == 0)
         {
-            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive }), null);
+            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, SubProtocol = subprotocol }), null);
         }
 
         var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + Rfc6455Guid)));
         http.Response.Headers.Connection = "Upgrade";
         http.Response.Headers.Upgrade = "websocket";
         http.Response.Headers.SecWebSocketAccept = accept;
+        if (subprotocol is not null)
+        {
+            http.Response.Headers.SecWebSocketProtocol = subprotocol;
+        }
+
         var stream = new CoalescingStream(await upgrade.UpgradeAsync());
         var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = keepAlive });
         return (socket, stream);

@@ -36,6 +36,14 @@ public sealed class Connection
         _stateJson = record.State;
         Session = record.Session;
         Joined = record.Joined;
+        JoinedSeq = record.JoinedSeq;
+        LastClientId = record.LastClientId;
+        ResumeHash = record.ResumeHash;
+        UserId = record.UserId;
+        Attachment = record.Attachment;
+        DetachedAt = record.DetachedAt;
+        DetachCode = record.DetachCode;
+        DetachReason = record.DetachReason;
         TagsFrozen = true;
     }
 
@@ -55,20 +63,57 @@ public sealed class Connection
     /// <summary>False once the connection closed or the room closed it; sends to it are then ignored.</summary>
     public bool IsOpen { get; internal set; } = true;
 
-    internal IGatewayObserver Gateway { get; }
+    /// <summary>
+    /// False while the room waits for the client to resume: its socket ended without the client leaving (a
+    /// <c>roomactors.v1</c> client whose network dropped, or whose gateway went away). It is still a member: messages to it
+    /// are kept and replayed when it resumes (<c>OnResumeAsync</c>); if it does not within
+    /// <see cref="RoomOptions.ResumeWindow"/>, it closes (<c>OnCloseAsync</c>).
+    /// </summary>
+    public bool IsConnected => DetachedAt == 0;
+
+    internal IGatewayObserver Gateway { get; set; }
 
     internal bool TagsFrozen { get; set; }
 
-    /// <summary>The gateway session the connection joined in (kept so a restarted room numbers deliveries right).</summary>
-    internal long Session { get; init; }
+    /// <summary>The gateway session the connection joined (or resumed) in (kept so a restarted room numbers deliveries right).</summary>
+    internal long Session { get; set; }
 
     /// <summary>When the room accepted the connection (UTC ticks).</summary>
     internal long Joined { get; init; }
 
+    /// <summary>The room's sequence number at the join: messages numbered above it may be addressed to it.</summary>
+    internal long JoinedSeq { get; init; }
+
+    /// <summary>The latest client id processed (messages at or below it are not processed again).</summary>
+    internal long LastClientId { get; set; }
+
+    /// <summary>The client id advanced this turn and is not yet in the durable record.</summary>
+    internal bool ClientIdUnsaved { get; set; }
+
+    /// <summary>SHA-256 of the resume token's secret; null: the connection cannot resume.</summary>
+    internal byte[]? ResumeHash { get; init; }
+
+    /// <summary>The verified user, or null.</summary>
+    internal string? UserId { get; init; }
+
+    /// <summary>The current socket (events naming another one are stale).</summary>
+    internal long Attachment { get; set; }
+
+    /// <summary>When the room began waiting for a resume (UTC ticks); 0 while connected.</summary>
+    internal long DetachedAt { get; set; }
+
+    internal int DetachCode { get; set; }
+
+    internal string? DetachReason { get; set; }
+
     /// <summary>Tags or state changed this turn: its durable record is written at the end of the turn.</summary>
     internal bool Dirty { get; set; }
 
-    internal ConnectionRecord Record() => new(Id, Gateway.GetGrainId().ToString(), [.. _tags], _stateJson, Session, Joined);
+    internal ConnectionRecord Record() => new(Id, Gateway.GetGrainId().ToString(), [.. _tags], _stateJson, Session, Joined,
+        JoinedSeq, LastClientId, ResumeHash, UserId, Attachment, DetachedAt, DetachCode, DetachReason);
+
+    /// <summary>True when send op <paramref name="op"/> is addressed to this connection (sent after it joined, to it).</summary>
+    internal bool IsAddressedBy(RoomOp op) => op.Seq > JoinedSeq && op.Targets(Id);
 
     /// <summary>Sends a text message to this connection (at the end of the turn).</summary>
     public void Send(string text) => _room.SendTo(this, Payloads.Text(text));

@@ -23,6 +23,13 @@ internal sealed class RoomSystemState
 
     /// <summary>The epoch of the room's latest activation: each activation takes the next one (see RoomDelivery.Epoch).</summary>
     [Id(3)] public long Epoch { get; set; }
+
+    /// <summary>
+    /// Above every message number the room used: an activation reserves numbers in blocks (written before the first
+    /// delivery that uses them), and a clean deactivation writes its exact next number, so a new activation numbers on
+    /// from here.
+    /// </summary>
+    [Id(4)] public long NextSeq { get; set; }
 }
 
 public abstract partial class Room : IRemindable
@@ -91,6 +98,7 @@ public abstract partial class Room : IRemindable
             return;
         }
 
+        _outputStored = true;
         _system = new GrainState<RoomSystemState>();
         await storage.ReadStateAsync(SystemRecord, this.GetGrainId(), _system);
         _system.State ??= new RoomSystemState();
@@ -109,6 +117,13 @@ public abstract partial class Room : IRemindable
     {
         if (!_epochSaved && Outbox.HasOutput)
         {
+            _systemDirty = true;
+        }
+
+        if (Outbox.Seq >= AlarmRecord.NextSeq - 1 && _outputStored)
+        {
+            // The numbers reserved are running out: reserve the next block before a message carries one of them.
+            AlarmRecord.NextSeq = Outbox.Seq + SeqBlock;
             _systemDirty = true;
         }
 

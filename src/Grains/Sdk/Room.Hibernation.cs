@@ -54,8 +54,12 @@ public abstract partial class Room
     private async Task HousekeepingAsync(CancellationToken cancellationToken)
     {
         await CheckLeasesAsync();
+        await ExpireDetachedAsync();
         var idle = TimeProvider.GetElapsedTime(_lastActivity);
-        if (_membership is not null && _connections.Count > 0 && Options.HibernateAfter > TimeSpan.Zero && idle >= Options.HibernateAfter)
+
+        // Not while a client may resume: what it missed is kept in memory only.
+        if (_membership is not null && _connections.Count > 0 && Options.HibernateAfter > TimeSpan.Zero && idle >= Options.HibernateAfter
+            && _connections.Values.All(c => c.IsConnected))
         {
             await HibernateAsync();
         }
@@ -91,6 +95,28 @@ public abstract partial class Room
         }
     }
 
+    /// <summary>Closes the connections whose clients did not resume within the resume window: their close hooks run now.</summary>
+    private async Task ExpireDetachedAsync()
+    {
+        var now = TimeProvider.GetUtcNow().UtcTicks;
+        var expired = _connections.Values.Where(c => !c.IsConnected && now - c.DetachedAt >= Options.ResumeWindow.Ticks).ToList();
+        if (expired.Count == 0)
+        {
+            return;
+        }
+
+        Log.ResumeExpired(Logger, RoomType, RoomName, expired.Count);
+        await TurnAsync(() =>
+        {
+            foreach (var connection in expired)
+            {
+                Closed(connection, connection.DetachCode, connection.DetachReason ?? "");
+            }
+
+            return Task.CompletedTask;
+        });
+    }
+
     /// <summary>
     /// Closes, in the room's eyes, the connections of gateways that stopped reporting (they died): a turn of its own,
     /// with their close hooks.
@@ -98,7 +124,7 @@ public abstract partial class Room
     private async Task CheckLeasesAsync()
     {
         var liveness = ServiceProvider.GetService<GatewayLivenessCache>(); // null in a host without the registry (a bare test cluster)
-        var lost = liveness is null ? [] : _connections.Values.Where(c => liveness.IsDead(c.Gateway.GetGrainId())).ToList();
+        var lost = liveness is null ? [] : _connections.Values.Where(c => c.IsConnected && liveness.IsDead(c.Gateway.GetGrainId())).ToList();
         if (lost.Count == 0)
         {
             return;
@@ -108,7 +134,15 @@ public abstract partial class Room
         {
             foreach (var connection in lost)
             {
-                Closed(connection, CloseCodes.Abnormal, "gateway lost");
+                // A client that can resume gets its resume window (it reconnects to another gateway); others are gone.
+                if (connection.ResumeHash is not null)
+                {
+                    Detach(connection, CloseCodes.Abnormal, "gateway lost");
+                }
+                else
+                {
+                    Closed(connection, CloseCodes.Abnormal, "gateway lost");
+                }
             }
 
             Log.GatewaysLost(Logger, RoomType, RoomName, lost.Select(c => c.Gateway.GetGrainId()).Distinct().Count());

@@ -29,5 +29,14 @@ public abstract partial class Room
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: {Count} gateways stopped renewing their lease; their connections are closed.")]
         public static partial void GatewaysLost(ILogger logger, string roomType, string roomName, int count);
-    }
+    
+        [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: gateway {Gateway} did not hand over its recent messages; going on without them.")]
+        public static partial void FenceFailed(ILogger logger, Exception exception, string roomType, string roomName, GrainId gateway);
+
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: the next message number could not be saved at deactivation; the next activation skips ahead.")]
+        public static partial void SeqSaveFailed(ILogger logger, Exception exception, string roomType, string roomName);
+
+        [LoggerMessage(EventId = 1011, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: {Count} connections were not resumed within the resume window; closing them.")]
+        public static partial void ResumeExpired(ILogger logger, string roomType, string roomName, int count);
+}
 }

@@ -14,7 +14,15 @@ public abstract partial class Room
     private Connection Admit(ConnectRequest request)
     {
         Outbox.Session(request.Gateway, request.Session, restart: true);
-        var connection = new Connection(this, request.ConnectionId, request.Gateway) { Session = request.Session, Joined = TimeProvider.GetUtcNow().UtcTicks };
+        var connection = new Connection(this, request.ConnectionId, request.Gateway)
+        {
+            Session = request.Session,
+            Joined = TimeProvider.GetUtcNow().UtcTicks,
+            JoinedSeq = Outbox.Seq,
+            ResumeHash = request.ResumeSecret is { } secret ? ResumeSecrets.Hash(secret) : null,
+            UserId = request.UserId,
+            Attachment = request.Attachment,
+        };
         _connections.Add(connection.Id, connection);
         Outbox.AddMember(connection.Gateway);
         Joined(connection);
@@ -23,7 +31,8 @@ public abstract partial class Room
 
     /// <summary>Tells the connection's gateway that it is a member: from here on it receives the room's messages.</summary>
     private void Joined(Connection connection) =>
-        Outbox.ToGateway(connection.Gateway, new RoomOp(RoomOpKind.Join, ConnectionId: connection.Id));
+        Outbox.ToGateway(connection.Gateway, new RoomOp(RoomOpKind.Join, ConnectionId: connection.Id, Seq: connection.JoinedSeq,
+            ResumeWindowSeconds: (int)Math.Ceiling(Options.ResumeWindow.TotalSeconds)));
 
     /// <summary>
     /// Takes back the connections the room had when it left memory (hibernation, a move, a crash): they are durable,
@@ -38,8 +47,11 @@ public abstract partial class Room
             var gateway = GrainFactory.GetGrain<IGatewayObserver>(GrainId.Parse(record.Gateway));
             var connection = new Connection(this, record, gateway);
             _connections[connection.Id] = connection;
-            Outbox.AddMember(gateway);
-            Outbox.Session(gateway, record.Session, restart: true); // the latest join's session wins
+            if (connection.IsConnected)
+            {
+                Outbox.AddMember(gateway);
+                Outbox.Session(gateway, record.Session, restart: true); // the latest join's session wins
+            }
         }
     }
 
@@ -59,7 +71,12 @@ public abstract partial class Room
             return;
         }
 
-        Outbox.ToGateway(connection.Gateway, new RoomOp(RoomOpKind.Send, frame, TargetKind.Only, [connection.Id]));
+        // Numbered and kept for a resume even while the client is away.
+        var op = Outbox.NewSend(frame, TargetKind.Only, [connection.Id]);
+        if (connection.IsConnected)
+        {
+            Outbox.ToGateway(connection.Gateway, op);
+        }
     }
 
     /// <summary>The room closes a connection: its gateway is told, and the close hook runs later in this turn.</summary>
@@ -71,8 +88,58 @@ public abstract partial class Room
             return;
         }
 
-        Outbox.ToGateway(connection.Gateway, CloseOp(connection, code, reason));
+        if (connection.IsConnected)
+        {
+            Outbox.ToGateway(connection.Gateway, CloseOp(connection, code, reason));
+        }
+
         Closed(connection, code, reason);
+    }
+
+    /// <summary>
+    /// The connection's socket ended but its client may resume (see <see cref="Connection.IsConnected"/>): it stays a
+    /// member, no close hook runs, and its gateway no longer counts it.
+    /// </summary>
+    private void Detach(Connection connection, int code, string reason)
+    {
+        if (!connection.IsConnected)
+        {
+            return;
+        }
+
+        Outbox.RemoveMember(connection.Gateway);
+        connection.DetachedAt = TimeProvider.GetUtcNow().UtcTicks;
+        connection.DetachCode = code;
+        connection.DetachReason = reason;
+        MarkDirty(connection);
+    }
+
+    /// <summary>
+    /// The connection continues on a new socket through <paramref name="request"/>'s gateway. A socket it still has
+    /// elsewhere is closed with 4409 (the client took it over with its token).
+    /// </summary>
+    private void Reattach(Connection connection, ResumeRequest request)
+    {
+        if (connection.IsConnected)
+        {
+            // On the same gateway, the resume itself closes the old socket (a close here could reach the new one).
+            if (connection.Gateway.GetGrainId() != request.Gateway.GetGrainId())
+            {
+                Outbox.ToGateway(connection.Gateway, CloseOp(connection, CloseCodes.ResumedElsewhere, "resumed elsewhere"));
+            }
+
+            Outbox.RemoveMember(connection.Gateway);
+        }
+
+        Outbox.Session(request.Gateway, request.Session, restart: true);
+        connection.Gateway = request.Gateway;
+        connection.Session = request.Session;
+        connection.Attachment = request.Attachment;
+        connection.DetachedAt = 0;
+        connection.DetachCode = 0;
+        connection.DetachReason = null;
+        Outbox.AddMember(request.Gateway);
+        MarkDirty(connection);
     }
 
     /// <summary>The connection is gone (closed by anyone): it leaves the room now, and its close hook runs in this turn.</summary>
@@ -82,13 +149,10 @@ public abstract partial class Room
         _closing.Enqueue((connection, code, reason));
     }
 
-    private void BroadcastPayload(Payload payload, string[]? except)
-    {
-        var op = except is { Length: > 0 }
-            ? new RoomOp(RoomOpKind.Send, payload, TargetKind.AllExcept, except)
-            : new RoomOp(RoomOpKind.Send, payload);
-        Outbox.ToAllGateways(op);
-    }
+    private void BroadcastPayload(Payload payload, string[]? except) =>
+        Outbox.ToAllGateways(except is { Length: > 0 }
+            ? Outbox.NewSend(payload, TargetKind.AllExcept, except)
+            : Outbox.NewSend(payload, TargetKind.All, null));
 
     private static RoomOp CloseOp(Connection connection, int code, string reason) =>
         new(RoomOpKind.Close, ConnectionId: connection.Id, CloseCode: code, CloseReason: reason);
@@ -98,13 +162,31 @@ public abstract partial class Room
     {
         connection.IsOpen = false;
         _connections.Remove(connection.Id);
-        Outbox.RemoveMember(connection.Gateway);
+        if (connection.IsConnected)
+        {
+            Outbox.RemoveMember(connection.Gateway);
+        }
+
         _membership?.Delete(connection.Id);
     }
 
     /// <summary>At the end of the turn: the records of connections whose tags or state changed, for the durable set.</summary>
-    private void WriteDirtyConnections()
+    private void WriteDirtyConnections(bool withClientIds)
     {
+        if (withClientIds)
+        {
+            // The turn writes anyway: the client ids it processed are written first, so a message whose effect is durable
+            // is never processed twice (a crash between the writes loses the effect of an unacknowledged message instead).
+            foreach (var connection in _connections.Values)
+            {
+                if (connection.ClientIdUnsaved)
+                {
+                    connection.ClientIdUnsaved = false;
+                    MarkDirty(connection);
+                }
+            }
+        }
+
         foreach (var connection in _dirty)
         {
             connection.Dirty = false;

@@ -24,7 +24,7 @@ public abstract partial class Room
     /// </summary>
     public sealed override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _outbox = new RoomOutbox(this.GetGrainId());
+        _outbox = new RoomOutbox(this.GetGrainId(), new ReplayBuffer(Options.ReplayMessages, Options.ReplayBytes, Options.ResumeWindow));
         var storage = ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(RoomOptions.StorageName);
         if (storage is not null)
         {
@@ -37,6 +37,7 @@ public abstract partial class Room
         _lastActivity = TimeProvider.GetTimestamp();
         await LoadStateAsync();
         await LoadSystemAsync();
+        await RebuildAsync();
         await OnStartAsync();
     }
 
@@ -144,8 +145,37 @@ public abstract partial class Room
                 continue;
             }
 
+            if (item.Attachment != connection.Attachment)
+            {
+                continue; // from a socket the connection has left (it resumed on another): stale
+            }
+
             if (item.Kind == InboundKind.Message)
             {
+                if (!connection.IsConnected)
+                {
+                    // The room took it for gone (its gateway's lease ran out) and waits for a resume: the gateway closes
+                    // the socket so that the client resumes.
+                    if (!(unknown ??= []).Contains(item.ConnectionId))
+                    {
+                        unknown.Add(item.ConnectionId);
+                    }
+
+                    continue;
+                }
+
+                if (item.ClientId > 0)
+                {
+                    if (item.ClientId <= connection.LastClientId)
+                    {
+                        Outbox.Ack(connection.Gateway, connection.Id, item.ClientId); // processed before: acknowledged again only
+                        continue;
+                    }
+
+                    connection.LastClientId = item.ClientId;
+                    connection.ClientIdUnsaved = true;
+                }
+
                 try
                 {
                     await OnMessageAsync(connection, new RoomMessage(item.Payload!));
@@ -155,6 +185,15 @@ public abstract partial class Room
                     // Report and go on with the next event: one bad message does not stop the room.
                     await ReportAsync(connection, ex);
                 }
+
+                if (item.ClientId > 0)
+                {
+                    Outbox.Ack(connection.Gateway, connection.Id, item.ClientId);
+                }
+            }
+            else if (item.Resumable && connection.ResumeHash is not null)
+            {
+                Detach(connection, item.CloseCode, item.CloseReason ?? "");
             }
             else
             {
@@ -231,18 +270,20 @@ public abstract partial class Room
     /// </summary>
     private async Task<RoomDelivery?> EndTurnAsync(IGatewayObserver? replyTo)
     {
-        WriteDirtyConnections();
+        var writes = StateChanged() || _storage?.HasChanges == true || _dirty.Count > 0 || _membership?.HasChanges == true || _systemDirty;
+        WriteDirtyConnections(withClientIds: writes);
         try
         {
+            // Connections first: their records carry the client ids this turn processed (see WriteDirtyConnections).
+            if (_membership is not null)
+            {
+                await _membership.FlushAsync();
+            }
+
             await SaveStateAsync();
             if (_storage is not null)
             {
                 await _storage.FlushAsync();
-            }
-
-            if (_membership is not null)
-            {
-                await _membership.FlushAsync();
             }
 
             await SaveSystemAsync();
@@ -262,11 +303,14 @@ public abstract partial class Room
             throw;
         }
 
-        var reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), replyTo);
+        var reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), Environment.TickCount64, replyTo);
         await ArmAlarmAsync();
         await AfterTurnAsync();
         return reply;
     }
+
+    /// <summary>True when the turn changed the state (it will be written). Overridden by <see cref="Room{TState}"/>.</summary>
+    private protected virtual bool StateChanged() => false;
 
     /// <summary>Loads durable state at activation. Overridden by <see cref="Room{TState}"/>.</summary>
     private protected virtual Task LoadStateAsync() => Task.CompletedTask;

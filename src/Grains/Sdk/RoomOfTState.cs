@@ -15,6 +15,7 @@ public abstract class Room<TState> : Room where TState : new()
 {
     private IStorage<TState>? _storage;
     private byte[] _saved = [];
+    private byte[]? _changed; // the state as serialized by StateChanged, to write
     private Serializer? _serializer;
 
     /// <summary>The room's state, loaded before the start hook runs.</summary>
@@ -35,14 +36,21 @@ public abstract class Room<TState> : Room where TState : new()
         _saved = _serializer.SerializeToArray(_storage.State);
     }
 
-    private protected override async Task SaveStateAsync()
+    private protected override bool StateChanged()
     {
         var current = _serializer!.SerializeToArray(StateStorage.State);
-        if (current.AsSpan().SequenceEqual(_saved))
+        _changed = current.AsSpan().SequenceEqual(_saved) ? null : current;
+        return _changed is not null;
+    }
+
+    private protected override async Task SaveStateAsync()
+    {
+        if (_changed is not { } current)
         {
             return;
         }
 
+        _changed = null;
         await StateStorage.WriteStateAsync();
         _saved = current;
     }

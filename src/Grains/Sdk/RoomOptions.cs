@@ -34,4 +34,17 @@ public sealed class RoomOptions
 
     /// <summary>How often an awake room with connections checks its gateways' liveness. Default 5 s.</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a <c>roomactors.v1</c> client whose socket ended (network drop, gateway gone) can resume its connection:
+    /// it stays a member meanwhile, and its close hook runs when the window passes (checked every
+    /// <see cref="LeaseCheckInterval"/>). Also the longest a message is kept for replay. Default 2 minutes.
+    /// </summary>
+    public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Most recent messages a room keeps for resumes (with <see cref="ReplayBytes"/> and <see cref="ResumeWindow"/>). Default 1024.</summary>
+    public int ReplayMessages { get; set; } = 1024;
+
+    /// <summary>Most payload bytes a room keeps for resumes. Default 1 MiB.</summary>
+    public long ReplayBytes { get; set; } = 1024 * 1024;
 }

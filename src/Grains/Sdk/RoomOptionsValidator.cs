@@ -18,6 +18,12 @@ internal sealed class RoomOptionsValidator : IValidateOptions<RoomOptions>
         Positive(failures, nameof(RoomOptions.GatewayLease), options.GatewayLease, Defaults.GatewayLease);
         Positive(failures, nameof(RoomOptions.AlarmRetryBase), options.AlarmRetryBase, Defaults.AlarmRetryBase);
         Positive(failures, nameof(RoomOptions.LeaseCheckInterval), options.LeaseCheckInterval, Defaults.LeaseCheckInterval);
+        Positive(failures, nameof(RoomOptions.ResumeWindow), options.ResumeWindow, Defaults.ResumeWindow);
+        if (options.ReplayMessages < 1 || options.ReplayBytes < 1)
+        {
+            failures.Add($"{Key}{nameof(RoomOptions.ReplayMessages)} ({options.ReplayMessages}) and {Key}{nameof(RoomOptions.ReplayBytes)} "
+                + $"({options.ReplayBytes}) must be at least 1; the defaults are {Defaults.ReplayMessages} and {Defaults.ReplayBytes}.");
+        }
         if (options.HibernateAfter < TimeSpan.Zero)
         {
             failures.Add($"{Key}{nameof(RoomOptions.HibernateAfter)} ({options.HibernateAfter}) must not be negative; "

@@ -2,16 +2,49 @@ namespace RoomActors;
 
 /// <summary>
 /// Collects what a room turn sends and hands it out at the end of the turn: one <see cref="RoomDelivery"/> per
-/// gateway that has something to receive, numbered per gateway so the gateway can keep the room's order.
+/// gateway that has something to receive, numbered per gateway so the gateway can keep the room's order. Numbers
+/// every message the room emits (the room's sequence number) and keeps the recent ones for resumes
+/// (<see cref="Replay"/>): a turn's messages join it when they leave the room, never before the output gate.
 /// </summary>
-internal sealed class RoomOutbox
+internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
 {
     private readonly Dictionary<GrainId, GatewayLink> _gateways = new();
     private readonly List<GatewayLink> _dirty = new();
+    private readonly List<RoomOp> _turnSends = new();
+    private readonly List<(string ConnectionId, long ClientId)> _turnAcks = new();
 
-    public RoomOutbox(GrainId room) => Room = room;
+    public GrainId Room { get; } = room;
 
-    public GrainId Room { get; }
+    /// <summary>The recent messages, for resumes; rebuilt from the gateways' at activation.</summary>
+    public ReplayBuffer Replay { get; } = replay;
+
+    /// <summary>The room's latest message number (this turn's included).</summary>
+    public long Seq { get; private set; }
+
+    /// <summary>A new activation's numbering: see <see cref="ReplayBuffer.Restore"/>.</summary>
+    public void Restore(IEnumerable<RoomOp> held, long next, long nowMs)
+    {
+        Replay.Restore(held, next, nowMs);
+        Seq = Replay.Last;
+    }
+
+    /// <summary>A message of this turn, numbered; it joins <see cref="Replay"/> when the turn's output leaves.</summary>
+    public RoomOp NewSend(Payload payload, TargetKind target, string[]? ids)
+    {
+        var op = new RoomOp(RoomOpKind.Send, payload, target, ids, Seq: ++Seq);
+        _turnSends.Add(op);
+        return op;
+    }
+
+    /// <summary>
+    /// The turn processed client message <paramref name="clientId"/> of <paramref name="connectionId"/>: every gateway
+    /// that gets a delivery of this turn learns it, and <paramref name="gateway"/> (the connection's) always gets one.
+    /// </summary>
+    public void Ack(IGatewayObserver gateway, string connectionId, long clientId)
+    {
+        _turnAcks.Add((connectionId, clientId));
+        MarkDirty(Link(gateway));
+    }
 
     /// <summary>
     /// This activation's numbering of deliveries: larger than every earlier activation's (the room persists it before
@@ -20,7 +53,7 @@ internal sealed class RoomOutbox
     public long Epoch { get; set; }
 
     /// <summary>True when the turn has sent something.</summary>
-    public bool HasOutput => _dirty.Count > 0;
+    public bool HasOutput => _dirty.Count > 0 || _turnSends.Count > 0;
 
     /// <summary>
     /// Notes the gateway's session with the room: a new session (the gateway started holding this room's
@@ -88,8 +121,21 @@ internal sealed class RoomOutbox
     /// Sends every gateway its part of this turn, one call each, and returns <paramref name="replyTo"/>'s part instead of
     /// sending it (it goes back with the answer to that gateway's call). Never awaits a gateway.
     /// </summary>
-    public RoomDelivery? Flush(Action<Exception> onSendError, IGatewayObserver? replyTo = null)
+    public RoomDelivery? Flush(Action<Exception> onSendError, long nowMs, IGatewayObserver? replyTo = null)
     {
+        foreach (var op in _turnSends)
+        {
+            Replay.Append(op, nowMs);
+        }
+
+        _turnSends.Clear();
+        ClientAck[]? acks = null;
+        if (_turnAcks.Count > 0)
+        {
+            acks = [.. _turnAcks.Select(a => new ClientAck(a.ConnectionId, a.ClientId, Seq))];
+            _turnAcks.Clear();
+        }
+
         RoomDelivery? reply = null;
         var replyId = replyTo?.GetGrainId();
         foreach (var link in _dirty)
@@ -101,8 +147,10 @@ internal sealed class RoomOutbox
                 Session = link.Session,
                 Number = ++link.Delivered,
                 Ops = link.Pending.ToArray(),
+                Acks = acks,
             };
             link.Pending.Clear();
+            link.Dirty = false;
             if (replyId is { } id && link.Gateway.GetGrainId() == id)
             {
                 reply = delivery;
@@ -131,19 +179,28 @@ internal sealed class RoomOutbox
         foreach (var link in _dirty)
         {
             link.Pending.Clear();
+            link.Dirty = false;
         }
 
         _dirty.Clear();
+        _turnSends.Clear();
+        _turnAcks.Clear();
+        Seq = Replay.Last; // the numbers of messages that never left are used again
     }
 
     private void Add(GatewayLink link, RoomOp op)
     {
-        if (link.Pending.Count == 0)
+        MarkDirty(link);
+        link.Pending.Add(op);
+    }
+
+    private void MarkDirty(GatewayLink link)
+    {
+        if (!link.Dirty)
         {
+            link.Dirty = true;
             _dirty.Add(link);
         }
-
-        link.Pending.Add(op);
     }
 
     private GatewayLink Link(IGatewayObserver gateway)
@@ -166,6 +223,7 @@ internal sealed class RoomOutbox
         public long LastBatch { get; set; }
         public ReceiveResult LastResult { get; set; } = ReceiveResult.Ok;
         public long Delivered { get; set; }
+        public bool Dirty { get; set; }
         public List<RoomOp> Pending { get; } = new();
     }
 }

@@ -114,4 +114,20 @@ public sealed class DeliverySequencerTests
         Assert.Equal((5, 2), (sequencer.Epoch, sequencer.Expected));
         Assert.False(sequencer.Waiting);
     }
+
+    [Fact]
+    public void A_fence_by_a_new_activation_drops_the_old_ones_late_deliveries_before_the_new_one_delivers()
+    {
+        var (sequencer, ready) = New();
+        Offer(sequencer, ready, 5, 1);
+        Offer(sequencer, ready, 5, 3); // held: 2 is missing
+        Assert.True(sequencer.Fence(6));
+        Assert.False(sequencer.Waiting); // what the old activation left held is void
+        Assert.Equal(DeliveryVerdict.StaleEpoch, Offer(sequencer, ready, 5, 2)); // late: after the fence, never applied
+        Assert.Equal(DeliveryVerdict.Applied, Offer(sequencer, ready, 6, 1));
+        Assert.Equal(["5.1", "6.1"], ready);
+        Assert.False(sequencer.Fence(6)); // the same activation again
+        Assert.False(sequencer.Fence(4));
+        Assert.Equal((6, 2), (sequencer.Epoch, sequencer.Expected));
+    }
 }

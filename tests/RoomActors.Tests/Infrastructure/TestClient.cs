@@ -28,9 +28,14 @@ public sealed class TestClient : IAsyncDisposable
     public ClientWebSocket Socket { get; }
 
     /// <summary>Connects; with <paramref name="read"/> false nothing is read until <see cref="StartReading"/>.</summary>
-    public static async Task<TestClient> ConnectAsync(Uri uri, bool read = true)
+    public static async Task<TestClient> ConnectAsync(Uri uri, bool read = true, string? subprotocol = null)
     {
         var socket = new ClientWebSocket();
+        if (subprotocol is not null)
+        {
+            socket.Options.AddSubProtocol(subprotocol);
+        }
+
         using var timeout = new CancellationTokenSource(DefaultTimeout);
         await socket.ConnectAsync(uri, timeout.Token);
         var client = new TestClient(socket);

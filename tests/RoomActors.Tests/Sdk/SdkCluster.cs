@@ -78,6 +78,19 @@ public sealed class RecordingGateway : IGatewayObserver
         return Task.CompletedTask;
     }
 
+    /// <summary>Every fence: a new activation of a room asked for what this gateway received of it (answered as a gateway does).</summary>
+    public ConcurrentQueue<(GrainId Room, long Epoch)> Fences { get; } = new();
+
+    public Task<GatewayTail> Fence(GrainId room, long epoch)
+    {
+        Fences.Enqueue((room, epoch));
+        var sends = All.Where(d => d.Room == room).SelectMany(d => d.Ops).Where(o => o.Kind == RoomOpKind.Send && o.Seq > 0)
+            .DistinctBy(o => o.Seq).OrderBy(o => o.Seq).ToArray();
+        var acks = All.Where(d => d.Room == room).SelectMany(d => d.Acks ?? []).GroupBy(a => a.ConnectionId)
+            .Select(g => g.MaxBy(a => a.ClientId)).ToArray();
+        return Task.FromResult(new GatewayTail { HighWater = sends.Length > 0 ? sends[^1].Seq : 0, Sends = sends, Acks = acks });
+    }
+
     /// <summary>The next delivery, or a failure after 10 s.</summary>
     public async Task<RoomDelivery> NextAsync(TimeSpan? timeout = null)
     {

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+
+namespace RoomActors;
+
+/// <summary>
+/// One history per room, across failures: a new activation rebuilds its replay buffer from the gateways' and re-delivers
+/// to each gateway what another one had (so no client of the room misses what another saw); a <c>roomactors.v1</c>
+/// client whose socket ended resumes its connection with the messages it missed.
+/// </summary>
+public abstract partial class Room
+{
+    /// <summary>How many message numbers an activation reserves at a time (one system write per block).</summary>
+    private const long SeqBlock = 10_000;
+
+    /// <summary>How long a new activation waits for a gateway's tail before it goes on without it.</summary>
+    private static readonly TimeSpan FenceTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>True when this activation has storage for its numbering (not a bare test host).</summary>
+    private bool _outputStored;
+
+    /// <summary>
+    /// Runs when a <c>roomactors.v1</c> client resumed its connection on a new socket (its network dropped, its gateway
+    /// went away): it has been sent the messages it missed, and keeps its id, tags and state. No connect or close hook
+    /// ran for it.
+    /// </summary>
+    protected virtual Task OnResumeAsync(Connection connection) => Task.CompletedTask;
+
+    async Task<ConnectResult> IRoomGrain.Resume(ResumeRequest request)
+    {
+        if (!_connections.TryGetValue(request.ConnectionId, out var connection))
+        {
+            return new ConnectResult(false, CloseCodes.Resync,
+                "resync: this connection is not known here (it closed, its resume window passed, or the token is another room's); connect without resume");
+        }
+
+        if (!ResumeSecrets.Matches(request.Secret, connection.ResumeHash) || connection.UserId != request.UserId)
+        {
+            return new ConnectResult(false, CloseCodes.ResumeRefused, "resume refused: the token does not belong to this connection or user");
+        }
+
+        if (connection.Attachment == request.Attachment && connection.IsConnected)
+        {
+            return ConnectResult.Accept; // asked again: the resume and its replay are on their way
+        }
+
+        var result = ConnectResult.Accept;
+        await TurnAsync(async () =>
+        {
+            var missed = new List<RoomOp>();
+            if (!Outbox.Replay.TryCollect(request.LastSeq, connection.IsAddressedBy, missed))
+            {
+                // Never a silent gap: the connection closes for good, and the client starts fresh.
+                const string reason = "resync: the messages this connection missed are no longer available; connect without resume";
+                CloseConnection(connection, CloseCodes.Resync, reason);
+                result = new ConnectResult(false, CloseCodes.Resync, reason);
+                return;
+            }
+
+            Reattach(connection, request);
+            Outbox.ToGateway(request.Gateway, new RoomOp(RoomOpKind.Resume, ConnectionId: connection.Id, Seq: Outbox.Seq, Replay: [.. missed]));
+            await TryHookAsync(connection, () => OnResumeAsync(connection));
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// At activation: asks the gateways that hold the room's connections for their recent messages (which fences off the
+    /// older activation's late deliveries), rebuilds the replay buffer from them, learns the client ids they saw
+    /// processed, and queues for each gateway what another had and it lacks, before any new message.
+    /// </summary>
+    private async Task RebuildAsync()
+    {
+        var next = Math.Max(1, AlarmRecord.NextSeq);
+        var liveness = ServiceProvider.GetService<GatewayLivenessCache>();
+        var gateways = _connections.Values.Where(c => c.IsConnected)
+            .GroupBy(c => c.Gateway.GetGrainId())
+            .Where(g => liveness?.IsDead(g.Key) != true)
+            .Select(g => g.First().Gateway)
+            .ToList();
+        var tails = await Task.WhenAll(gateways.Select(FenceAsync));
+
+        var held = tails.Where(t => t.Tail is not null).SelectMany(t => t.Tail!.Sends).DistinctBy(o => o.Seq).OrderBy(o => o.Seq).ToList();
+        Outbox.Restore(held, next, Environment.TickCount64);
+        if (_outputStored)
+        {
+            AlarmRecord.NextSeq = Outbox.Seq + SeqBlock; // written with the epoch, before the first delivery
+        }
+
+        foreach (var (gateway, tail) in tails)
+        {
+            if (tail is null)
+            {
+                continue;
+            }
+
+            foreach (var ack in tail.Acks)
+            {
+                if (_connections.TryGetValue(ack.ConnectionId, out var acked) && ack.ClientId > acked.LastClientId)
+                {
+                    acked.LastClientId = ack.ClientId;
+                }
+            }
+
+            var id = gateway.GetGrainId();
+            var members = _connections.Values.Where(c => c.IsConnected && c.Gateway.GetGrainId() == id).ToList();
+            foreach (var op in held.Where(o => o.Seq > tail.HighWater))
+            {
+                // What another gateway had and this one lacks, to exactly the members here it was addressed to.
+                string[] ids = [.. members.Where(c => c.IsAddressedBy(op)).Select(c => c.Id)];
+                if (ids.Length > 0)
+                {
+                    Outbox.ToGateway(gateway, op with { Target = TargetKind.Only, Ids = ids });
+                }
+            }
+        }
+    }
+
+    private async Task<(IGatewayObserver Gateway, GatewayTail? Tail)> FenceAsync(IGatewayObserver gateway)
+    {
+        try
+        {
+            return (gateway, await gateway.Fence(this.GetGrainId(), Outbox.Epoch).WaitAsync(FenceTimeout));
+        }
+        catch (Exception ex)
+        {
+            // Go on without it: the gateway is dead or slow. Its lease decides about its connections; what it alone held
+            // is missing for everyone, and a client that saw it gets a resync when it resumes.
+            Log.FenceFailed(Logger, ex, RoomType, RoomName, gateway.GetGrainId());
+            return (gateway, null);
+        }
+    }
+
+    /// <summary>A clean deactivation writes its exact next number, so the next activation numbers on without a jump.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_outputStored && _epochSaved && AlarmRecord.NextSeq != Outbox.Seq + 1
+            && ServiceProvider.GetKeyedService<IGrainStorage>(RoomOptions.StorageName) is { } storage)
+        {
+            try
+            {
+                AlarmRecord.NextSeq = Outbox.Seq + 1;
+                await storage.WriteStateAsync(SystemRecord, this.GetGrainId(), _system);
+            }
+            catch (Exception ex)
+            {
+                // Log only: the reserved block stays, and the next activation numbers on after it (a jump, not a reuse).
+                Log.SeqSaveFailed(Logger, ex, RoomType, RoomName);
+            }
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+}
