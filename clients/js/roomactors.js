@@ -211,6 +211,9 @@ export class RoomSocket extends EventTarget {
 
   /** Closes for good: no reconnect; sends not yet acknowledged reject. `code` is 1000 or 3000–4999. */
   close(code = 1000, reason = "") {
+    if (code !== 1000 && !(code >= 3000 && code <= 4999)) {
+      throw new RangeError(`close code ${code} cannot be sent by a client: use 1000 or 3000-4999`);
+    }
     if (this.#closed) return;
     this.#finish(new Error(`RoomSocket closed by close(${code}) before the room acknowledged this message`));
     const ws = this.#ws;
@@ -359,6 +362,7 @@ export class RoomSocket extends EventTarget {
   // --- frames
 
   #onFrame(data) {
+    if (this.#closed) return; // closed for good: what still arrives has nowhere to go
     let frame;
     try {
       frame = parseFrame(data);
@@ -415,6 +419,7 @@ export class RoomSocket extends EventTarget {
     const info = this.#json(body, "resumed");
     if (Number.isNaN(seq) || info === null) return;
     const replayed = parseNumber(String(info.replayed ?? 0));
+    this.id = info.connection ?? this.id;
     this.#replayEnd = seq;
     this.#replayLeft = Number.isNaN(replayed) ? 0 : replayed;
     this.#goLive();

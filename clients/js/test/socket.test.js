@@ -432,3 +432,16 @@ test("a connect that gets no welcome within connectTimeoutMs counts as a drop an
   assert.match(close.reason, /no welcome from ws:\/\/example.test:8080\/rooms\/chat\/lobby within 20 ms/);
   socket.close();
 });
+
+test("close() takes only the codes a client may send, and nothing arrives after it", async () => {
+  const { socket, events, next } = start();
+  const ws = await next(1);
+  ws.open();
+  assert.throws(() => socket.close(1001), /close code 1001 cannot be sent by a client: use 1000 or 3000-4999/);
+  socket.close(3001);
+  welcome(ws, 0); // a welcome racing the close: no open after close()
+  ws.frame("m 1\nlate");
+  await new Promise(r => setTimeout(r, 10));
+  assert.deepEqual(events.map(e => e.type), ["close"]);
+  assert.equal(socket.readyState, RoomSocket.CLOSED);
+});

@@ -2,7 +2,7 @@ using RoomActors.Tests.Infrastructure;
 
 namespace RoomActors.Tests.Integration;
 
-/// <summary>The gateway serves the JavaScript client of <c>clients/js</c> byte for byte, with the right types; the demo page uses it.</summary>
+/// <summary>The gateway serves the JavaScript client of <c>clients/js</c> byte for byte, with the right types.</summary>
 [Collection(AllInOneCollection.Name)]
 public sealed class ClientLibraryTests(AllInOneFixture fixture)
 {
@@ -28,14 +28,5 @@ public sealed class ClientLibraryTests(AllInOneFixture fixture)
         using var response = await http.GetAsync(new Uri(fixture.Server.Http, "/client/roomactors.js"));
 
         Assert.Equal("/client/roomactors.d.ts", Assert.Single(response.Headers.GetValues("X-TypeScript-Types")));
-    }
-
-    [Fact]
-    public async Task The_demo_page_uses_the_served_client()
-    {
-        using var http = new HttpClient();
-        var page = await http.GetStringAsync(fixture.Server.Http);
-
-        Assert.Contains("import { RoomSocket } from \"/client/roomactors.js\";", page);
     }
 }
