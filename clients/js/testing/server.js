@@ -72,13 +72,18 @@ export async function startServer({ port } = {}) {
 /**
  * A TCP proxy to `target` (host:port) on a free port. `drop()` resets every connection at once (a network drop: no
  * close frame either way); `blackhole("up" | "down")` silently discards what the client sends or receives until the
- * next `drop()`.
+ * next `drop()`; `refuse(true)` resets new connections at once (the network is down) until `refuse(false)`.
  */
 export async function startProxy(target) {
   const [targetHost, targetPort] = target.split(":");
   const pairs = new Set();
   const discard = { up: false, down: false };
+  let refusing = false;
   const server = net.createServer(client => {
+    if (refusing) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect(Number(targetPort), targetHost);
     const pair = { client, upstream };
     pairs.add(pair);
@@ -97,6 +102,7 @@ export async function startProxy(target) {
     host: `127.0.0.1:${server.address().port}`,
     get connections() { return pairs.size; },
     blackhole(direction) { discard[direction] = true; },
+    refuse(on) { refusing = on; },
     drop() {
       for (const { client, upstream } of pairs) {
         client.resetAndDestroy();
