@@ -5,8 +5,10 @@ cd "$(dirname "$0")"
 
 need=()
 command -v dotnet >/dev/null || { echo "test.sh: the .NET SDK 10 is required (dotnet not on PATH)" >&2; exit 1; }
-# Tools the test suite starts: redis-server for the distributed tests (needed once they exist; cheap to check).
+# Tools the test suite starts: redis-server for the distributed tests (needed once they exist; cheap to check), node
+# for the JavaScript client's tests (clients/js).
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v node >/dev/null || need+=(nodejs)
 if ((${#need[@]})); then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${need[*]}"
@@ -18,20 +20,35 @@ if ((${#need[@]})); then
   fi
 fi
 
+# The JavaScript client's tests need a global WebSocket: node 20.10 or later (with --experimental-websocket on 20).
+node_version=$(node -p 'process.versions.node')
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 10) ? 0 : 1)' \
+  || { echo "test.sh: node $node_version is too old for clients/js/test (needs 20.10 or later); install a newer node" >&2; exit 1; }
+
 dotnet build RoomActors.sln -c Release -nologo -v q
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+jslog=$(mktemp)
+trap 'rm -f "$log" "$jslog"' EXIT
 set +e
 dotnet test RoomActors.sln -c Release --no-build --blame-hang-timeout 10m --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# Against the built all-in-one server, which the tests start and stop themselves.
+node --experimental-websocket --test clients/js/test/ 2>&1 | tee "$jslog"
+jsstatus=${PIPESTATUS[0]}
 set -e
 
-# One plain closing line: "N passed, N failed".
+# One plain closing line: "N passed, N failed, N skipped", the .NET and the node tests together.
 count() { awk -v k="$1" '$1 == k":" && $2 ~ /^[0-9]+$/ && NF == 2 { n += $2 } END { print n + 0 }' "$log"; }
-passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+jscount() { awk -v k="$1" '$1 == "#" && $2 == k && $3 ~ /^[0-9]+$/ && NF == 3 { n += $3 } END { print n + 0 }' "$jslog"; }
+passed=$(( $(count Passed) + $(jscount pass) ))
+failed=$(( $(count Failed) + $(jscount fail) + $(jscount cancelled) ))
+skipped=$(( $(count Skipped) + $(jscount skipped) + $(jscount todo) ))
 echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 if [ "$status" -eq 0 ] && [ "${passed:-0}" -eq 0 ]; then
   echo "test.sh: no test ran" >&2
   exit 1
+fi
+if [ "$status" -eq 0 ] && [ "$jsstatus" -ne 0 ]; then
+  status=$jsstatus
 fi
 exit "$status"

@@ -5,13 +5,5 @@ internal static class DemoPage
 {
     private static string? _html;
 
-    public static string Html => _html ??= Load();
-
-    private static string Load()
-    {
-        using var stream = typeof(DemoPage).Assembly.GetManifestResourceStream("RoomActors.Gateway.Pages.index.html")
-            ?? throw new InvalidOperationException("The demo page resource is missing from the gateway assembly.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    public static string Html => _html ??= EmbeddedText.Read("RoomActors.Gateway.Pages.index.html");
 }

@@ -39,7 +39,8 @@ public static class RoomActorsGatewayExtensions
 
     /// <summary>
     /// Maps <c>/rooms/{type}/{name}</c> (WebSocket, or HTTP to the room's request hook), <c>/rooms/{type}/{name}/{**path}</c>
-    /// (HTTP to the room) and the demo page at <c>/</c>. Call <c>app.UseWebSockets()</c> first.
+    /// (HTTP to the room), the demo page at <c>/</c> and the JavaScript client at <c>/client/roomactors.js</c> (types:
+    /// <c>/client/roomactors.d.ts</c>). Call <c>app.UseWebSockets()</c> first.
     /// </summary>
     public static IEndpointRouteBuilder MapRoomActors(this IEndpointRouteBuilder endpoints)
     {
@@ -49,6 +50,12 @@ public static class RoomActorsGatewayExtensions
         endpoints.Map(RoomRoute.Pattern + "/{**path}", (HttpContext http, string type, string name, string path) =>
             handler.HandleHttpAsync(http, type, name, path));
         endpoints.MapGet("/", () => Results.Text(DemoPage.Html, "text/html; charset=utf-8"));
+        endpoints.MapGet(ClientLibrary.ScriptPath, (HttpContext http) =>
+        {
+            http.Response.Headers["X-TypeScript-Types"] = ClientLibrary.TypesPath; // where Deno and editors find the types
+            return Results.Text(ClientLibrary.Script, "text/javascript; charset=utf-8");
+        });
+        endpoints.MapGet(ClientLibrary.TypesPath, () => Results.Text(ClientLibrary.Types, "application/typescript; charset=utf-8"));
         return endpoints;
     }
 }

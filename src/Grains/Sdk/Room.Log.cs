@@ -38,5 +38,8 @@ public abstract partial class Room
 
         [LoggerMessage(EventId = 1011, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: {Count} connections were not resumed within the resume window; closing them.")]
         public static partial void ResumeExpired(ILogger logger, string roomType, string roomName, int count);
+
+        [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: re-delivering {Count} messages that gateway {Gateway} lacked (another gateway had them when the room came back).")]
+        public static partial void Redelivered(ILogger logger, string roomType, string roomName, int count, GrainId gateway);
 }
 }

@@ -19,19 +19,12 @@ public abstract partial class Room
     /// <summary>True when this activation has storage for its numbering (not a bare test host).</summary>
     private bool _outputStored;
 
-    /// <summary>
-    /// Runs when a <c>roomactors.v1</c> client resumed its connection on a new socket (its network dropped, its gateway
-    /// went away): it has been sent the messages it missed, and keeps its id, tags and state. No connect or close hook
-    /// ran for it.
-    /// </summary>
-    protected virtual Task OnResumeAsync(Connection connection) => Task.CompletedTask;
-
     async Task<ConnectResult> IRoomGrain.Resume(ResumeRequest request)
     {
         if (!_connections.TryGetValue(request.ConnectionId, out var connection))
         {
             return new ConnectResult(false, CloseCodes.Resync,
-                "resync: this connection is not known here (it closed, its resume window passed, or the token is another room's); connect without resume");
+                "resync: unknown connection (closed, expired, or another room's token); connect without resume");
         }
 
         if (!ResumeSecrets.Matches(request.Secret, connection.ResumeHash) || connection.UserId != request.UserId)
@@ -51,7 +44,7 @@ public abstract partial class Room
             if (!Outbox.Replay.TryCollect(request.LastSeq, connection.IsAddressedBy, missed))
             {
                 // Never a silent gap: the connection closes for good, and the client starts fresh.
-                const string reason = "resync: the messages this connection missed are no longer available; connect without resume";
+                const string reason = "resync: the missed messages are no longer available; connect without resume";
                 CloseConnection(connection, CloseCodes.Resync, reason);
                 result = new ConnectResult(false, CloseCodes.Resync, reason);
                 return;
@@ -104,9 +97,16 @@ public abstract partial class Room
 
             var id = gateway.GetGrainId();
             var members = _connections.Values.Where(c => c.IsConnected && c.Gateway.GetGrainId() == id).Select(c => (c.Id, c.JoinedSeq));
+            var count = 0;
             foreach (var op in Redeliveries(held, tail.HighWater, members))
             {
                 Outbox.ToGateway(gateway, op);
+                count++;
+            }
+
+            if (count > 0)
+            {
+                Log.Redelivered(Logger, RoomType, RoomName, count, id);
             }
         }
     }
@@ -147,7 +147,8 @@ public abstract partial class Room
     /// <summary>A clean deactivation writes its exact next number, so the next activation numbers on without a jump.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_outputStored && _epochSaved && AlarmRecord.NextSeq != Outbox.Seq + 1
+        // Not while the silo shuts down (its storage may be gone already); the next activation skips ahead instead.
+        if (_outputStored && _epochSaved && AlarmRecord.NextSeq != Outbox.Seq + 1 && reason.ReasonCode != DeactivationReasonCode.ShuttingDown
             && ServiceProvider.GetKeyedService<IGrainStorage>(RoomOptions.StorageName) is { } storage)
         {
             try

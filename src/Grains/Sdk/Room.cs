@@ -120,6 +120,13 @@ public abstract partial class Room : Grain, IRoomGrain
     protected virtual Task OnCloseAsync(Connection connection, int code, string reason) => Task.CompletedTask;
 
     /// <summary>
+    /// Runs when a <c>roomactors.v1</c> client resumed its connection on a new socket (its network dropped, its gateway
+    /// went away): it has been sent the messages it missed, and keeps its id, tags and state. No connect or close hook
+    /// ran for it. Until then <see cref="Connection.IsConnected"/> was false.
+    /// </summary>
+    protected virtual Task OnResumeAsync(Connection connection) => Task.CompletedTask;
+
+    /// <summary>
     /// Answers an HTTP request to the room (like a Durable Object's fetch): any method on <c>/rooms/{type}/{name}</c>
     /// without a WebSocket upgrade, or on <c>/rooms/{type}/{name}/{**path}</c>. Rooms that do not override it answer
     /// 426 to plain requests (and 404 below the room) without being activated.

@@ -20,8 +20,9 @@ public sealed class OneHistoryTests(ITestOutputHelper output)
     public async Task After_a_silo_SIGKILL_under_traffic_every_client_of_a_room_holds_the_same_history_and_acked_messages_were_processed_once()
     {
         await using var cluster = await ProcessCluster.StartAsync();
-        var doomed = await cluster.StartSiloAsync("silo-1");
-        await cluster.StartSiloAsync("silo-2");
+        string[] logs = ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information", "--Logging:LogLevel:RoomActors.Samples=Information"];
+        var doomed = await cluster.StartSiloAsync("silo-1", false, logs);
+        await cluster.StartSiloAsync("silo-2", false, logs);
         var gateways = new[] { await cluster.StartGatewayAsync("gateway-a"), await cluster.StartGatewayAsync("gateway-b") };
 
         // 16 broadcast rooms; per room two v1 senders and two raw listeners, spread over both gateways.
@@ -108,6 +109,8 @@ public sealed class OneHistoryTests(ITestOutputHelper output)
             }
 
             var seqAgree = rooms.All(room => room.Senders[0].Numbered().SequenceEqual(room.Senders[1].Numbered()));
+            var redelivered = cluster.Nodes.Where(n => !n.HasExited).Sum(n => n.Log.Split('\n').Count(l => l.Contains("re-delivering", StringComparison.Ordinal)));
+            output.WriteLine($"silo SIGKILL: rooms that re-delivered what one gateway lacked: {redelivered}");
             output.WriteLine($"silo SIGKILL: {sent.Count} sent, {acked} acknowledged, {ackedMissing} acknowledged but not processed once, "
                 + $"{duplicates} duplicates, {diverged} of {rooms.Count} rooms diverged, numbers agree: {seqAgree}, longest gap at a client {longestGap.TotalSeconds:F1} s");
             Assert.Equal(0, diverged);

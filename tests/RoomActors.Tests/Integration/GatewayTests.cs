@@ -390,8 +390,8 @@ public sealed class GatewayTests(AllInOneFixture fixture, ITestOutputHelper outp
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         var html = await response.Content.ReadAsStringAsync();
-        Assert.Contains("/rooms/chat/", html);
-        Assert.Contains("new WebSocket", html);
+        Assert.Contains("import { RoomSocket } from \"/client/roomactors.js\";", html); // the page speaks roomactors.v1
+        Assert.Contains("new RoomSocket({ type: 'chat'", html);
     }
 
     internal static async Task Eventually(Func<bool> condition, TimeSpan? timeout = null)

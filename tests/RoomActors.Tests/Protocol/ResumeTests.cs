@@ -168,6 +168,7 @@ public sealed class ResumeTests : IAsyncLifetime
 
         var unknown = await TryResume(Room(name), new string('a', 32) + "." + secret);
         Assert.Equal(4410, (int?)unknown.Status);
+        Assert.EndsWith("connect without resume", unknown.Reason); // whole: a close reason has at most 123 bytes
 
         // None of them took anything over: the real owner is still connected and served.
         await a.SendAsync("still mine");
@@ -194,6 +195,7 @@ public sealed class ResumeTests : IAsyncLifetime
         var (status, reason, _) = await late.Client.WaitClosedAsync();
         Assert.Equal(4410, (int?)status);
         Assert.StartsWith("resync", reason);
+        Assert.EndsWith("connect without resume", reason);
     }
 
     [Fact]
