@@ -102,7 +102,10 @@ public sealed partial class RoomSocket
             resume = _token is { } token && _seq.LastSeq is { } lastSeq ? (token, lastSeq) : null;
         }
 
-        var uri = RoomUrl.Build(_options, resume);
+        // With fallback gateways, each attempt takes the next one in turn.
+        var servers = _options.FallbackServers;
+        var server = servers.Count == 0 ? _options.Server! : (int)(_attempts++ % (servers.Count + 1)) switch { 0 => _options.Server!, var i => servers[i - 1] };
+        var uri = RoomUrl.Build(_options, resume, server);
         var (link, failed) = await OpenAsync(uri).ConfigureAwait(false);
         if (link is null)
         {

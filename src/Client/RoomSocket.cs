@@ -31,6 +31,7 @@ public sealed partial class RoomSocket : IAsyncDisposable
         Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TaskCompletionSource _firstOpen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new(); // cancelled to stop; not disposed (no timer; the links to it are)
+    private long _attempts; // connection attempts, for taking the fallback gateways in turn (the run loop only)
     private RoomSocketState _state;
     private Task? _loop;
     private Link? _link;
@@ -355,6 +356,11 @@ public sealed partial class RoomSocket : IAsyncDisposable
         foreach (var (key, value) in options.Query)
         {
             copy.Query[key] = value;
+        }
+
+        foreach (var server in options.FallbackServers)
+        {
+            copy.FallbackServers.Add(server);
         }
 
         return copy;

@@ -13,6 +13,13 @@ public sealed class RoomSocketOptions
     /// </summary>
     public Uri? Server { get; set; }
 
+    /// <summary>
+    /// Other gateways of the same cluster, for a setup without a load balancer in front of them: after a connection ends
+    /// or an attempt fails, the next attempt goes to the next address of <see cref="Server"/> followed by these, in turn
+    /// (a resume works on any gateway). Empty by default: every attempt goes to <see cref="Server"/>.
+    /// </summary>
+    public IList<Uri> FallbackServers { get; } = new List<Uri>();
+
     /// <summary>The room type (the name in the room's <c>[Room("…")]</c> attribute), e.g. <c>chat</c>. Required.</summary>
     public string Type { get; set; } = "";
 

@@ -18,6 +18,15 @@ internal static class RoomSocketOptionsValidator
                 "must be an absolute ws://, wss://, http:// or https:// address of a gateway, e.g. ws://localhost:8080");
         }
 
+        foreach (var fallback in options.FallbackServers)
+        {
+            if (fallback is not { IsAbsoluteUri: true } || fallback.Scheme is not ("ws" or "wss" or "http" or "https"))
+            {
+                throw Invalid(nameof(RoomSocketOptions.FallbackServers), fallback,
+                    "must hold absolute ws://, wss://, http:// or https:// addresses of gateways, e.g. ws://localhost:8081");
+            }
+        }
+
         if (string.IsNullOrEmpty(options.Type) || options.Type.Contains('/'))
         {
             throw Invalid(nameof(RoomSocketOptions.Type), options.Type, "must be a room type, e.g. chat (the name in its [Room(\"…\")] attribute)");

@@ -11,9 +11,10 @@ internal static class RoomUrl
 
     /// <param name="options">Server, type, name, query and ticket.</param>
     /// <param name="resume">The resume token and the last seen number, or null for a fresh connection.</param>
-    public static Uri Build(RoomSocketOptions options, (string Token, long LastSeq)? resume)
+    /// <param name="server">The gateway to use (default <see cref="RoomSocketOptions.Server"/>).</param>
+    public static Uri Build(RoomSocketOptions options, (string Token, long LastSeq)? resume, Uri? server = null)
     {
-        var server = options.Server!;
+        server ??= options.Server!;
         var builder = new UriBuilder(server)
         {
             Scheme = server.Scheme switch { "http" => "ws", "https" => "wss", var s => s },
