@@ -8,6 +8,7 @@ public abstract partial class Room
 {
     private readonly Dictionary<string, Connection> _connections = new();
     private readonly List<Connection> _dirty = new();
+    private readonly List<Connection> _unsavedClientIds = new(); // their LastClientId is not in their durable record yet
     private RoomStorage? _membership;
 
     /// <summary>A new member: in <see cref="Connections"/> from here on, before its connect hook runs.</summary>
@@ -175,16 +176,15 @@ public abstract partial class Room
     {
         if (withClientIds)
         {
-            // The turn writes anyway: the client ids it processed are written first, so a message whose effect is durable
-            // is never processed twice (a crash between the writes loses the effect of an unacknowledged message instead).
-            foreach (var connection in _connections.Values)
+            // The turn writes anyway: the client ids processed since the last write go first, so a message whose effect is
+            // durable is never processed twice (a crash between the writes loses the effect of an unacknowledged message).
+            foreach (var connection in _unsavedClientIds)
             {
-                if (connection.ClientIdUnsaved)
-                {
-                    connection.ClientIdUnsaved = false;
-                    MarkDirty(connection);
-                }
+                connection.ClientIdUnsaved = false;
+                MarkDirty(connection);
             }
+
+            _unsavedClientIds.Clear();
         }
 
         foreach (var connection in _dirty)

@@ -173,7 +173,11 @@ public abstract partial class Room
                     }
 
                     connection.LastClientId = item.ClientId;
-                    connection.ClientIdUnsaved = true;
+                    if (!connection.ClientIdUnsaved)
+                    {
+                        connection.ClientIdUnsaved = true;
+                        _unsavedClientIds.Add(connection);
+                    }
                 }
 
                 try

@@ -35,10 +35,28 @@ public sealed class OneHistoryTests(ITestOutputHelper output)
                 [await TestClient.ConnectAsync(gateways[1].Room("broadcast", name)), await TestClient.ConnectAsync(gateways[0].Room("broadcast", name))]));
         }
 
+        // And 4 counter rooms (durable state): an inc processed twice would show as a value past the number sent.
+        var counters = new List<(string Name, Recorder Sender)>();
+        for (var c = 0; c < 4; c++)
+        {
+            var name = NewName();
+            counters.Add((name, await Recorder.StartAsync(gateways[c % 2].Room("counter", name))));
+        }
+
         try
         {
             using var stop = new CancellationTokenSource();
             var sent = new ConcurrentDictionary<string, byte>();
+            var incs = new int[counters.Count];
+            var counting = counters.Select((counter, c) => Task.Run(async () =>
+            {
+                for (var i = 1; i <= 400 && !stop.IsCancellationRequested; i++)
+                {
+                    await counter.Sender.Client.SendAsync("inc", id: i);
+                    incs[c] = i;
+                    await Task.Delay(100);
+                }
+            })).ToList();
             var traffic = rooms.SelectMany(room => room.Senders.Select((sender, s) => Task.Run(async () =>
             {
                 // Each sender: 10 messages a second, each with a client id; bounded in count.
@@ -56,6 +74,7 @@ public sealed class OneHistoryTests(ITestOutputHelper output)
             await Task.Delay(8000);
             stop.Cancel();
             await Task.WhenAll(traffic);
+            await Task.WhenAll(counting);
 
             // Quiesce: a last acknowledged message per sender, then wait until every client of the room has it.
             foreach (var room in rooms)
@@ -75,6 +94,28 @@ public sealed class OneHistoryTests(ITestOutputHelper output)
                     await raw.SkipUntilAsync("end " + room.Senders[0].Id);
                 }
             }
+
+            // Every inc acknowledged, each processed once: the room holds n, and the values seen only grow.
+            using var http = new HttpClient();
+            for (var c = 0; c < counters.Count; c++)
+            {
+                var (name, sender) = counters[c];
+                var deadline = Stopwatch.StartNew();
+                while (sender.AckedIds().Length < incs[c] && deadline.Elapsed < TimeSpan.FromSeconds(60))
+                {
+                    await Task.Delay(50);
+                }
+
+                Assert.Equal(Enumerable.Range(1, incs[c]).Select(i => (long)i), sender.AckedIds().Distinct().Order());
+                // A value whose broadcast reached no surviving gateway may be missing (for everyone); none comes twice.
+                var values = sender.Texts().Select(long.Parse).ToList();
+                Assert.Equal(values.Order().Distinct(), values);
+                Assert.True(values.Count >= incs[c] - 5, $"saw {values.Count} of {incs[c]} values");
+                var value = await http.GetStringAsync(new Uri(gateways[1].Http!, $"/rooms/counter/{name}"));
+                Assert.Equal(incs[c].ToString(), value);
+            }
+
+            output.WriteLine($"silo SIGKILL, counter rooms: {incs.Sum()} incs sent, all acknowledged, each counted once");
 
             var diverged = 0;
             var acked = 0;
@@ -124,6 +165,11 @@ public sealed class OneHistoryTests(ITestOutputHelper output)
             foreach (var room in rooms)
             {
                 await room.DisposeAsync();
+            }
+
+            foreach (var (_, sender) in counters)
+            {
+                await sender.DisposeAsync();
             }
         }
     }
