@@ -239,6 +239,48 @@ public sealed class OneHistoryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_client_that_dropped_before_the_rooms_silo_died_resumes_from_the_history_the_gateways_kept()
+    {
+        await using var cluster = await ProcessCluster.StartAsync();
+        await cluster.StartSiloAsync("silo-1");
+        await cluster.StartSiloAsync("silo-2");
+        var gateway = await cluster.StartGatewayAsync("gateway");
+        await using var observer = await ClusterObserver.StartAsync(cluster);
+
+        var name = NewName();
+        var stayer = await Recorder.StartAsync(gateway.Room("broadcast", name));
+        try
+        {
+            var mover = await V1Client.ConnectAsync(gateway.Room("broadcast", name));
+            await stayer.Client.SendAsync("before");
+            await mover.MessagesAsync(1);
+            var (id, token, lastSeq) = (mover.Id, mover.Token, mover.LastSeq);
+            await mover.DropAsync();
+            await Task.Delay(500); // the room hears of the drop and keeps the connection for its resume
+
+            // Missed while away; the room's own buffer then dies with its silo: only the gateway still has them.
+            foreach (var text in new[] { "missed 1", "missed 2", "missed 3" })
+            {
+                await stayer.Client.SendAsync(text);
+            }
+
+            await stayer.WaitForAsync("missed 3", TimeSpan.FromSeconds(20));
+            var host = (await observer.RoomActivationsBySiloAsync()).Single(s => s.Value > 0).Key;
+            await cluster.SiloAt(host).KillAsync();
+
+            await using var resumed = await V1Client.ResumeAsync(gateway.Room("broadcast", name), token, lastSeq, id);
+            var first = await resumed.NextAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal("resumed", first.Kind);
+            var replay = await resumed.MessagesAsync(3);
+            Assert.Equal(stayer.Numbered().Where(m => m.Item2.StartsWith("missed", StringComparison.Ordinal)), replay.Select(m => (m.Seq, m.Text)));
+        }
+        finally
+        {
+            await stayer.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task After_a_restart_of_the_all_in_one_host_a_resume_gets_an_explicit_resync_not_silence()
     {
         var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");

@@ -18,13 +18,23 @@ public sealed class ResumeRoom : Room
     protected override Task OnConnectAsync(Connection connection, ConnectContext context)
     {
         Record("connect " + connection.Id);
+        if (context.Query["tag"] is { } tag)
+        {
+            connection.AddTag(tag);
+            connection.SetState(new { tag });
+        }
+
         return Task.CompletedTask;
     }
 
     protected override Task OnMessageAsync(Connection sender, RoomMessage message)
     {
         Record($"message {sender.Id} {message.Text}");
-        if (message.Text.StartsWith("private:", StringComparison.Ordinal))
+        if (message.Text == "whoami")
+        {
+            sender.Send(string.Join(",", sender.Tags.Skip(1)) + " " + System.Text.Json.JsonSerializer.Serialize(sender.GetState<System.Text.Json.JsonElement>()));
+        }
+        else if (message.Text.StartsWith("private:", StringComparison.Ordinal))
         {
             sender.Send(message);
         }

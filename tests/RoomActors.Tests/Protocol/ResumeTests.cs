@@ -111,6 +111,19 @@ public sealed class ResumeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resumed_connection_keeps_its_tags_and_state()
+    {
+        var name = NewName();
+        var a = await V1Client.ConnectAsync(_server.Room("it-resume", name, "?tag=blue"));
+        var (id, token, lastSeq) = (a.Id, a.Token, a.LastSeq);
+        await a.DropAsync();
+        await using var resumed = await V1Client.ResumeAsync(Room(name), token, lastSeq, id);
+        Assert.Equal("resumed", (await resumed.NextAsync()).Kind);
+        await resumed.SendAsync("whoami");
+        Assert.Equal("blue {\"tag\":\"blue\"}", (await resumed.MessagesAsync(1))[0].Text);
+    }
+
+    [Fact]
     public async Task Unacknowledged_messages_sent_again_after_a_resume_are_processed_once()
     {
         var name = NewName();
