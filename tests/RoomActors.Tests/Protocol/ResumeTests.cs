@@ -255,3 +255,44 @@ public sealed class ResumeTests : IAsyncLifetime
         Assert.Equal(WebSocketCloseStatus.ProtocolError, status);
     }
 }
+
+/// <summary>A resume that needs more than the room's replay buffer holds is refused with a resync, never a gap.</summary>
+public sealed class ReplayBoundTests : IAsyncLifetime
+{
+    private AllInOneServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await AllInOneServer.StartAsync("--RoomActors:Rooms:ReplayMessages=3");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Missing_more_than_the_buffer_holds_gets_4410_and_the_connection_closes_for_good()
+    {
+        var name = "b" + Guid.NewGuid().ToString("N")[..10];
+        var room = _server.Room("it-resume", name);
+        await using var stayer = await V1Client.ConnectAsync(room);
+        var a = await V1Client.ConnectAsync(room);
+        var (id, token, lastSeq) = (a.Id, a.Token, a.LastSeq);
+        await a.DropAsync();
+        for (var i = 1; i <= 5; i++)
+        {
+            await stayer.SendAsync("m" + i);
+        }
+
+        await stayer.MessagesAsync(5);
+        await using var late = await V1Client.ResumeAsync(room, token, lastSeq, id);
+        var (status, reason, _) = await late.Client.WaitClosedAsync();
+        Assert.Equal(4410, (int?)status);
+        Assert.Equal("resync: the missed messages are no longer available; connect without resume", reason);
+
+        // The room closed the connection for good: its close hook ran once, with the resync code.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!ResumeRoom.EventsOf(name).Contains($"close {id} 4410") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Single(ResumeRoom.EventsOf(name), e => e.StartsWith("close " + id, StringComparison.Ordinal));
+        Assert.Contains($"close {id} 4410", ResumeRoom.EventsOf(name));
+    }
+}
