@@ -42,11 +42,6 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
             return;
         }
 
-        if (op.Seq > Last + 1 && _entries.Count == 0 && Last == 0)
-        {
-            Complete = op.Seq; // a gateway's first message of the room: it holds nothing before it
-        }
-
         _entries.Enqueue((op, nowMs));
         _bytes += op.Payload?.Data.Length ?? 0;
         Last = op.Seq;

@@ -58,7 +58,7 @@ public sealed class RoomSocketScriptedTests
         Assert.Equal("c1", socket.ConnectionId);
         Assert.Equal(15, socket.LastSeq);
 
-        var received = await Take(socket, 2);
+        var received = await RoomSocketServerTests.TakeAsync(socket, 2);
         Assert.Equal([(11L, "hello"), (13L, "missed")], received.Select(m => (m.Seq, m.Text)));
 
         var close = socket.CloseAsync(1000, "bye");
@@ -140,7 +140,7 @@ public sealed class RoomSocketScriptedTests
         await scripted.SendAsync("pong");
         await scripted.SendBinaryAsync([.. "m 3\n"u8, 0, 10, 255]);
         await scripted.SendAsync("m 4\nline1\nline2");
-        var received = await Take(socket, 2);
+        var received = await RoomSocketServerTests.TakeAsync(socket, 2);
         Assert.False(received[0].IsText);
         Assert.Equal(new byte[] { 0, 10, 255 }, received[0].Data.ToArray());
         Assert.Throws<InvalidOperationException>(() => received[0].Text);
@@ -163,7 +163,7 @@ public sealed class RoomSocketScriptedTests
         Assert.Equal("close 4002", await scripted.ReceiveAsync());
         scripted.Abort();
 
-        var error = await Assert.ThrowsAsync<RoomClosedException>(async () => await Take(socket, 1));
+        var error = await Assert.ThrowsAsync<RoomClosedException>(async () => await RoomSocketServerTests.TakeAsync(socket, 1));
         Assert.Contains("Protocol error", error.Message);
         Assert.Equal(4002, error.CloseCode);
         await Assert.ThrowsAsync<RoomClosedException>(() => pending.WaitAsync(Timeout));
@@ -185,7 +185,7 @@ public sealed class RoomSocketScriptedTests
         await connect.WaitAsync(Timeout);
         await scripted.CloseAsync(code, reason);
 
-        var error = await Assert.ThrowsAsync<RoomClosedException>(async () => await Take(socket, 1));
+        var error = await Assert.ThrowsAsync<RoomClosedException>(async () => await RoomSocketServerTests.TakeAsync(socket, 1));
         Assert.Equal((code, reason), (error.CloseCode, error.Reason));
         Assert.Equal(RoomSocketState.Closed, socket.State);
         using var none = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
@@ -263,7 +263,7 @@ public sealed class RoomSocketScriptedTests
         await socket.DisposeAsync().AsTask().WaitAsync(Timeout);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"disposal took {stopwatch.Elapsed}");
         Assert.Equal(RoomSocketState.Closed, socket.State);
-        Assert.Empty(await Take(socket, 1)); // the reader ends without an error: the app closed it
+        Assert.Empty(await RoomSocketServerTests.TakeAsync(socket, 1)); // the reader ends without an error: the app closed it
     }
 
     [Fact]
@@ -286,21 +286,5 @@ public sealed class RoomSocketScriptedTests
         await socket.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(2));
         var error = await Assert.ThrowsAsync<RoomClosedException>(() => held.WaitAsync(Timeout));
         Assert.Equal(1000, error.CloseCode);
-    }
-
-    private static async Task<List<RoomMessage>> Take(RoomSocket socket, int count)
-    {
-        using var timeout = new CancellationTokenSource(Timeout);
-        var list = new List<RoomMessage>();
-        await foreach (var message in socket.ReadAllAsync(timeout.Token))
-        {
-            list.Add(message);
-            if (list.Count == count)
-            {
-                break;
-            }
-        }
-
-        return list;
     }
 }

@@ -78,12 +78,9 @@ public sealed class RecordingGateway : IGatewayObserver
         return Task.CompletedTask;
     }
 
-    /// <summary>Every fence: a new activation of a room asked for what this gateway received of it (answered as a gateway does).</summary>
-    public ConcurrentQueue<(GrainId Room, long Epoch)> Fences { get; } = new();
-
+    /// <summary>A new activation of a room asks for what this gateway received of it: answered as a gateway does.</summary>
     public Task<GatewayTail> Fence(GrainId room, long epoch)
     {
-        Fences.Enqueue((room, epoch));
         var sends = All.Where(d => d.Room == room).SelectMany(d => d.Ops).Where(o => o.Kind == RoomOpKind.Send && o.Seq > 0)
             .DistinctBy(o => o.Seq).OrderBy(o => o.Seq).ToArray();
         var acks = All.Where(d => d.Room == room).SelectMany(d => d.Acks ?? []).GroupBy(a => a.ConnectionId)
