@@ -50,7 +50,7 @@ public sealed class RoomCallsTests
     {
         var attempts = 0;
         var started = DateTime.UtcNow;
-        var error = await Assert.ThrowsAsync<RoomUnavailableException>(() => Policy(callMs: 100, budgetMs: 600).CallAsync<int>(Room, "connect", async () =>
+        var error = await Assert.ThrowsAsync<RoomUnavailableException>(() => Policy(callMs: 100, budgetMs: 2000).CallAsync<int>(Room, "connect", async () =>
         {
             attempts++;
             await Task.Delay(Timeout.Infinite);
