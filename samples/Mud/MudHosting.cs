@@ -1,0 +1,36 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace RoomActors.Mud;
+
+/// <summary>Hosting the MUD: its settings on a silo, its page on a gateway.</summary>
+public static class MudHosting
+{
+    /// <summary>Binds <see cref="MudOptions"/> (section <c>Mud</c>) for the MUD's rooms, validated at start.</summary>
+    public static IHostApplicationBuilder AddMud(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<MudOptions>().Bind(builder.Configuration.GetSection(MudOptions.Section)).ValidateOnStart();
+        return builder;
+    }
+
+    /// <summary>Serves the browser client at <c>/mud</c> (embedded files, no build step).</summary>
+    public static IEndpointRouteBuilder MapMud(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/mud", () => Page("mud.html", "text/html; charset=utf-8"));
+        endpoints.MapGet("/mud/{file}", (string file) => file switch
+        {
+            "mud.js" => Page(file, "text/javascript; charset=utf-8"),
+            "mud.css" => Page(file, "text/css; charset=utf-8"),
+            _ => Results.NotFound(),
+        });
+        return endpoints;
+    }
+
+    private static IResult Page(string file, string contentType)
+    {
+        var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"RoomActors.Mud.Pages.{file}");
+        return stream is null ? Results.NotFound() : Results.Stream(stream, contentType);
+    }
+}
