@@ -72,6 +72,7 @@ public sealed class RoomTestHost : IAsyncDisposable
             await cluster.DeployAsync();
             var services = cluster.Silos[0].ServiceProvider;
             var gateway = new TestGateway(services.GetRequiredService<IGrainFactory>(),
+                services.GetRequiredService<IOptions<RoomOptions>>().Value.GatewayLease,
                 services.GetRequiredService<ILoggerFactory>().CreateLogger("RoomActors.Testing.RoomTestHost"));
             await gateway.StartAsync();
             return new RoomTestHost(cluster, gateway, options.DefaultTimeout);

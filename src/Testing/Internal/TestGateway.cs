@@ -9,9 +9,6 @@ namespace RoomActors.Testing.Internal;
 /// </summary>
 internal sealed partial class TestGateway : IGatewayObserver
 {
-    /// <summary>How often the gateway reports alive: well within the rooms' 20 s default lease.</summary>
-    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
-
     /// <summary>How long a call to a room is tried again when it fails (the real gateway's default).</summary>
     private static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(10);
 
@@ -21,10 +18,14 @@ internal sealed partial class TestGateway : IGatewayObserver
     private readonly ILogger _logger;
     private Task _heartbeat = Task.CompletedTask;
 
-    public TestGateway(IGrainFactory grains, ILogger logger)
+    /// <param name="grains">The silo's grain factory.</param>
+    /// <param name="gatewayLease">The rooms' <see cref="RoomOptions.GatewayLease"/>: the gateway reports four times per lease (at most every 2 s).</param>
+    /// <param name="logger">Where retries and failures are reported.</param>
+    public TestGateway(IGrainFactory grains, TimeSpan gatewayLease, ILogger logger)
     {
         Grains = grains;
         _logger = logger;
+        HeartbeatInterval = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, gatewayLease.Ticks / 4));
         Reference = grains.CreateObjectReference<IGatewayObserver>(this);
     }
 
@@ -33,6 +34,9 @@ internal sealed partial class TestGateway : IGatewayObserver
     public IGatewayObserver Reference { get; }
 
     public bool IsStopped => _stopped.IsCancellationRequested;
+
+    /// <summary>How often the gateway reports alive.</summary>
+    public TimeSpan HeartbeatInterval { get; }
 
     /// <summary>Reports alive now, then every <see cref="HeartbeatInterval"/> until stopped.</summary>
     public async Task StartAsync()
