@@ -14,7 +14,12 @@ internal static class Wire
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>What clients get: every field, nulls included (samples/Mud/README.md).</summary>
+    public static readonly JsonSerializerOptions ClientJson = new(JsonSerializerDefaults.Web);
+
     public static string Write<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    public static string ToClient<T>(T value) => JsonSerializer.Serialize(value, ClientJson);
 
     public static T Read<T>(string json) => JsonSerializer.Deserialize<T>(json, Json)
         ?? throw new InvalidDataException($"expected a {typeof(T).Name}, got null");

@@ -213,7 +213,7 @@ public sealed class HubRoom : Room
 
     private HubReply Report(HubCall call)
     {
-        var report = Wire.Write(new { type = "report", from = call.Name, room = call.Room, text = call.Text, time = Now });
+        var report = Wire.ToClient(new { type = "report", from = call.Name, room = call.Room, text = call.Text, time = Now });
         var moderators = _online.Values.Where(p => p.Moderator && p.Connection is not null).Select(p => p.User).Distinct().ToList();
         foreach (var moderator in moderators)
         {

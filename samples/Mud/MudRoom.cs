@@ -450,7 +450,7 @@ public sealed class MudRoom : Room
 
     private void Notice(Connection connection, string text) => connection.Send(Json(new { type = "notice", text }));
 
-    private static string Json<T>(T value) => Wire.Write(value);
+    private static string Json<T>(T value) => Wire.ToClient(value);
 
     private static string HistoryKey(long n) => $"h:{n:D10}";
 
