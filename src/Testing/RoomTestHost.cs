@@ -173,10 +173,11 @@ public sealed class RoomTestHost : IAsyncDisposable
     /// <param name="query">The query string, with or without the leading <c>?</c>.</param>
     /// <param name="body">The body, sent as UTF-8; null for none.</param>
     /// <param name="userId">The verified user a gateway with auth on passes; null as with auth off.</param>
+    /// <param name="claims">The verified ticket's claims (<c>request.Claims</c>); default none.</param>
     /// <param name="headers">The request headers (names in lower case); default none.</param>
     /// <exception cref="ArgumentException">No such room type, or an invalid room name.</exception>
     public async Task<RoomHttpResponse> RequestAsync(string type, string name, string method = "GET", string path = "", string query = "",
-        string? body = null, string? userId = null, IReadOnlyDictionary<string, string>? headers = null)
+        string? body = null, string? userId = null, IReadOnlyDictionary<string, string>? claims = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         var room = Validate(type, name);
         path = path.TrimStart('/');
@@ -195,6 +196,7 @@ public sealed class RoomTestHost : IAsyncDisposable
             Headers = LowerCase(headers),
             Body = body is null ? [] : Encoding.UTF8.GetBytes(body),
             UserId = userId,
+            Claims = claims ?? new Dictionary<string, string>(),
         };
         var id = RoomGrainIds.Of(type, name);
         var repeatable = request.Method is "GET" or "HEAD" or "OPTIONS";
