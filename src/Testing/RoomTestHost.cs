@@ -35,6 +35,7 @@ public sealed class RoomTestHost : IAsyncDisposable
     private readonly InProcessTestCluster _cluster;
     private readonly TestGateway _gateway;
     private readonly TimeSpan _timeout;
+    private (MajorMinorVersion Version, ImmutableSortedDictionary<string, RoomTypeInfo> Types) _catalog = (MajorMinorVersion.Zero, ImmutableSortedDictionary<string, RoomTypeInfo>.Empty);
 
     private RoomTestHost(InProcessTestCluster cluster, TestGateway gateway, TimeSpan timeout)
     {
@@ -145,13 +146,17 @@ public sealed class RoomTestHost : IAsyncDisposable
                 throw new RoomRejectedException(type, name, result.CloseCode, result.Reason ?? "", beforeConnect: false, client.Received);
             }
 
-            await client.Joined.WaitAsync(_timeout);
+            try
+            {
+                await client.Joined.WaitAsync(_timeout);
+            }
+            catch (TimeoutException)
+            {
+                // Say what did not happen: the room accepted but its join never arrived.
+                throw new TimeoutException($"Room {type}/{name} accepted client {client.Id}, but its join did not arrive within {_timeout.TotalSeconds:0.###} s.");
+            }
+
             return client;
-        }
-        catch (TimeoutException)
-        {
-            // Say what did not happen: the room accepted but its join never arrived.
-            throw new TimeoutException($"Room {type}/{name} accepted client {client.Id}, but its join did not arrive within {_timeout.TotalSeconds:0.###} s.");
         }
         finally
         {
@@ -173,12 +178,11 @@ public sealed class RoomTestHost : IAsyncDisposable
     /// <param name="query">The query string, with or without the leading <c>?</c>.</param>
     /// <param name="body">The body, sent as UTF-8; null for none.</param>
     /// <param name="userId">The verified user a gateway with auth on passes; null as with auth off.</param>
+    /// <param name="claims">The verified ticket's claims (<c>request.Claims</c>); default none.</param>
     /// <param name="headers">The request headers (names in lower case); default none.</param>
-    /// <param name="claims">The verified ticket's claims (<c>RoomHttpRequest.Claims</c>); default none.</param>
     /// <exception cref="ArgumentException">No such room type, or an invalid room name.</exception>
     public async Task<RoomHttpResponse> RequestAsync(string type, string name, string method = "GET", string path = "", string query = "",
-        string? body = null, string? userId = null, IReadOnlyDictionary<string, string>? headers = null,
-        IReadOnlyDictionary<string, string>? claims = null)
+        string? body = null, string? userId = null, IReadOnlyDictionary<string, string>? claims = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         var room = Validate(type, name);
         path = path.TrimStart('/');
@@ -273,11 +277,18 @@ public sealed class RoomTestHost : IAsyncDisposable
         return info;
     }
 
-    /// <summary>Room type name → what it has, from the cluster manifest (as the gateway reads it).</summary>
+    /// <summary>Room type name → what it has, from the cluster manifest (as the gateway reads it), read again when it changes.</summary>
     private ImmutableSortedDictionary<string, RoomTypeInfo> Catalog()
     {
+        var manifest = SiloServices.GetRequiredService<IClusterManifestProvider>().Current;
+        var cached = _catalog;
+        if (cached.Version == manifest.Version && manifest.Version != MajorMinorVersion.Zero)
+        {
+            return cached.Types;
+        }
+
         var types = ImmutableSortedDictionary.CreateBuilder<string, RoomTypeInfo>(StringComparer.Ordinal);
-        foreach (var (grainType, properties) in SiloServices.GetRequiredService<IClusterManifestProvider>().Current.AllGrainManifests.SelectMany(m => m.Grains))
+        foreach (var (grainType, properties) in manifest.AllGrainManifests.SelectMany(m => m.Grains))
         {
             if (RoomGrainIds.RoomTypeOf(grainType) is { } type)
             {
@@ -287,7 +298,8 @@ public sealed class RoomTestHost : IAsyncDisposable
             }
         }
 
-        return types.ToImmutable();
+        _catalog = (manifest.Version, types.ToImmutable());
+        return _catalog.Types;
     }
 
     private static string QueryString(string query) => query.Length == 0 || query[0] == '?' ? query : "?" + query;

@@ -7,7 +7,7 @@ namespace RoomActors.Tests.Packaging;
 
 /// <summary>
 /// <c>dotnet pack</c> of the solution (from the build these tests run on) makes exactly the library packages (the four
-/// author-facing ones and the .NET client), versioned with the repository, each depending on the RoomActors packages its project references.
+/// author-facing ones, the test kit and the .NET client), versioned with the repository, each depending on the RoomActors packages its project references.
 /// </summary>
 [Trait("Category", "Packaging")]
 public sealed class PackageTests
@@ -19,6 +19,7 @@ public sealed class PackageTests
         ["RoomActors.Gateway"] = ["RoomActors.Grains.Interfaces"],
         ["RoomActors.Hosting"] = ["RoomActors.Gateway", "RoomActors.Grains"],
         ["RoomActors.Client"] = [],
+        ["RoomActors.Testing"] = ["RoomActors.Grains"],
     };
 
     [Fact]

@@ -78,6 +78,7 @@ public sealed class KitRoom : Room
             query = request.QueryString,
             body = request.BodyText,
             user = request.UserId,
+            role = request.Claims.GetValueOrDefault("role"),
             header = request.Headers.GetValueOrDefault("x-via"),
             connections = Connections.Count,
         })));
@@ -309,7 +310,7 @@ public sealed class RoomTestHostTests(RoomTestHostFixture fixture)
         var room = NewName();
         await using var ada = await Host.ConnectAsync("kit", room);
         var response = await Host.RequestAsync("kit", room, "post", "/items/7", "x=1", body: "payload", userId: "u1",
-            headers: new Dictionary<string, string> { ["X-Via"] = "test" });
+            claims: new Dictionary<string, string> { ["role"] = "mod" }, headers: new Dictionary<string, string> { ["X-Via"] = "test" });
 
         Assert.Equal(200, response.Status);
         Assert.StartsWith("application/json", response.Headers["content-type"], StringComparison.Ordinal);
@@ -319,6 +320,7 @@ public sealed class RoomTestHostTests(RoomTestHostFixture fixture)
         Assert.Equal("?x=1", json.GetProperty("query").GetString());
         Assert.Equal("payload", json.GetProperty("body").GetString());
         Assert.Equal("u1", json.GetProperty("user").GetString());
+        Assert.Equal("mod", json.GetProperty("role").GetString());
         Assert.Equal("test", json.GetProperty("header").GetString());
         Assert.Equal(1, json.GetProperty("connections").GetInt32());
 
