@@ -12,6 +12,7 @@ public sealed class ReadmeTests(AllInOneFixture fixture)
     [Theory]
     [InlineData("first-room", "samples/HelloApp/HelloRoom.cs")]
     [InlineData("scoreboard-room", "tests/RoomActors.Tests/Docs/ScoreboardRoom.cs")]
+    [InlineData("tables-rooms", "tests/RoomActors.Tests/Docs/TablesExample.cs")]
     public void Readme_examples_are_compiled_files(string marker, string file)
     {
         var root = RepositoryRoot();
