@@ -8,9 +8,14 @@ namespace RoomActors.Mud;
 /// <summary>Hosting the MUD: its settings on a silo, its page on a gateway.</summary>
 public static class MudHosting
 {
-    /// <summary>Binds <see cref="MudOptions"/> (section <c>Mud</c>) for the MUD's rooms, validated at start.</summary>
+    /// <summary>
+    /// Binds <see cref="MudOptions"/> (section <c>Mud</c>) for the MUD's rooms, validated at start, and shortens the resume
+    /// window to 30 s unless configured (an attendee whose network dropped is shown as gone 30 s later, not 2 minutes).
+    /// </summary>
     public static IHostApplicationBuilder AddMud(this IHostApplicationBuilder builder)
     {
+        const string resumeWindow = "RoomActors:Rooms:ResumeWindow";
+        builder.Configuration[resumeWindow] ??= "00:00:30";
         builder.Services.AddOptions<MudOptions>().Bind(builder.Configuration.GetSection(MudOptions.Section)).ValidateOnStart();
         return builder;
     }

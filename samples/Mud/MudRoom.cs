@@ -382,7 +382,7 @@ public sealed class MudRoom : Room
             sender.SetState(current);
         }
 
-        Notice(sender, $"your {field} is now: {text}");
+        Notice(sender, $"your profile's {field}: {text}");
     }
 
     private async Task ModerateAsync(Connection sender, Attendee me, MudCommand command)
