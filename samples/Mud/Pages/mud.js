@@ -9,15 +9,18 @@ const FIRST_ROOM = "entrance";
 const MAX_LINES = 500; // the log keeps the newest lines only
 const MOVE_GRACE_MS = 3000; // after `moved` the room closes the socket (4000); if it does not, the page does
 
-// Closes after which the page does not connect again: what happened, in words. The server's reason follows.
+// Closes after which the page does not connect again (spec: refusals are close codes): what happened, in words.
 const REFUSALS = {
-  4003: "You are banned",
-  4005: "The space is closed",
-  4029: "That room is full",
-  4009: "That name is taken: pick another one",
-  4400: "That name can't be used: 1 to 32 letters, digits, spaces, _ - or .",
-  4001: "You signed in elsewhere: this page is no longer connected",
+  4003: r => `You are banned${colon(r.replace(/^banned:?\s*/i, ""))}`,
+  4005: r => `The space is closed${colon(r.replace(/^the space is closed:?\s*/i, ""))}`,
+  4029: r => r ? capitalize(r) : "That room is full",
+  4009: () => "That name is taken: pick another one",
+  4400: r => `That name can't be used: 1 to 32 letters, digits, spaces, _ - or .${r ? ` (${r})` : ""}`,
+  4001: () => "You signed in elsewhere: this page is no longer connected",
+  1000: r => `The room ended the connection${colon(r)}`,
 };
+const colon = text => (text ? `: ${text}` : "");
+const capitalize = text => text.charAt(0).toUpperCase() + text.slice(1);
 
 const state = {
   name: "", // the display name typed at sign-in
@@ -91,9 +94,8 @@ function leave(reason) {
 }
 
 function refused(code, reason) {
-  const what = REFUSALS[code] ?? (code === 1000 ? "The room ended the connection" : `The connection ended (${code})`);
-  const detail = reason && !what.toLowerCase().includes(reason.toLowerCase()) ? ` (${reason})` : "";
-  showAlert(`${what}${detail}.`);
+  const what = REFUSALS[code]?.(reason ?? "") ?? `The connection ended (${code}${colon(reason)})`;
+  showAlert(/[.!?]$/.test(what) ? what : what + ".");
   setStatus("not signed in");
   showSignIn(code === 4009 || code === 4400);
 }
@@ -198,7 +200,7 @@ function who(name) {
 }
 
 function stamp(time) {
-  const t = el("time", "", [time ? new Date(time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : ""]);
+  const t = el("time", "", [time ? new Date(time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }) : ""]);
   if (time) t.dateTime = time;
   return t;
 }
