@@ -15,7 +15,7 @@ const REFUSALS = {
   4005: r => `The space is closed${colon(r.replace(/^the space is closed:?\s*/i, ""))}`,
   4029: r => r ? capitalize(r) : "That room is full",
   4009: () => "That name is taken: pick another one",
-  4400: r => `That name can't be used: 1 to 32 letters, digits, spaces, _ - or .${r ? ` (${r})` : ""}`,
+  4400: r => `That name can't be used${colon(r)}`,
   4001: () => "You signed in elsewhere: this page is no longer connected",
   1000: r => `The room ended the connection${colon(r)}`,
 };

@@ -44,4 +44,28 @@ public sealed class MudTicketTests(ChromiumFixture chromium) : IAsyncLifetime
 
         Assert.Empty(ada.Errors);
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_name_another_user_holds_is_refused_with_the_form_ready_for_another()
+    {
+        await using var ada = await OpenAsync("user-ada", "Ada");
+        await ada.EnterAsync();
+        await using var eve = await OpenAsync("user-eve", "Ada");
+        await eve.EnterAsync(expectRoom: null);
+
+        await Expect(eve.Alert).ToContainTextAsync("name is taken");
+        await Expect(eve.Page.GetByLabel("Display name")).ToBeFocusedAsync();
+        await Expect(ada.RoomName).ToHaveTextAsync("Entrance");
+        await Expect(ada.Alert).ToBeHiddenAsync();
+    }
+
+    /// <summary>The page with a ticket for <paramref name="user"/> in its address, not signed in yet.</summary>
+    private async Task<Attendee> OpenAsync(string user, string name)
+    {
+        var ticket = RoomTickets.Create(SigningKey, user, "mud/*", DateTimeOffset.UtcNow.AddHours(1));
+        var page = await chromium.NewPageAsync();
+        var attendee = new Attendee(name, page);
+        await page.GotoAsync(_server.Page($"?ticket={Uri.EscapeDataString(ticket)}"));
+        return attendee;
+    }
 }
