@@ -68,6 +68,57 @@ public sealed class MudBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
         Assert.Empty(mod.Errors);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_shout_reaches_other_rooms_a_report_reaches_the_moderator_and_a_profile_is_looked_up()
+    {
+        await using var ada = await SignInAsync("Ada");
+        await using var bob = await SignInAsync("Bob");
+        await using var mod = await SignInAsync("Mod");
+        await bob.TypeAsync("/profile description I write compilers");
+        await Expect(bob.Log.Locator(".line.notice", new() { HasText = "I write compilers" })).ToBeVisibleAsync();
+        await bob.TypeAsync("/go Cafe");
+        await Expect(bob.RoomName).ToHaveTextAsync("Cafe");
+
+        await ada.TypeAsync("/shout the keynote starts in five minutes");
+        await Expect(bob.LogLine("shout", "the keynote starts in five minutes")).ToContainTextAsync("Ada shouts from Entrance");
+
+        await ada.TypeAsync("/mod someone left a bag in the entrance");
+        await Expect(mod.LogLine("report", "someone left a bag in the entrance")).ToContainTextAsync("Ada");
+
+        await ada.TypeAsync("/look Bob");
+        await Expect(ada.LogLine("profile", "I write compilers")).ToContainTextAsync("Now in Cafe");
+
+        await ada.TypeAsync("/look");
+        await Expect(ada.LogLine("look", "The doors of the venue")).ToBeVisibleAsync();
+        Assert.Empty(ada.Errors);
+        Assert.Empty(bob.Errors);
+        Assert.Empty(mod.Errors);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_moderator_evacuates_closes_and_opens_the_space_and_attendees_see_it()
+    {
+        await using var ada = await SignInAsync("Ada");
+        await using var mod = await SignInAsync("Mod");
+        await ada.TypeAsync("/go garden");
+        await Expect(ada.RoomName).ToHaveTextAsync("Garden");
+
+        await mod.TypeAsync("/evacuate");
+        await Expect(ada.RoomName).ToHaveTextAsync("Entrance");
+        await Expect(ada.Log.Locator(".line.notice", new() { HasText = "entrance" })).ToBeVisibleAsync();
+
+        await mod.TypeAsync("/close a fire drill");
+        await Expect(ada.Alert).ToContainTextAsync("The space is closed: a fire drill");
+        await Expect(ada.SignInForm).ToBeVisibleAsync();
+        await Expect(mod.RoomName).ToHaveTextAsync("Entrance");
+
+        await mod.TypeAsync("/open");
+        await Expect(mod.Log.Locator(".line.notice", new() { HasText = "the space is open" })).ToBeVisibleAsync();
+        await ada.EnterAsync();
+        await Expect(ada.Alert).ToBeHiddenAsync();
+        await Expect(ada.Occupant("Mod")).ToBeVisibleAsync();
+    }
+
     /// <summary>
     /// Two attendees talking, as docs/mud.png shows them. Written to the path in <c>MUD_SCREENSHOT</c> when it is set
     /// (samples/Mud/README.md: how to make the picture again), else to a temporary file that is checked and deleted.
