@@ -241,6 +241,11 @@ public sealed class MudBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
         await Expect(page.GetByLabel("Display name")).ToHaveValueAsync("no/slashes");
     }
 
+    /// <summary>
+    /// The page closes its socket normally (1000) on <c>pagehide</c>, so the room says goodbye at once; without that the
+    /// browser's 1001 is a drop the room waits out for its resume window (30 s in the MUD's appsettings), longer than
+    /// any expectation here waits.
+    /// </summary>
     [Fact(Timeout = 120_000)]
     public async Task Closing_the_page_leaves_at_once()
     {
