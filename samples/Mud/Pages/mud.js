@@ -35,7 +35,7 @@ const state = {
   rooms: [], // [{ id, name, count, capacity }]
   sent: [], // lines sent, for Up/Down
   recall: 0, // position in `sent` while recalling
-  paused: false, // the page was hidden (closed the socket); a return from the back/forward cache connects again
+  paused: false, // the page was hidden (and left); a return from the back/forward cache enters again
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -80,7 +80,6 @@ function connect(roomId) {
       return;
     }
     state.socket = null;
-    if (state.paused) return;
     refused(e.code, e.reason);
   });
 }

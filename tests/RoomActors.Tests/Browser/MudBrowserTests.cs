@@ -243,7 +243,7 @@ public sealed class MudBrowserTests(ChromiumFixture chromium) : IAsyncLifetime
 
     /// <summary>
     /// The page closes its socket normally (1000) on <c>pagehide</c>, so the room says goodbye at once; without that the
-    /// browser's 1001 is a drop the room waits out for its resume window (30 s in the MUD's appsettings), longer than
+    /// browser's 1001 is a drop the room waits out for its resume window (30 s in the MUD's appsettings, 2 min by default), longer than
     /// any expectation here waits.
     /// </summary>
     [Fact(Timeout = 120_000)]
