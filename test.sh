@@ -6,9 +6,11 @@ cd "$(dirname "$0")"
 need=()
 command -v dotnet >/dev/null || { echo "test.sh: the .NET SDK 10 is required (dotnet not on PATH)" >&2; exit 1; }
 # Tools the test suite starts: redis-server for the distributed tests (needed once they exist; cheap to check), node
-# for the JavaScript client's tests (clients/js).
+# for the JavaScript client's tests (clients/js), chromium for the MUD page's browser tests (driven by Playwright, which
+# never downloads a browser of its own: tests/RoomActors.Tests/Browser).
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v node >/dev/null || need+=(nodejs)
+[ -n "${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null || need+=(chromium)
 if ((${#need[@]})); then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${need[*]}"
