@@ -85,7 +85,7 @@ internal sealed record ConferenceResult(
         text.Append(CultureInfo.InvariantCulture, $"  close codes {Format(CloseCodes)}; errors {Format(Errors)}\n");
         text.Append(CultureInfo.InvariantCulture, $"  frames {Format(FrameTypes)}\n");
         text.Append(CultureInfo.InvariantCulture, $"  consistency: {Consistency.Summary()}\n");
-        text.Append(CultureInfo.InvariantCulture, $"  server CPU {ServerCpuPercent?.ToString("F0", CultureInfo.InvariantCulture) ?? "?"}% of a core, RSS {(ServerRssKiB / 1024)?.ToString(CultureInfo.InvariantCulture) ?? "?"} MiB ({string.Join(", ", Servers.Select(s => $"{s.Name} {s.CpuPercent:F0}% {s.RssKiB / 1024} MiB"))}); generator CPU {GeneratorCpuPercent:F0}%");
+        text.Append(CultureInfo.InvariantCulture, $"  server CPU {ServerCpuPercent?.ToString("F0", CultureInfo.InvariantCulture) ?? "?"}% of a core, RSS {(ServerRssKiB / 1024)?.ToString(CultureInfo.InvariantCulture) ?? "?"} MiB ({string.Join(", ", Servers.Select(s => $"{s.Name} {s.CpuPercent:F0}% {s.RssKiB / 1024} MiB{(s.Exited ? " EXITED" : "")}"))}); generator CPU {GeneratorCpuPercent:F0}%");
         return text.ToString();
     }
 
@@ -93,7 +93,8 @@ internal sealed record ConferenceResult(
         counts.Count == 0 ? "none" : string.Join(", ", counts.OrderByDescending(c => c.Value).Select(c => $"{c.Key} ×{c.Value}"));
 }
 
-internal sealed record ServerFigure(string Name, int Pid, double CpuPercent, long RssKiB);
+/// <summary>One server process over the measured window; <paramref name="Exited"/> when it was gone by the end of the run.</summary>
+internal sealed record ServerFigure(string Name, int Pid, double CpuPercent, long RssKiB, bool Exited = false);
 
 /// <summary>The end-of-run check of the room lists against where the generator put every attendee.</summary>
 internal sealed record ConsistencyResult(
@@ -190,15 +191,28 @@ internal sealed class ConferenceRun(ConferenceOptions options)
         }
 
         Console.WriteLine($"{options.Label}: ramp-up done in {clock.Elapsed.TotalSeconds:F1} s, {_attendees.Count(a => a.State == Ready)} attendees in a room; measuring {options.Duration.TotalSeconds:F0} s");
-        var cpuStart = options.ServerPids.Select(p => ServerProcess.CpuTicks(p) ?? 0).ToArray();
+        // A process that exited (a silo the cluster declared dead stops itself) reads as null from here on.
+        static long? Read(Func<long?> read)
+        {
+            try
+            {
+                return read();
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+
+        var cpuStart = options.ServerPids.Select(p => Read(() => ServerProcess.CpuTicks(p))).ToArray();
         var generatorStart = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
         _windowStart = start;
         _windowEnd = start + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
         await Task.Delay(options.Duration);
-        var cpuEnd = options.ServerPids.Select(p => ServerProcess.CpuTicks(p) ?? 0).ToArray();
+        var cpuEnd = options.ServerPids.Select(p => Read(() => ServerProcess.CpuTicks(p))).ToArray();
         var generatorEnd = Process.GetCurrentProcess().TotalProcessorTime;
-        var rss = options.ServerPids.Select(p => ServerProcess.RssKiB(p) ?? 0).ToArray();
+        var rss = options.ServerPids.Select(p => Read(() => ServerProcess.RssKiB(p))).ToArray();
         var seconds = options.Duration.TotalSeconds;
 
         // Quiesce: nobody starts anything new; the moves and reconnects in flight finish (bounded); the rooms' lists
@@ -224,7 +238,8 @@ internal sealed class ConferenceRun(ConferenceOptions options)
         await scheduler.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
 
         var servers = options.ServerPids.Select((p, i) => new ServerFigure(options.ServerNames[i], p,
-            (cpuEnd[i] - cpuStart[i]) / (double)ServerProcess.ClockTicksPerSecond / seconds * 100, rss[i])).ToList();
+            cpuEnd[i] - cpuStart[i] is { } ticks ? ticks / (double)ServerProcess.ClockTicksPerSecond / seconds * 100 : double.NaN,
+            rss[i] ?? 0, ServerProcess.HasExited(p))).ToList();
         static double Ms(long micros) => micros / 1000.0;
         double P(LongHistogram h, double percentile) => h.TotalCount == 0 ? double.NaN : Ms(h.GetValueAtPercentile(percentile));
         double Max(LongHistogram h) => h.TotalCount == 0 ? double.NaN : Ms(h.GetMaxValue());
@@ -237,7 +252,7 @@ internal sealed class ConferenceRun(ConferenceOptions options)
             _moveTimeouts, _movesRefused, _arrivedElsewhere, _unexpectedCloses, _reconnects, _connectFailures,
             new(_closeCodes), new(_errors),
             FrameNames.Select((n, i) => (n, _frames[i])).Where(f => f.Item2 > 0).ToDictionary(f => f.n, f => f.Item2), consistency,
-            servers.Count == 0 ? null : servers.Sum(s => s.CpuPercent), servers.Count == 0 ? null : servers.Sum(s => s.RssKiB), servers,
+            servers.Count == 0 ? null : servers.Where(s => !double.IsNaN(s.CpuPercent)).Sum(s => s.CpuPercent), servers.Count == 0 ? null : servers.Sum(s => s.RssKiB), servers,
             (generatorEnd - generatorStart).TotalSeconds / seconds * 100);
     }
 

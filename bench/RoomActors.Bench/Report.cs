@@ -167,6 +167,11 @@ internal static class Report
             text.AppendLine($"| {r.Label} | {r.OnlineAtEnd} / {r.Attendees} | {r.Rooms} | {r.Gateways} | {F(r.MessagesPerSecond)} | {F(r.DeliveriesPerSecond, "F0")} ({F(r.SayDeliveriesPerSecond, "F0")}) | {F(r.SayP50Ms, "F2")} | {F(r.SayP99Ms, "F2")} | {F(r.MoveP50Ms, "F2")} | {F(r.MoveP99Ms, "F2")} | {F(r.WhisperP99Ms, "F2")} | {F(r.ShoutP99Ms, "F2")} | {F(r.ServerCpuPercent ?? double.NaN, "F0")} | {(r.ServerRssKiB ?? 0) / 1024} | {F(r.GeneratorCpuPercent, "F0")} | {check} |");
         }
 
+        foreach (var r in runs.Where(r => r.Servers.Count > 1 || r.Servers.Any(s => s.Exited)))
+        {
+            text.AppendLine().AppendLine($"{r.Label}, per process (CPU % of a core over the window, RSS at its end): {string.Join(", ", r.Servers.Select(s => $"{s.Name} {F(s.CpuPercent, "F0")}% {s.RssKiB / 1024} MiB{(s.Exited ? " (**exited during the run**)" : "")}"))}.");
+        }
+
         foreach (var r in runs.Where(r => r.MoveTimeouts + r.MovesRefused + r.ArrivedElsewhere + r.UnexpectedCloses + r.ConnectFailures > 0 || r.Errors.Count > 0))
         {
             text.AppendLine().AppendLine($"{r.Label}: move timeouts {r.MoveTimeouts}, moves refused {r.MovesRefused}, arrived elsewhere {r.ArrivedElsewhere}, unexpected closes {r.UnexpectedCloses}, connect failures {r.ConnectFailures}; close codes: {string.Join(", ", r.CloseCodes.Select(c => $"{c.Key} ×{c.Value}"))}; errors: {(r.Errors.Count == 0 ? "none" : string.Join(", ", r.Errors.Select(e => $"\"{e.Key}\" ×{e.Value}")))}.");
