@@ -24,6 +24,9 @@ public sealed class RoomHttpRequest
     /// <summary>The verified user (the ticket's subject), or null when auth is off.</summary>
     [Id(5)] public string? UserId { get; init; }
 
+    /// <summary>The verified ticket's claims (type → value), or empty when auth is off.</summary>
+    [Id(6)] public IReadOnlyDictionary<string, string> Claims { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The body decoded as UTF-8.</summary>
     public string BodyText => Encoding.UTF8.GetString(Body);
 }

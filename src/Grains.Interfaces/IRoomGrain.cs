@@ -43,6 +43,14 @@ public interface IRoomGrain : IGrainWithStringKey
     /// <c>/rooms/{type}/{name}/{**path}</c>). Runs the room's request hook.
     /// </summary>
     Task<RoomHttpResponse> Request(RoomHttpRequest request);
+
+    /// <summary>
+    /// A call from another room (a message or a request) or from the user directory. Runs in a turn of its own, like every
+    /// event; it may start while the room's current turn awaits a request to another room (so two rooms requesting each
+    /// other at once do not deadlock), never in the middle of anything else.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<RoomCallResult> Call(RoomCallEnvelope call);
 }
 
 /// <summary>

@@ -272,6 +272,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             Headers = headers,
             Body = body.ToArray(),
             UserId = caller.UserId,
+            Claims = caller.Claims,
         };
         RoomHttpResponse response;
         try

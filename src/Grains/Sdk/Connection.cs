@@ -39,7 +39,8 @@ public sealed class Connection
         JoinedSeq = record.JoinedSeq;
         LastClientId = record.LastClientId;
         ResumeHash = record.ResumeHash;
-        UserId = record.UserId;
+        VerifiedUserId = record.UserId;
+        UserId = record.User ?? record.UserId;
         Attachment = record.Attachment;
         DetachedAt = record.DetachedAt;
         DetachCode = record.DetachCode;
@@ -93,8 +94,18 @@ public sealed class Connection
     /// <summary>SHA-256 of the resume token's secret; null: the connection cannot resume.</summary>
     internal byte[]? ResumeHash { get; init; }
 
-    /// <summary>The verified user, or null.</summary>
-    internal string? UserId { get; init; }
+    /// <summary>The verified user of the client's ticket, or null (auth off).</summary>
+    internal string? VerifiedUserId { get; init; }
+
+    /// <summary>
+    /// The connection's user: the verified user of the client's ticket, or the one the connect hook named with
+    /// <see cref="SetUser"/>; null when neither. A connection with a user can be reached wherever it is
+    /// (<c>Room.SendToUser</c>, <c>Room.CloseUser</c>, <c>Room.FindUserAsync</c>).
+    /// </summary>
+    public string? UserId { get; internal set; }
+
+    /// <summary>True once the user directory was told of this connection (it is told again of its close).</summary>
+    internal bool Registered { get; set; }
 
     /// <summary>The current socket (events naming another one are stale).</summary>
     internal long Attachment { get; set; }
@@ -110,7 +121,8 @@ public sealed class Connection
     internal bool Dirty { get; set; }
 
     internal ConnectionRecord Record() => new(Id, Gateway.GetGrainId().ToString(), [.. _tags], _stateJson, Session, Joined,
-        JoinedSeq, LastClientId, ResumeHash, UserId, Attachment, DetachedAt, DetachCode, DetachReason);
+        JoinedSeq, LastClientId, ResumeHash, VerifiedUserId, Attachment, DetachedAt, DetachCode, DetachReason,
+        UserId == VerifiedUserId ? null : UserId);
 
     /// <summary>True when send op <paramref name="op"/> is addressed to this connection (sent after it joined, to it).</summary>
     internal bool IsAddressedBy(RoomOp op) => op.Seq > JoinedSeq && op.Targets(Id);
@@ -156,6 +168,34 @@ public sealed class Connection
 
         _tags.Add(tag);
         _room.MarkDirty(this);
+    }
+
+    /// <summary>
+    /// Names the connection's user (only inside the connect hook), so that rooms can reach it wherever it is
+    /// (<c>Room.SendToUser</c>). For a client with a verified ticket the user is the ticket's and cannot change; without
+    /// auth (development) the room decides, e.g. from a name in the query string.
+    /// </summary>
+    /// <param name="userId">The user id (1–256 characters).</param>
+    public void SetUser(string userId)
+    {
+        if (TagsFrozen)
+        {
+            throw new InvalidOperationException("The user is named in the connect hook only.");
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        if (userId.Length > MaxTagLength)
+        {
+            throw new ArgumentException($"A user id of {userId.Length} characters exceeds the limit of {MaxTagLength}.", nameof(userId));
+        }
+
+        if (VerifiedUserId is not null && VerifiedUserId != userId)
+        {
+            throw new InvalidOperationException(
+                $"This client's ticket names user '{VerifiedUserId}'; a room cannot change a verified user (leave SetUser out when auth is on).");
+        }
+
+        UserId = userId;
     }
 
     /// <summary>True when the connection carries <paramref name="tag"/>.</summary>

@@ -15,6 +15,7 @@ namespace RoomActors;
 /// <param name="DetachedAt">When its socket ended and the room began waiting for it to resume (UTC ticks); 0 while connected.</param>
 /// <param name="DetachCode">The close code its socket ended with (for the close hook if it never resumes).</param>
 /// <param name="DetachReason">The close reason its socket ended with.</param>
+/// <param name="User">Its user (the verified one, or the one the connect hook named), or null.</param>
 internal sealed record ConnectionRecord(
     string Id,
     string Gateway,
@@ -29,4 +30,5 @@ internal sealed record ConnectionRecord(
     long Attachment = 0,
     long DetachedAt = 0,
     int DetachCode = 0,
-    string? DetachReason = null);
+    string? DetachReason = null,
+    string? User = null);

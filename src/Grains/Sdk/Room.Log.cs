@@ -41,5 +41,11 @@ public abstract partial class Room
 
         [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: re-delivering {Count} messages that gateway {Gateway} lacked (another gateway had them when the room came back).")]
         public static partial void Redelivered(ILogger logger, string roomType, string roomName, int count, GrainId gateway);
+
+        [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: a call to another room or to the user directory failed; the next one still goes.")]
+        public static partial void CallFailed(ILogger logger, Exception exception, string roomType, string roomName);
+
+        [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: left memory with {Count} calls to other rooms unsent (they did not go within 5 s).")]
+        public static partial void CallsDropped(ILogger logger, int count, string roomType, string roomName);
 }
 }

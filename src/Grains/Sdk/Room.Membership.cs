@@ -21,6 +21,7 @@ public abstract partial class Room
             Joined = TimeProvider.GetUtcNow().UtcTicks,
             JoinedSeq = Outbox.Seq,
             ResumeHash = request.ResumeSecret is { } secret ? ResumeSecrets.Hash(secret) : null,
+            VerifiedUserId = request.UserId,
             UserId = request.UserId,
             Attachment = request.Attachment,
         };
@@ -169,6 +170,7 @@ public abstract partial class Room
         }
 
         _membership?.Delete(connection.Id);
+        Unregister(connection);
     }
 
     /// <summary>At the end of the turn: the records of connections whose tags or state changed, for the durable set.</summary>

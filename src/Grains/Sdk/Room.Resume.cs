@@ -21,25 +21,27 @@ public abstract partial class Room
 
     async Task<ConnectResult> IRoomGrain.Resume(ResumeRequest request)
     {
-        if (!_connections.TryGetValue(request.ConnectionId, out var connection))
-        {
-            return new ConnectResult(false, CloseCodes.Resync,
-                "resync: unknown connection (closed, expired, or another room's token); connect without resume");
-        }
-
-        if (!ResumeSecrets.Matches(request.Secret, connection.ResumeHash) || connection.UserId != request.UserId)
-        {
-            return new ConnectResult(false, CloseCodes.ResumeRefused, "resume refused: the token does not belong to this connection or user");
-        }
-
-        if (connection.Attachment == request.Attachment && connection.IsConnected)
-        {
-            return ConnectResult.Accept; // asked again: the resume and its replay are on their way
-        }
-
         var result = ConnectResult.Accept;
         await TurnAsync(async () =>
         {
+            if (!_connections.TryGetValue(request.ConnectionId, out var connection))
+            {
+                result = new ConnectResult(false, CloseCodes.Resync,
+                    "resync: unknown connection (closed, expired, or another room's token); connect without resume");
+                return;
+            }
+
+            if (!ResumeSecrets.Matches(request.Secret, connection.ResumeHash) || connection.VerifiedUserId != request.UserId)
+            {
+                result = new ConnectResult(false, CloseCodes.ResumeRefused, "resume refused: the token does not belong to this connection or user");
+                return;
+            }
+
+            if (connection.Attachment == request.Attachment && connection.IsConnected)
+            {
+                return; // asked again: the resume and its replay are on their way
+            }
+
             var missed = new List<RoomOp>();
             if (!Outbox.Replay.TryCollect(request.LastSeq, connection.IsAddressedBy, missed))
             {
@@ -163,6 +165,7 @@ public abstract partial class Room
             }
         }
 
+        await DrainCallsAsync();
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 }

@@ -38,7 +38,13 @@ public abstract partial class Room
         await LoadStateAsync();
         await LoadSystemAsync();
         await RebuildAsync();
+        foreach (var connection in _connections.Values)
+        {
+            Register(connection); // the directory may have missed it (a crash between a turn and its calls): told again
+        }
+
         await OnStartAsync();
+        SendCalls();
     }
 
     async Task<Admission> IRoomGrain.Admit(ConnectRequest request)
@@ -53,20 +59,16 @@ public abstract partial class Room
 
     async Task<ConnectResult> IRoomGrain.Connect(ConnectRequest request)
     {
-        if (_connections.TryGetValue(request.ConnectionId, out var member))
-        {
-            // Asked again (the answer, or the join, was lost): the join again, so the client is never left deaf.
-            await TurnAsync(() =>
-            {
-                Joined(member);
-                return Task.CompletedTask;
-            });
-            return ConnectResult.Accept;
-        }
-
         var context = new ConnectContext(request);
         await TurnAsync(async () =>
         {
+            if (_connections.TryGetValue(request.ConnectionId, out var member))
+            {
+                // Asked again (the answer, or the join, was lost): the join again, so the client is never left deaf.
+                Joined(member);
+                return;
+            }
+
             var connection = Admit(request);
             if (!await TryHookAsync(connection, () => OnConnectAsync(connection, context)))
             {
@@ -81,22 +83,38 @@ public abstract partial class Room
                 Remove(connection);
                 Outbox.ToGateway(connection.Gateway, CloseOp(connection, context.RejectCode, context.RejectReason));
             }
+            else if (connection.IsOpen)
+            {
+                Register(connection);
+            }
         });
         return context.IsRejected ? new ConnectResult(false, context.RejectCode, context.RejectReason) : ConnectResult.Accept;
     }
 
     async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
     {
-        Outbox.Session(batch.Gateway, batch.Session, restart: false);
-        if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.BatchNumber, out var earlier))
-        {
-            return earlier; // a retry of a batch whose answer the gateway did not wait for
-        }
-
         List<string>? unknown = null;
+        ReceiveResult? earlier = null;
 
         // What the turn sent the calling gateway goes back with the answer, unless that gateway only takes calls.
-        var reply = await TurnAsync(async () => unknown = await ProcessAsync(batch), batch.DeliveryInAnswer ? batch.Gateway : null);
+        var reply = await TurnAsync(
+            async () =>
+            {
+                Outbox.Session(batch.Gateway, batch.Session, restart: false);
+                if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.BatchNumber, out var answered))
+                {
+                    earlier = answered; // a retry of a batch whose answer the gateway did not wait for
+                    return;
+                }
+
+                unknown = await ProcessAsync(batch);
+            },
+            batch.DeliveryInAnswer ? batch.Gateway : null);
+        if (earlier is not null)
+        {
+            return earlier;
+        }
+
         var result = unknown is null && reply is null ? ReceiveResult.Ok : new ReceiveResult(unknown is null ? null : [.. unknown], reply);
         Outbox.Processed(batch.Gateway, batch.Session, batch.BatchNumber, result);
         return result;
@@ -225,9 +243,17 @@ public abstract partial class Room
     /// </summary>
     private async Task<RoomDelivery?> TurnAsync(Func<Task> body, IGatewayObserver? replyTo = null)
     {
-        await body();
-        await RunClosingHooksAsync();
-        return await EndTurnAsync(replyTo);
+        await EnterTurnAsync();
+        try
+        {
+            await body();
+            await RunClosingHooksAsync();
+            return await EndTurnAsync(replyTo);
+        }
+        finally
+        {
+            ExitTurn();
+        }
     }
 
     /// <summary>Runs a hook; if it throws, reports the error to <see cref="OnErrorAsync"/> and returns false.</summary>
@@ -299,6 +325,7 @@ public abstract partial class Room
             // storage. Either way this activation goes away and the caller retries on a fresh one, which reads the
             // last durable state.
             Outbox.Discard();
+            _afterTurn.Clear();
             _storage?.Discard();
             _membership?.Discard();
             _systemDirty = _alarmChanged = false;
@@ -308,6 +335,7 @@ public abstract partial class Room
         }
 
         var reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), Environment.TickCount64, replyTo);
+        SendCalls();
         await ArmAlarmAsync();
         await AfterTurnAsync();
         return reply;
