@@ -21,6 +21,7 @@ internal sealed class Attendee(ConferenceRun run, int index)
     private string? _movedTo;       // from the `moved` message
     private long _connectStart;
     private bool _signedIn;
+    private int _failuresInARow;
     private int _expectRoom = -1;
     private TaskCompletionSource<Look?>? _look;
 
@@ -53,7 +54,7 @@ internal sealed class Attendee(ConferenceRun run, int index)
             catch (Exception) when (!stop.IsCancellationRequested)
             {
                 run.CountConnectFailure();
-                await Delay(TimeSpan.FromMilliseconds(500), stop);
+                await Delay(Backoff(), stop);
                 continue;
             }
             catch (Exception)
@@ -128,10 +129,17 @@ internal sealed class Attendee(ConferenceRun run, int index)
 
             _state = Offline;
             run.CountReconnect();
-            await Delay(TimeSpan.FromSeconds(1), stop);
+            await Delay(Backoff(), stop);
             _state = Connecting;
         }
     }
+
+    /// <summary>
+    /// How long to wait before signing in again after the <c>n</c>-th failure in a row: 1, 2, 4 … 30 s, ±50% at random,
+    /// as a browser client would (10,000 clients retrying every second would keep an overloaded cluster down).
+    /// </summary>
+    private TimeSpan Backoff() =>
+        TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(5, _failuresInARow++))) * (0.5 + Random.Shared.NextDouble()));
 
     private static async Task Delay(TimeSpan delay, CancellationToken stop)
     {
@@ -201,6 +209,7 @@ internal sealed class Attendee(ConferenceRun run, int index)
                 RoomIndex = room;
                 run.OnArrived(this, room, _moveStart == 0 ? null : _moveStart, _signedIn ? null : _connectStart, now);
                 _signedIn = true;
+                _failuresInARow = 0;
                 SettleMove();
                 _state = Ready;
             }

@@ -10,7 +10,7 @@ internal static class Report
     {
         var files = Directory.GetFiles(directory, "*.json").OrderBy(File.GetLastWriteTimeUtc).ToList();
         static string NameOf(string file) => Path.GetFileNameWithoutExtension(file);
-        static bool Special(string name) => name.StartsWith("idle.", StringComparison.Ordinal) || name.StartsWith("cold.", StringComparison.Ordinal) || name.StartsWith("conference", StringComparison.Ordinal);
+        static bool Special(string name) => name.StartsWith("idle.", StringComparison.Ordinal) || name.StartsWith("cold.", StringComparison.Ordinal) || name.StartsWith("conference", StringComparison.Ordinal) || name.StartsWith("venue", StringComparison.Ordinal);
         var results = files.Where(f => !Special(NameOf(f)))
             .Select(f => (Name: NameOf(f), Result: JsonSerializer.Deserialize<BenchResult>(File.ReadAllText(f))!))
             .ToList();
