@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -17,27 +18,53 @@ internal delegate void MessageHandler(ReadOnlySpan<byte> payload);
 internal sealed class LeanWebSocket : IDisposable
 {
     private readonly Socket _socket;
-    private byte[] _buffer = new byte[1 << 16];
+    private byte[] _buffer;
     private int _start;
     private int _end;
     private byte[]? _fragments;
     private int _fragmentLength;
 
-    private LeanWebSocket(Socket socket) => _socket = socket;
-
-    /// <summary>Opens a TCP connection to <paramref name="uri"/> (ws://) and completes the upgrade handshake.</summary>
-    public static async Task<LeanWebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken, string? subprotocol = null)
+    private LeanWebSocket(Socket socket, int bufferSize)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _socket = socket;
+        _buffer = new byte[bufferSize];
+    }
+
+    /// <summary>The status code of the server's close frame, once one arrived (1005 when it carried none).</summary>
+    public int? CloseCode { get; private set; }
+
+    /// <summary>The reason of the server's close frame, once one arrived.</summary>
+    public string? CloseReason { get; private set; }
+
+    /// <summary>
+    /// Opens a TCP connection to <paramref name="uri"/> (ws://) and completes the upgrade handshake. With
+    /// <paramref name="source"/> the socket is bound to that local address first (e.g. 127.0.0.2: each source address
+    /// has its own ephemeral ports); <paramref name="bufferSize"/> is the initial read buffer (it grows for larger frames).
+    /// </summary>
+    public static async Task<LeanWebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken, string? subprotocol = null,
+        IPAddress? source = null, int bufferSize = 1 << 16)
+    {
+        var socket = new Socket(source?.AddressFamily ?? AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(uri.Host, uri.Port, cancellationToken);
+            if (source is not null)
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                var host = IPAddress.TryParse(uri.Host, out var ip) ? ip
+                    : (await Dns.GetHostAddressesAsync(uri.Host, source.AddressFamily, cancellationToken))[0];
+                await socket.ConnectAsync(host, uri.Port, cancellationToken);
+            }
+            else
+            {
+                await socket.ConnectAsync(uri.Host, uri.Port, cancellationToken);
+            }
+
             var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
             var request = $"GET {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                           $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" +
                           (subprotocol is null ? "" : $"Sec-WebSocket-Protocol: {subprotocol}\r\n") + "\r\n";
             await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, cancellationToken);
-            var client = new LeanWebSocket(socket);
+            var client = new LeanWebSocket(socket, bufferSize);
             await client.ReadHandshakeAsync(cancellationToken);
             return client;
         }
@@ -105,6 +132,18 @@ internal sealed class LeanWebSocket : IDisposable
             body[i] = (byte)(payload[i] ^ mask[i & 3]);
         }
 
+        return _socket.SendAsync(frame, SocketFlags.None, CancellationToken.None);
+    }
+
+    /// <summary>Answers the server's close frame (or starts the closing handshake) with a masked close frame.</summary>
+    public ValueTask<int> SendCloseAsync(int code)
+    {
+        var frame = new byte[2 + 4 + 2];
+        frame[0] = 0x88; // FIN + close
+        frame[1] = 0x80 | 2;
+        Random.Shared.NextBytes(frame.AsSpan(2, 4));
+        frame[6] = (byte)((code >> 8) ^ frame[2]);
+        frame[7] = (byte)((code & 0xFF) ^ frame[3]);
         return _socket.SendAsync(frame, SocketFlags.None, CancellationToken.None);
     }
 
@@ -197,6 +236,8 @@ internal sealed class LeanWebSocket : IDisposable
             switch (opcode)
             {
                 case 0x8:
+                    CloseCode = payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : 1005;
+                    CloseReason = payload.Length > 2 ? Encoding.UTF8.GetString(payload[2..]) : "";
                     return true;
                 case 0x9 or 0xA:
                     continue; // ping, pong

@@ -8,7 +8,8 @@ using RoomActors.Bench;
 
 // Load generator: R rooms × C clients, S senders per room, closed or open loop; every recipient records latency.
 // Reports deliveries/s, sends/s, p50/p99/max latency, lost messages, rooms whose clients saw different orders, and the
-// server's CPU time per delivery and resident memory (from /proc for --server-pid).
+// server's CPU time per delivery and resident memory (from /proc for --server-pid). Other scenarios: idle (IdleDensity),
+// cold (ColdActivation), conference (the MUD's attendees, Conference); `venue IN K OUT` writes a venue K times as large.
 if (args is ["report", var directory, var output, .. var notes])
 {
     await Report.WriteAsync(directory, output, string.Join(' ', notes));
@@ -21,12 +22,14 @@ try
     {
         ["idle", .. var rest] => await IdleDensity.RunAsync(ArgMap.Parse(rest)),
         ["cold", .. var rest] => await ColdActivation.RunAsync(ArgMap.Parse(rest)),
+        ["conference", .. var rest] => await Conference.RunAsync(ArgMap.Parse(rest)),
+        ["venue", var input, var copies, var scaled] => VenueScaler.Run(input, int.Parse(copies, System.Globalization.CultureInfo.InvariantCulture), scaled),
         _ => await Traffic(BenchOptions.Parse(args)),
     };
     Console.WriteLine(summary);
     if (json is not null)
     {
-        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, result.GetType(), new JsonSerializerOptions { WriteIndented = true }));
+        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(result, result.GetType(), new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 
     return 0;

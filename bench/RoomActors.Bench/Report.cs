@@ -10,7 +10,8 @@ internal static class Report
     {
         var files = Directory.GetFiles(directory, "*.json").OrderBy(File.GetLastWriteTimeUtc).ToList();
         static string NameOf(string file) => Path.GetFileNameWithoutExtension(file);
-        var results = files.Where(f => !NameOf(f).StartsWith("idle.", StringComparison.Ordinal) && !NameOf(f).StartsWith("cold.", StringComparison.Ordinal))
+        static bool Special(string name) => name.StartsWith("idle.", StringComparison.Ordinal) || name.StartsWith("cold.", StringComparison.Ordinal) || name.StartsWith("conference", StringComparison.Ordinal) || name.StartsWith("venue", StringComparison.Ordinal);
+        var results = files.Where(f => !Special(NameOf(f)))
             .Select(f => (Name: NameOf(f), Result: JsonSerializer.Deserialize<BenchResult>(File.ReadAllText(f))!))
             .ToList();
         var idle = files.Where(f => NameOf(f).StartsWith("idle.", StringComparison.Ordinal))
@@ -19,6 +20,9 @@ internal static class Report
         var cold = files.Where(f => NameOf(f).StartsWith("cold.", StringComparison.Ordinal))
             .Select(f => (Server: NameOf(f)["cold.".Length..], Result: JsonSerializer.Deserialize<ColdResult>(File.ReadAllText(f))!))
             .ToList();
+        var conference = files.Where(f => NameOf(f).StartsWith("conference", StringComparison.Ordinal))
+            .Select(f => JsonSerializer.Deserialize<ConferenceResult>(File.ReadAllText(f), new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals })!)
+            .ToList();
 
         // Files are named {scenario}.{server}.json.
         var scenarios = results.Select(r => r.Name.Split('.')[0]).Distinct().ToList();
@@ -26,39 +30,42 @@ internal static class Report
         BenchResult? Find(string scenario, string server) => results.FirstOrDefault(r => r.Name == $"{scenario}.{server}").Result;
 
         var text = new StringBuilder(header).AppendLine().AppendLine();
-        text.AppendLine("| scenario | server | deliveries/s | sends/s | p50 ms | p99 ms | max ms | lost | order violations | server CPU µs/delivery | server RSS MiB | CPU % server / generator |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var scenario in scenarios)
+        if (results.Count > 0)
         {
-            foreach (var server in servers)
-            {
-                if (Find(scenario, server) is { } r)
-                {
-                    text.AppendLine($"| {scenario} ({r.Rooms}×{r.Clients}, {r.Senders} senders, {r.Mode}) | {server} | {r.DeliveriesPerSecond:F0} | {r.SendsPerSecond:F0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F1} | {r.Lost} | {r.OrderViolations} | {r.ServerCpuMicrosPerDelivery:F2} | {r.ServerRssKiB / 1024.0:F0} | {r.ServerCpuPercent:F0} / {r.GeneratorCpuPercent:F0} |");
-                }
-            }
-        }
-
-        foreach (var baseline in new[] { "raw-kestrel", "signalr" })
-        {
-            text.AppendLine().AppendLine($"Ratios, roomactors / {baseline} (same run):").AppendLine();
-            text.AppendLine("| scenario | deliveries/s | p99 latency | CPU per delivery |");
-            text.AppendLine("|---|---:|---:|---:|");
+            text.AppendLine("| scenario | server | deliveries/s | sends/s | p50 ms | p99 ms | max ms | lost | order violations | server CPU µs/delivery | server RSS MiB | CPU % server / generator |");
+            text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var scenario in scenarios)
             {
-                if (Find(scenario, "roomactors") is { } ra && Find(scenario, baseline) is { } other)
+                foreach (var server in servers)
                 {
-                    text.AppendLine($"| {scenario} | {ra.DeliveriesPerSecond / other.DeliveriesPerSecond:F2}× | {ra.P99Ms / other.P99Ms:F2}× | {ra.ServerCpuMicrosPerDelivery / other.ServerCpuMicrosPerDelivery:F2}× |");
+                    if (Find(scenario, server) is { } r)
+                    {
+                        text.AppendLine($"| {scenario} ({r.Rooms}×{r.Clients}, {r.Senders} senders, {r.Mode}) | {server} | {r.DeliveriesPerSecond:F0} | {r.SendsPerSecond:F0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.MaxMs:F1} | {r.Lost} | {r.OrderViolations} | {r.ServerCpuMicrosPerDelivery:F2} | {r.ServerRssKiB / 1024.0:F0} | {r.ServerCpuPercent:F0} / {r.GeneratorCpuPercent:F0} |");
+                    }
                 }
             }
-        }
 
-        if (Find("chat-v1", "roomactors") is { } enveloped && Find("chat", "roomactors") is { } plain)
-        {
-            text.AppendLine().AppendLine("The roomactors.v1 envelope (`m SEQ\\n` on every frame both ways), chat-v1 / chat, roomactors both:").AppendLine();
-            text.AppendLine("| deliveries/s | p99 latency | CPU per delivery |");
-            text.AppendLine("|---:|---:|---:|");
-            text.AppendLine($"| {enveloped.DeliveriesPerSecond / plain.DeliveriesPerSecond:F2}× | {enveloped.P99Ms / plain.P99Ms:F2}× | {enveloped.ServerCpuMicrosPerDelivery / plain.ServerCpuMicrosPerDelivery:F2}× |");
+            foreach (var baseline in new[] { "raw-kestrel", "signalr" })
+            {
+                text.AppendLine().AppendLine($"Ratios, roomactors / {baseline} (same run):").AppendLine();
+                text.AppendLine("| scenario | deliveries/s | p99 latency | CPU per delivery |");
+                text.AppendLine("|---|---:|---:|---:|");
+                foreach (var scenario in scenarios)
+                {
+                    if (Find(scenario, "roomactors") is { } ra && Find(scenario, baseline) is { } other)
+                    {
+                        text.AppendLine($"| {scenario} | {ra.DeliveriesPerSecond / other.DeliveriesPerSecond:F2}× | {ra.P99Ms / other.P99Ms:F2}× | {ra.ServerCpuMicrosPerDelivery / other.ServerCpuMicrosPerDelivery:F2}× |");
+                    }
+                }
+            }
+
+            if (Find("chat-v1", "roomactors") is { } enveloped && Find("chat", "roomactors") is { } plain)
+            {
+                text.AppendLine().AppendLine("The roomactors.v1 envelope (`m SEQ\\n` on every frame both ways), chat-v1 / chat, roomactors both:").AppendLine();
+                text.AppendLine("| deliveries/s | p99 latency | CPU per delivery |");
+                text.AppendLine("|---:|---:|---:|");
+                text.AppendLine($"| {enveloped.DeliveriesPerSecond / plain.DeliveriesPerSecond:F2}× | {enveloped.P99Ms / plain.P99Ms:F2}× | {enveloped.ServerCpuMicrosPerDelivery / plain.ServerCpuMicrosPerDelivery:F2}× |");
+            }
         }
 
         if (idle.Count > 0)
@@ -83,55 +90,99 @@ internal static class Report
             }
         }
 
-        text.AppendLine().AppendLine("Budget (issue 5), roomactors against the baselines in this run:").AppendLine();
-        text.AppendLine("| line | target | measured | met |");
-        text.AppendLine("|---|---|---:|---|");
-        void Line(string line, string target, string scenario, Func<BenchResult, BenchResult, double> measure, Func<double, bool> met, string format = "F2")
+        if (results.Count > 0 || idle.Count > 0)
         {
-            if (Find(scenario, "roomactors") is { } ra && Find(scenario, "raw-kestrel") is { } raw)
+            text.AppendLine().AppendLine("Budget (issue 5), roomactors against the baselines in this run:").AppendLine();
+            text.AppendLine("| line | target | measured | met |");
+            text.AppendLine("|---|---|---:|---|");
+            void Line(string line, string target, string scenario, Func<BenchResult, BenchResult, double> measure, Func<double, bool> met, string format = "F2")
             {
-                var value = measure(ra, raw);
-                text.AppendLine($"| {line} | {target} | {value.ToString(format)}× | {(met(value) ? "yes" : "**no**")} |");
-            }
-        }
-
-        void SignalRLine(string scenario)
-        {
-            if (Find(scenario, "roomactors") is { } ra && Find(scenario, "signalr") is { } sr)
-            {
-                var value = ra.DeliveriesPerSecond / sr.DeliveriesPerSecond;
-                if (ra.Mode.StartsWith("open", StringComparison.Ordinal))
+                if (Find(scenario, "roomactors") is { } ra && Find(scenario, "raw-kestrel") is { } raw)
                 {
-                    // An open loop delivers what is offered: the ratio is 1 by construction; latency tells them apart.
-                    text.AppendLine($"| {scenario} deliveries/s vs SignalR | ≥ 1.4× | {value:F2}× (open loop: offered load; p99 {ra.P99Ms / sr.P99Ms:F2}× SignalR's) | n/a |");
-                    return;
+                    var value = measure(ra, raw);
+                    text.AppendLine($"| {line} | {target} | {value.ToString(format)}× | {(met(value) ? "yes" : "**no**")} |");
                 }
-
-                text.AppendLine($"| {scenario} deliveries/s vs SignalR | ≥ 1.4× | {value:F2}× | {(value >= 1.4 ? "yes" : "**no**")} |");
             }
+
+            void SignalRLine(string scenario)
+            {
+                if (Find(scenario, "roomactors") is { } ra && Find(scenario, "signalr") is { } sr)
+                {
+                    var value = ra.DeliveriesPerSecond / sr.DeliveriesPerSecond;
+                    if (ra.Mode.StartsWith("open", StringComparison.Ordinal))
+                    {
+                        // An open loop delivers what is offered: the ratio is 1 by construction; latency tells them apart.
+                        text.AppendLine($"| {scenario} deliveries/s vs SignalR | ≥ 1.4× | {value:F2}× (open loop: offered load; p99 {ra.P99Ms / sr.P99Ms:F2}× SignalR's) | n/a |");
+                        return;
+                    }
+
+                    text.AppendLine($"| {scenario} deliveries/s vs SignalR | ≥ 1.4× | {value:F2}× | {(value >= 1.4 ? "yes" : "**no**")} |");
+                }
+            }
+
+            Line("chat deliveries/s", "≥ 1.1×", "chat", (ra, raw) => ra.DeliveriesPerSecond / raw.DeliveriesPerSecond, v => v >= 1.1);
+            Line("chat server CPU per delivery", "≤ 1.0×", "chat", (ra, raw) => (ra.ServerCpuMicrosPerDelivery ?? 0) / (raw.ServerCpuMicrosPerDelivery ?? 1), v => v <= 1.0);
+            Line("open loop p99 latency", "≤ 1.5×", "open-20k", (ra, raw) => ra.P99Ms / raw.P99Ms, v => v <= 1.5);
+            Line("big room deliveries/s", "≥ 1.0×", "big-room", (ra, raw) => ra.DeliveriesPerSecond / raw.DeliveriesPerSecond, v => v >= 1.0);
+            Line("many rooms deliveries/s", "≥ 0.9×", "many-rooms", (ra, raw) => ra.DeliveriesPerSecond / raw.DeliveriesPerSecond, v => v >= 0.9);
+            foreach (var scenario in scenarios)
+            {
+                SignalRLine(scenario);
+            }
+
+            if (idle.FirstOrDefault(i => i.Server == "roomactors").Result is { } ourIdle)
+            {
+                text.AppendLine($"| idle connection, server memory | ≤ 16 KiB | {ourIdle.KiBPerConnection:F1} KiB | {(ourIdle.KiBPerConnection <= 16 ? "yes" : "**no**")} |");
+            }
+
+            var ours = results.Where(r => r.Name.EndsWith(".roomactors", StringComparison.Ordinal) && r.Result.Senders >= 2).ToList();
+            text.AppendLine($"| 0 lost, 0 order violations (≥ 2 senders) | 0 / 0 | {ours.Sum(r => r.Result.Lost)} / {ours.Sum(r => r.Result.OrderViolations)} | {(ours.All(r => r.Result.Lost == 0 && r.Result.OrderViolations == 0) ? "yes" : "**no**")} |");
         }
 
-        Line("chat deliveries/s", "≥ 1.1×", "chat", (ra, raw) => ra.DeliveriesPerSecond / raw.DeliveriesPerSecond, v => v >= 1.1);
-        Line("chat server CPU per delivery", "≤ 1.0×", "chat", (ra, raw) => (ra.ServerCpuMicrosPerDelivery ?? 0) / (raw.ServerCpuMicrosPerDelivery ?? 1), v => v <= 1.0);
-        Line("open loop p99 latency", "≤ 1.5×", "open-20k", (ra, raw) => ra.P99Ms / raw.P99Ms, v => v <= 1.5);
-        Line("big room deliveries/s", "≥ 1.0×", "big-room", (ra, raw) => ra.DeliveriesPerSecond / raw.DeliveriesPerSecond, v => v >= 1.0);
-        Line("many rooms deliveries/s", "≥ 0.9×", "many-rooms", (ra, raw) => ra.DeliveriesPerSecond / raw.DeliveriesPerSecond, v => v >= 0.9);
-        foreach (var scenario in scenarios)
-        {
-            SignalRLine(scenario);
-        }
-
-        if (idle.FirstOrDefault(i => i.Server == "roomactors").Result is { } ourIdle)
-        {
-            text.AppendLine($"| idle connection, server memory | ≤ 16 KiB | {ourIdle.KiBPerConnection:F1} KiB | {(ourIdle.KiBPerConnection <= 16 ? "yes" : "**no**")} |");
-        }
-
-        var ours = results.Where(r => r.Name.EndsWith(".roomactors", StringComparison.Ordinal) && r.Result.Senders >= 2).ToList();
-        text.AppendLine($"| 0 lost, 0 order violations (≥ 2 senders) | 0 / 0 | {ours.Sum(r => r.Result.Lost)} / {ours.Sum(r => r.Result.OrderViolations)} | {(ours.All(r => r.Result.Lost == 0 && r.Result.OrderViolations == 0) ? "yes" : "**no**")} |");
+        Conference(text, conference);
 
         text.AppendLine().AppendLine("How these are measured, what each change bought, and for a line not met the gap, what was tried and what is")
             .AppendLine("next: [bench/README.md](README.md). Runs on a shared 2-core machine vary by about ±10%; compare ratios within one run.");
 
         await File.WriteAllTextAsync(output, text.ToString());
+    }
+
+    /// <summary>The conference section: the MUD's attendees (all-in-one and cluster), latencies, rates and the final check.</summary>
+    private static void Conference(StringBuilder text, List<ConferenceResult> runs)
+    {
+        if (runs.Count == 0)
+        {
+            return;
+        }
+
+        static string F(double value, string format = "F1") => double.IsNaN(value) ? "–" : value.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+        text.AppendLine().AppendLine("Conference (the MUD, samples/Mud: attendees move every 30 s, say something every 20 s, whisper every 120 s and shout every 600 s on average; latency from the sender's send to each other attendee in the room, a move from `/go` to the new room's `room` message):").AppendLine();
+        text.AppendLine("| run | attendees online / signed up | rooms | gateways | messages/s | deliveries/s (say) | say p50 ms | say p99 ms | move p50 ms | move p99 ms | whisper p99 ms | shout p99 ms | server CPU % | server RSS MiB | generator CPU % | room lists |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var r in runs)
+        {
+            var check = r.Consistency.Ok
+                ? $"OK (sum of counts {r.Consistency.SumOfCounts})"
+                : $"**{r.Consistency.Summary().Replace("|", "/", StringComparison.Ordinal)}**";
+            text.AppendLine($"| {r.Label} | {r.OnlineAtEnd} / {r.Attendees} | {r.Rooms} | {r.Gateways} | {F(r.MessagesPerSecond)} | {F(r.DeliveriesPerSecond, "F0")} ({F(r.SayDeliveriesPerSecond, "F0")}) | {F(r.SayP50Ms, "F2")} | {F(r.SayP99Ms, "F2")} | {F(r.MoveP50Ms, "F2")} | {F(r.MoveP99Ms, "F2")} | {F(r.WhisperP99Ms, "F2")} | {F(r.ShoutP99Ms, "F2")} | {F(r.ServerCpuPercent ?? double.NaN, "F0")} | {(r.ServerRssKiB ?? 0) / 1024} | {F(r.GeneratorCpuPercent, "F0")} | {check} |");
+        }
+
+        foreach (var r in runs.Where(r => r.Servers.Count > 1 || r.Servers.Any(s => s.Exited)))
+        {
+            text.AppendLine().AppendLine($"{r.Label}, per process (CPU % of a core over the window, RSS at its end): {string.Join(", ", r.Servers.Select(s => $"{s.Name} {F(s.CpuPercent, "F0")}% {s.RssKiB / 1024} MiB{(s.Exited ? " (**exited during the run**)" : "")}"))}.");
+        }
+
+        foreach (var r in runs.Where(r => r.MoveTimeouts + r.MovesRefused + r.ArrivedElsewhere + r.UnexpectedCloses + r.ConnectFailures > 0 || r.Errors.Count > 0))
+        {
+            text.AppendLine().AppendLine($"{r.Label}: move timeouts {r.MoveTimeouts}, moves refused {r.MovesRefused}, arrived elsewhere {r.ArrivedElsewhere}, unexpected closes {r.UnexpectedCloses}, connect failures {r.ConnectFailures}; close codes: {string.Join(", ", r.CloseCodes.Select(c => $"{c.Key} ×{c.Value}"))}; errors: {(r.Errors.Count == 0 ? "none" : string.Join(", ", r.Errors.Select(e => $"\"{e.Key}\" ×{e.Value}")))}.");
+        }
+
+        text.AppendLine().AppendLine("| line | target | measured | met |");
+        text.AppendLine("|---|---|---:|---|");
+        foreach (var r in runs)
+        {
+            var met = r.SayP99Ms < 50 && r.Consistency.Ok;
+            text.AppendLine($"| {r.Label}: say delivery p99, room lists consistent | < 50 ms, yes | {F(r.SayP99Ms, "F2")} ms, {(r.Consistency.Ok ? "yes" : "no")} | {(met ? "yes" : "**no**")} |");
+        }
     }
 }

@@ -20,6 +20,20 @@ internal static class ServerProcess
         return long.Parse(fields[11]) + long.Parse(fields[12]);
     }
 
+    /// <summary>True when <paramref name="pid"/> is gone (or a zombie: exited, not yet reaped).</summary>
+    public static bool HasExited(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] is 'Z' or 'X';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Resident memory of <paramref name="pid"/> in KiB; null without a pid.</summary>
     public static long? RssKiB(int? pid)
     {
