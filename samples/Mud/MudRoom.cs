@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -275,7 +274,8 @@ public sealed class MudRoom : Room
 
     private void Delete(string id)
     {
-        var index = _history.FindIndex(h => JsonNode.Parse(h.Json)?["id"]?.GetValue<string>() == id);
+        var marker = $"\"id\":{Wire.ToClient(id)},";
+        var index = _history.FindIndex(h => h.Json.Contains(marker, StringComparison.Ordinal));
         if (index >= 0)
         {
             Storage.Delete(HistoryKey(_history[index].N));
@@ -432,19 +432,49 @@ public sealed class MudRoom : Room
     private void Audit(string kind, Attendee me, string? text, string? target = null) =>
         GetRoom(AuditRoom.Type, AuditRoom.Main).Send(Wire.Write(new AuditEntry(0, kind, RoomName, me.User, me.Name, text, target)));
 
-    private string RoomView(Attendee me) => Json(new
+    /// <summary>
+    /// The <c>room</c> message. The history is embedded as the JSON it was sent as (not parsed again for every arrival:
+    /// an arrival in a busy room would otherwise parse 50 messages inside the room's turn).
+    /// </summary>
+    private string RoomView(Attendee me)
     {
-        type = "room",
-        id = RoomName,
-        name = _info?.Name ?? RoomName,
-        description = _info?.Description ?? "",
-        exits = _info?.Exits ?? [],
-        occupants = _attendees.Values.Where(a => !a.Moving).DistinctBy(a => a.User).Select(a => new { name = a.Name, pronouns = a.Pronouns }),
-        history = _history.Select(h => JsonNode.Parse(h.Json)),
-        rooms = _rooms,
-        you = new { name = me.Name, pronouns = me.Pronouns, description = me.Description, moderator = me.Moderator },
-        open = _open,
-    });
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "room");
+            writer.WriteString("id", RoomName);
+            writer.WriteString("name", _info?.Name ?? RoomName);
+            writer.WriteString("description", _info?.Description ?? "");
+            writer.WritePropertyName("exits");
+            System.Text.Json.JsonSerializer.Serialize(writer, _info?.Exits ?? [], Wire.ClientJson);
+            writer.WriteStartArray("occupants");
+            foreach (var attendee in _attendees.Values.Where(a => !a.Moving).DistinctBy(a => a.User))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", attendee.Name);
+                writer.WriteString("pronouns", attendee.Pronouns);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("history");
+            foreach (var (_, json) in _history)
+            {
+                writer.WriteRawValue(json, skipInputValidation: true); // written by this room as JSON
+            }
+
+            writer.WriteEndArray();
+            writer.WritePropertyName("rooms");
+            System.Text.Json.JsonSerializer.Serialize(writer, _rooms, Wire.ClientJson);
+            writer.WritePropertyName("you");
+            System.Text.Json.JsonSerializer.Serialize(writer, new { name = me.Name, pronouns = me.Pronouns, description = me.Description, moderator = me.Moderator }, Wire.ClientJson);
+            writer.WriteBoolean("open", _open);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     private void Error(Connection connection, string text) => connection.Send(Json(new { type = "error", message = text }));
 
