@@ -60,6 +60,9 @@ internal sealed record HubReply
     public string? Room { get; init; }
     public Profile? Profile { get; init; }
 
+    /// <summary>The hub does not know the attendee's profile: sign in with the people room and ask again with it.</summary>
+    public bool NeedProfile { get; init; }
+
     public static HubReply Refuse(string error, int code = 0) => new() { Ok = false, Error = error, Code = code };
 }
 

@@ -67,6 +67,7 @@ public sealed class HubRoom : Room
             "move" => Move(request),
             "left" => Left(request),
             "whereis" => WhereIs(request.Name!),
+            "profile" => UpdateProfile(request),
             "shout" => Shout(request),
             "report" => Report(request),
             "rooms" => new HubReply { Rooms = RoomList(), Open = _space.Open },
@@ -130,6 +131,11 @@ public sealed class HubRoom : Room
 
         _online.TryGetValue(user, out var existing);
         var arriving = existing is { Connection: null } && existing.Room == room.Id;
+        if (call.Name is null && !(arriving && existing!.Name is not null))
+        {
+            // Not on the way in with a known profile: the room asks the people room, then asks again with it.
+            return new HubReply { Ok = false, NeedProfile = true };
+        }
         if (!arriving && !call.Moderator && IsFull(room, user))
         {
             return HubReply.Refuse($"{room.Name} is full", MudCodes.Full);
@@ -144,8 +150,10 @@ public sealed class HubRoom : Room
             }));
         }
 
-        Put(new Presence(user, call.Name!, call.Pronouns ?? "", room.Id, call.Connection, Now, call.Moderator, arriving ? existing!.From : null));
-        return new HubReply { Info = Info(room), Rooms = RoomList(), Open = _space.Open, From = arriving ? existing!.From : null };
+        var profile = call.Name is not null ? new Profile(call.Name, call.Pronouns ?? "", call.Description ?? "") : existing!.Profile;
+        Put(new Presence(user, profile.Name, profile.Pronouns, room.Id, call.Connection, Now, call.Moderator, arriving ? existing!.From : null,
+            profile.Description));
+        return new HubReply { Info = Info(room), Rooms = RoomList(), Open = _space.Open, From = arriving ? existing!.From : null, Profile = profile };
     }
 
     private HubReply Move(HubCall call)
@@ -181,7 +189,17 @@ public sealed class HubRoom : Room
         if (_online.TryGetValue(call.User!, out var presence) && presence.Connection == call.Connection)
         {
             Untrack(presence.User);
-            Storage.Delete("u:" + presence.User);
+        }
+
+        return new HubReply();
+    }
+
+    /// <summary>An attendee online changed their profile: their next move carries the new one.</summary>
+    private HubReply UpdateProfile(HubCall call)
+    {
+        if (_online.TryGetValue(call.User!, out var presence))
+        {
+            Put(presence with { Pronouns = call.Pronouns ?? presence.Pronouns, Description = call.Description ?? presence.Description });
         }
 
         return new HubReply();
@@ -283,7 +301,7 @@ public sealed class HubRoom : Room
     {
         _space = new SpaceState(open, open ? null : string.IsNullOrWhiteSpace(call.Text) ? null : call.Text);
         Storage.Put("space", _space);
-        var message = open ? new HubCall { Op = "notice", Text = $"{call.Name} opened the space" } : new HubCall { Op = "closed", Text = ClosedText() };
+        var message = open ? new HubCall { Op = "opened", Text = $"{call.Name} opened the space" } : new HubCall { Op = "closed", Text = ClosedText() };
         foreach (var room in _counts.Where(c => c.Value > 0).Select(c => c.Key))
         {
             GetRoom(MudRoom.Type, room).Send(Wire.Write(message));
@@ -361,11 +379,13 @@ public sealed class HubRoom : Room
         }
     }
 
+    /// <summary>A changed room list goes out within a second (the alarm is brought forward if it was set later).</summary>
     private void ScheduleList()
     {
-        if (_listDirty && GetAlarm() is null)
+        var due = Now + TimeSpan.FromSeconds(1);
+        if (_listDirty && (GetAlarm() is not { } at || at > due))
         {
-            SetAlarm(Now + TimeSpan.FromSeconds(1));
+            SetAlarm(due);
         }
     }
 
@@ -381,7 +401,11 @@ public sealed class HubRoom : Room
 /// <summary>Where an attendee is (one record per attendee online).</summary>
 /// <param name="Connection">Their connection in that room; null while they move there.</param>
 /// <param name="From">While moving: the room they left.</param>
-internal sealed record Presence(string User, string Name, string Pronouns, string Room, string? Connection, DateTimeOffset Since, bool Moderator, string? From);
+internal sealed record Presence(string User, string Name, string Pronouns, string Room, string? Connection, DateTimeOffset Since, bool Moderator, string? From,
+    string Description = "")
+{
+    public Profile Profile => new(Name, Pronouns, Description);
+}
 
 internal sealed record Ban(string Name, string Reason, string By, DateTimeOffset Time);
 

@@ -73,25 +73,30 @@ public sealed class MudRoom : Room
         var moderator = context.Claims.GetValueOrDefault("mod") == "true"
             || Options.Moderators.Any(m => string.Equals(m, user, StringComparison.OrdinalIgnoreCase));
 
-        var signIn = Wire.Read<HubReply>(await People.RequestAsync(Wire.Write(new HubCall { Op = "signin", User = user, Name = name })));
-        if (!signIn.Ok)
+        // An attendee on the way here from another room: the hub has their profile (one request). Anyone else signs in
+        // with the people room first (is the name theirs?), then enters with the profile.
+        var enterCall = new HubCall { Op = "enter", User = user, Room = RoomName, Connection = connection.Id, Moderator = moderator };
+        var enter = await AskHubAsync(enterCall);
+        if (enter.NeedProfile || name is not null && enter.Ok && enter.Profile?.Name != name)
         {
-            context.Reject(signIn.Code, signIn.Error!);
-            return;
+            var signIn = Wire.Read<HubReply>(await People.RequestAsync(Wire.Write(new HubCall { Op = "signin", User = user, Name = name })));
+            if (!signIn.Ok)
+            {
+                context.Reject(signIn.Code, signIn.Error!);
+                return;
+            }
+
+            var known = signIn.Profile!;
+            enter = await AskHubAsync(enterCall with { Name = known.Name, Pronouns = known.Pronouns, Description = known.Description });
         }
 
-        var profile = signIn.Profile!;
-        var enter = Wire.Read<HubReply>(await Hub.RequestAsync(Wire.Write(new HubCall
-        {
-            Op = "enter", User = user, Name = profile.Name, Pronouns = profile.Pronouns, Room = RoomName,
-            Connection = connection.Id, Moderator = moderator,
-        })));
         if (!enter.Ok)
         {
             context.Reject(enter.Code, enter.Error!);
             return;
         }
 
+        var profile = enter.Profile!;
         if (_info != enter.Info)
         {
             _info = enter.Info;
@@ -217,7 +222,7 @@ public sealed class MudRoom : Room
                 }
 
                 break;
-            case "notice":
+            case "opened":
                 _open = true;
                 Broadcast(Json(new { type = "notice", text = message.Text }));
                 break;
@@ -381,6 +386,8 @@ public sealed class MudRoom : Room
             _attendees[sender.Id] = current;
             sender.SetState(current);
         }
+
+        Hub.Send(Wire.Write(new HubCall { Op = "profile", User = me.User, Pronouns = update.Profile!.Pronouns, Description = update.Profile.Description }));
 
         Notice(sender, $"your profile's {field}: {text}");
     }

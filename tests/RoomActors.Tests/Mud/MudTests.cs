@@ -202,6 +202,20 @@ public sealed class MudTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_profile_changed_in_one_room_is_the_one_the_next_room_shows()
+    {
+        var (ada, _) = await ArriveAsync(_host, "Ada");
+        var (bob, _) = await ArriveAsync(_host, "Bob", "garden");
+        await ada.SendAsync("/profile pronouns they/them");
+        await ada.NextJsonAsync(Is("notice"));
+        await ada.SendAsync("/go garden");
+        var (_, garden) = await FollowAsync(ada, "Ada");
+        Assert.Equal("they/them", garden.GetProperty("you").GetProperty("pronouns").GetString());
+        var arrive = await bob.NextJsonAsync(Is("arrive"));
+        Assert.Equal(("Ada", "they/them"), (arrive.GetProperty("name").GetString(), arrive.GetProperty("pronouns").GetString()));
+    }
+
+    [Fact]
     public async Task A_report_reaches_the_moderators_online_wherever_they_are()
     {
         var (mod, room) = await ArriveAsync(_host, "Mod", "backstage");
