@@ -59,11 +59,16 @@ public sealed class StorageTests : IAsyncLifetime
     public async Task A_failed_write_withholds_the_turn_s_messages_and_no_client_ever_sees_the_lost_change()
     {
         var room = NewName();
-        await using var writer = await TestClient.ConnectAsync(_server.Room("counter", room));
+
+        // The watcher has joined once it hears its own increment (a socket is open before its join reaches the room, so
+        // another client's message could otherwise be broadcast before the watcher is a member).
         await using var watcher = await TestClient.ConnectAsync(_server.Room("counter", room));
-        await writer.SendAsync("inc");
-        Assert.Equal("1", await writer.ReceiveTextAsync());
+        await watcher.SendAsync("inc");
         Assert.Equal("1", await watcher.ReceiveTextAsync());
+        await using var writer = await TestClient.ConnectAsync(_server.Room("counter", room));
+        await writer.SendAsync("inc");
+        Assert.Equal("2", await writer.ReceiveTextAsync());
+        Assert.Equal("2", await watcher.ReceiveTextAsync());
 
         FailingGrainStorage.FailWrites[room] = true;
         try
@@ -78,7 +83,7 @@ public sealed class StorageTests : IAsyncLifetime
 
             // The room went back to its last durable state.
             using var http = new HttpClient();
-            Assert.Equal("1", await http.GetStringAsync(new Uri(_server.Http, $"/rooms/counter/{room}")));
+            Assert.Equal("2", await http.GetStringAsync(new Uri(_server.Http, $"/rooms/counter/{room}")));
         }
         finally
         {
@@ -86,9 +91,9 @@ public sealed class StorageTests : IAsyncLifetime
         }
 
         // Storage is back: the gateway's retry goes through on a fresh activation; the increment happens once.
-        Assert.Equal("2", await watcher.ReceiveTextAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal("2", await writer.ReceiveTextAsync());
+        Assert.Equal("3", await watcher.ReceiveTextAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("3", await writer.ReceiveTextAsync());
         await writer.SendAsync("inc");
-        Assert.Equal("3", await watcher.ReceiveTextAsync());
+        Assert.Equal("4", await watcher.ReceiveTextAsync());
     }
 }
