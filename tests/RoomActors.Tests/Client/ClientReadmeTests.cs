@@ -9,12 +9,7 @@ public sealed class ClientReadmeTests
     public void The_readme_example_is_the_compiled_example()
     {
         var root = ReadmeTests.RepositoryRoot();
-        var readme = File.ReadAllText(Path.Combine(root, "src/Client/README.md")).ReplaceLineEndings("\n");
-        const string Start = "<!-- client-usage -->\n```csharp\n";
-        var from = readme.IndexOf(Start, StringComparison.Ordinal);
-        Assert.True(from >= 0, "src/Client/README.md lost its '<!-- client-usage -->' C# block");
-        from += Start.Length;
-        var block = readme[from..readme.IndexOf("```", from, StringComparison.Ordinal)];
+        var block = ReadmeTests.CodeBlock("src/Client/README.md", "client-usage");
 
         var file = File.ReadAllText(Path.Combine(root, "tests/RoomActors.Tests/Client/ClientReadmeExample.cs")).ReplaceLineEndings("\n");
         var begin = file.IndexOf("// readme-begin\n", StringComparison.Ordinal) + "// readme-begin\n".Length;

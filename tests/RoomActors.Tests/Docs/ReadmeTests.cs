@@ -15,16 +15,19 @@ public sealed class ReadmeTests(AllInOneFixture fixture)
     [InlineData("tables-rooms", "tests/RoomActors.Tests/Docs/TablesExample.cs")]
     public void Readme_examples_are_compiled_files(string marker, string file)
     {
-        var root = RepositoryRoot();
-        var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
-        var start = $"<!-- {marker} -->\n```csharp\n";
-        var from = readme.IndexOf(start, StringComparison.Ordinal);
-        Assert.True(from >= 0, $"README.md lost its '<!-- {marker} -->' C# block");
-        from += start.Length;
-        var code = readme[from..readme.IndexOf("```", from, StringComparison.Ordinal)];
+        var compiled = File.ReadAllText(Path.Combine(RepositoryRoot(), file)).ReplaceLineEndings("\n");
+        Assert.Equal(compiled, CodeBlock("README.md", marker));
+    }
 
-        var compiled = File.ReadAllText(Path.Combine(root, file)).ReplaceLineEndings("\n");
-        Assert.Equal(compiled, code);
+    /// <summary>The C# block after <c>&lt;!-- marker --&gt;</c> in the markdown file <paramref name="readme"/> (relative to the repository).</summary>
+    internal static string CodeBlock(string readme, string marker)
+    {
+        var text = File.ReadAllText(Path.Combine(RepositoryRoot(), readme)).ReplaceLineEndings("\n");
+        var start = $"<!-- {marker} -->\n```csharp\n";
+        var from = text.IndexOf(start, StringComparison.Ordinal);
+        Assert.True(from >= 0, $"{readme} lost its '<!-- {marker} -->' C# block");
+        from += start.Length;
+        return text[from..text.IndexOf("```", from, StringComparison.Ordinal)];
     }
 
     [Fact]
