@@ -58,13 +58,15 @@ public static class RoomActorsSiloExtensions
     }
 
     /// <summary>
-    /// Failure detection in seconds instead of Orleans' defaults (tens of seconds): probe every silo each second,
-    /// declare it dead after 2 missed probes, and re-read the membership table every 2 seconds.
+    /// Failure detection in seconds instead of Orleans' defaults (tens of seconds): probe every silo about every 2
+    /// seconds, suspect it after 3 missed probes (a killed silo is declared dead in about 6 seconds), and re-read the
+    /// membership table every 2 seconds. Not tighter: on a busy machine a silo that is starting (or a starved one)
+    /// answers a probe late, and a silo declared dead while it joins stops itself (seen with 1 s and 2 probes).
     /// </summary>
     public static void TuneMembership(ClusterMembershipOptions o)
     {
-        o.ProbeTimeout = TimeSpan.FromSeconds(1);
-        o.NumMissedProbesLimit = 2;
+        o.ProbeTimeout = TimeSpan.FromSeconds(2);
+        o.NumMissedProbesLimit = 3;
         o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
         o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
         o.NumMissedTableIAmAliveLimit = 2;
