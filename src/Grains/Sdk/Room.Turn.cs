@@ -30,7 +30,7 @@ public abstract partial class Room
         {
             _storage = new RoomStorage(storage, this.GetGrainId(), JsonOptions);
             await _storage.LoadIndexAsync();
-            _membership = new RoomStorage(storage, this.GetGrainId(), JsonOptions, "connections", "connection:");
+            _membership = new RoomStorage(storage, this.GetGrainId(), JsonOptions, MembershipIndex, MembershipPrefix);
             await LoadMembershipAsync();
         }
 

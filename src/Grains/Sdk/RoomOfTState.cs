@@ -43,6 +43,8 @@ public abstract class Room<TState> : Room where TState : new()
         return _changed is not null;
     }
 
+    private protected override long? StateBytes() => _saved.Length;
+
     private protected override async Task SaveStateAsync()
     {
         if (_changed is not { } current)
