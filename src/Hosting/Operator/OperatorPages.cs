@@ -62,7 +62,7 @@ internal static class OperatorPages
         Row(content, "storage keys", room.StorageKeys.ToString());
         Row(content, "epoch", room.Epoch.ToString());
         content.Append("</table>\n<p><button data-post=\"").Append(Html.Encode(path + "/hibernate")).Append("\">Hibernate now</button></p>\n");
-        content.Append("<h2>").Append(room.Connections.Length).Append(" connections</h2>\n");
+        content.Append("<h2>").Append(room.Connections.Length).Append(room.Connections.Length == 1 ? " connection" : " connections").Append("</h2>\n");
         if (room.Connections.Length > 0)
         {
             content.Append("<table>\n<tr><th>id</th><th>tags</th><th>user</th><th>socket</th><th>joined</th><th>gateway</th><th>state</th><th></th></tr>\n");

@@ -209,5 +209,9 @@ internal sealed record CloseResult(string Type, string Name, string Closed, int 
 /// <summary>The JSON settings of the operator endpoints.</summary>
 internal static class Json
 {
-    public static readonly System.Text.Json.JsonSerializerOptions Options = new(System.Text.Json.JsonSerializerDefaults.Web);
+    public static readonly System.Text.Json.JsonSerializerOptions Options = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        // Served as application/json, never inside HTML: ids such as "sys.client/hosted-…+…" stay readable.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }
