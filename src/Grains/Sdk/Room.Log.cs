@@ -48,10 +48,10 @@ public abstract partial class Room
         [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: left memory with {Count} calls to other rooms unsent (they did not go within 5 s).")]
         public static partial void CallsDropped(ILogger logger, int count, string roomType, string roomName);
 
-        [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator asked it to hibernate ({Count} connections): {Outcome}.")]
-        public static partial void OperatorHibernate(ILogger logger, string roomType, string roomName, int count, HibernateOutcome outcome);
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator ({RequestedBy}) asked it to hibernate ({Count} connections): {Outcome}.")]
+        public static partial void OperatorHibernate(ILogger logger, string roomType, string roomName, string requestedBy, int count, HibernateOutcome outcome);
 
-        [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator closed connection {ConnectionId} ({Code} {Reason}).")]
-        public static partial void OperatorClose(ILogger logger, string roomType, string roomName, string connectionId, int code, string reason);
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator ({RequestedBy}) closed connection {ConnectionId} ({Code} {Reason}).")]
+        public static partial void OperatorClose(ILogger logger, string roomType, string roomName, string requestedBy, string connectionId, int code, string reason);
     }
 }

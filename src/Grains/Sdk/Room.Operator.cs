@@ -32,7 +32,7 @@ public abstract partial class Room : IRoomOperations
         }
     }
 
-    async Task<HibernateAnswer> IRoomOperations.Hibernate()
+    async Task<HibernateAnswer> IRoomOperations.Hibernate(string requestedBy)
     {
         await EnterTurnAsync();
         try
@@ -42,7 +42,7 @@ public abstract partial class Room : IRoomOperations
                 : _connections.Count == 0 ? HibernateOutcome.Deactivating
                 : _membership is null ? HibernateOutcome.NotDurable
                 : HibernateOutcome.Hibernating;
-            Log.OperatorHibernate(Logger, RoomType, RoomName, _connections.Count, outcome);
+            Log.OperatorHibernate(Logger, RoomType, RoomName, requestedBy, _connections.Count, outcome);
             switch (outcome)
             {
                 case HibernateOutcome.Hibernating:
@@ -61,7 +61,7 @@ public abstract partial class Room : IRoomOperations
         }
     }
 
-    async Task<bool> IRoomOperations.CloseConnection(string connectionId, int code, string reason)
+    async Task<bool> IRoomOperations.CloseConnection(string connectionId, int code, string reason, string requestedBy)
     {
         CloseCodes.ThrowIfNotSendable(code);
         var found = false;
@@ -70,7 +70,7 @@ public abstract partial class Room : IRoomOperations
             if (_connections.TryGetValue(connectionId, out var connection))
             {
                 found = true;
-                Log.OperatorClose(Logger, RoomType, RoomName, connectionId, code, reason);
+                Log.OperatorClose(Logger, RoomType, RoomName, requestedBy, connectionId, code, reason ?? "");
                 CloseConnection(connection, code, reason ?? "");
             }
 

@@ -20,13 +20,15 @@ internal interface IRoomOperations : IGrainWithStringKey
     Task<RoomInspection> Inspect();
 
     /// <summary>Makes the room leave memory now, as hibernation does after <see cref="RoomOptions.HibernateAfter"/>.</summary>
-    Task<HibernateAnswer> Hibernate();
+    /// <param name="requestedBy">Who asked (the operator's address), for the room's log. Also keeps the method from being one
+    /// without parameters, which the Orleans Dashboard's grain-state view calls on whatever grain it shows.</param>
+    Task<HibernateAnswer> Hibernate(string requestedBy);
 
     /// <summary>
     /// Closes one connection as the room's own <see cref="Connection.Close"/> would, in a turn of its own (its close hook
     /// runs). False when the room has no such connection.
     /// </summary>
-    Task<bool> CloseConnection(string connectionId, int code, string reason);
+    Task<bool> CloseConnection(string connectionId, int code, string reason, string requestedBy);
 }
 
 /// <summary>Reads a room's durable records without activating it (for a room that is not in memory).</summary>

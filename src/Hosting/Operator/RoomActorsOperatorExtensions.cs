@@ -37,7 +37,7 @@ public static class RoomActorsOperatorExtensions
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OperatorOptions>>().Value;
 
         // Every endpoint below is a route handler (never a bare RequestDelegate, which would skip the filter).
-        var group = endpoints.MapGroup(Path).AddEndpointFilter<OperatorCredentialFilter>();
+        var group = endpoints.MapGroup(Path).AddEndpointFilter<OperatorCredentialFilter>().AddEndpointFilter(AnswerTimeoutsAsync);
         group.MapGet("/", (HttpRequest request, int? limit) => ListAsync(inspector, request, inspector.Types, limit, page: true));
         group.MapGet("/rooms", (HttpRequest request, int? limit) => ListAsync(inspector, request, inspector.Types, limit, OperatorPages.WantsHtml(request)));
         group.MapGet("/rooms/{type}", (HttpRequest request, string type, int? limit) => inspector.Validate(type, null) is { } invalid
@@ -86,6 +86,22 @@ public static class RoomActorsOperatorExtensions
     /// <summary>The operator settings as a host builder reads them (before the services exist).</summary>
     internal static OperatorOptions GetOperatorOptions(this Microsoft.Extensions.Configuration.IConfiguration configuration) =>
         Microsoft.Extensions.Configuration.ConfigurationBinder.Get<OperatorOptions>(configuration.GetSection(OperatorOptions.Section)) ?? new OperatorOptions();
+
+    /// <summary>A room (or the cluster) that does not answer in time is a 504 saying so, not a 500.</summary>
+    private static async ValueTask<object?> AnswerTimeoutsAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (TimeoutException)
+        {
+            // Answer and go on: the room or silo may answer the next request.
+            return Results.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "No answer in time",
+                detail: $"The room or the cluster did not answer within {RoomInspector.CallTimeout.TotalSeconds:0} s: a turn of the room may be "
+                    + "running long (see its logs), or its silo may be unreachable. Try again.");
+        }
+    }
 
     private static async Task<IResult> ListAsync(RoomInspector inspector, HttpRequest request, IEnumerable<string> types, int? limit, bool page)
     {

@@ -23,6 +23,12 @@ internal sealed partial class RoomInspector(IGrainFactory grains, RoomTypeCatalo
     /// <summary>The close reason of a connection an operator closes unless <c>?reason=</c> says otherwise.</summary>
     public const string DefaultCloseReason = "closed by an operator";
 
+    /// <summary>
+    /// How long the inspector waits for a room (or its storage) to answer: a room answers between its turns, so one whose
+    /// turn runs long answers late. A timeout is a 504 (see <see cref="RoomActorsOperatorExtensions"/>).
+    /// </summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a forced hibernation waits for the room to leave memory before it answers 202 (still leaving).</summary>
     private static readonly TimeSpan HibernateWait = TimeSpan.FromSeconds(10);
 
@@ -51,8 +57,8 @@ internal sealed partial class RoomInspector(IGrainFactory grains, RoomTypeCatalo
     {
         var id = RoomGrainIds.Of(type, name);
         var inspection = await IsAwakeAsync(id)
-            ? await grains.GetGrain<IRoomOperations>(id).Inspect()
-            : await grains.GetGrain<IStoredRoomReader>(0).Read(id);
+            ? await grains.GetGrain<IRoomOperations>(id).Inspect().WaitAsync(CallTimeout)
+            : await grains.GetGrain<IStoredRoomReader>(0).Read(id).WaitAsync(CallTimeout);
         return RoomDetail.Of(type, name, inspection);
     }
 
@@ -65,7 +71,7 @@ internal sealed partial class RoomInspector(IGrainFactory grains, RoomTypeCatalo
             return Results.Json(new HibernateResult(type, name, "asleep", "The room is not in memory (hibernated, or not started): nothing to do.", null), Json.Options);
         }
 
-        var answer = await grains.GetGrain<IRoomOperations>(id).Hibernate();
+        var answer = await grains.GetGrain<IRoomOperations>(id).Hibernate(Who(http)).WaitAsync(CallTimeout);
         if (answer.Outcome is HibernateOutcome.Hibernating or HibernateOutcome.Deactivating)
         {
             // Answer once it is out of memory: a look right after the answer then reads it from storage, where a look during
@@ -107,13 +113,13 @@ internal sealed partial class RoomInspector(IGrainFactory grains, RoomTypeCatalo
         var id = RoomGrainIds.Of(type, name);
 
         // A room that is asleep is woken only when it has the connection (its close hook must run).
-        if (!await IsAwakeAsync(id) && !(await grains.GetGrain<IStoredRoomReader>(0).Read(id)).Connections.Any(c => c.Id == connectionId))
+        if (!await IsAwakeAsync(id) && !(await grains.GetGrain<IStoredRoomReader>(0).Read(id).WaitAsync(CallTimeout)).Connections.Any(c => c.Id == connectionId))
         {
             return NoConnection(type, name, connectionId);
         }
 
         Log.Action(logger, $"close connection {connectionId} ({closeCode} {closeReason}) of", type, name, http.Connection.RemoteIpAddress?.ToString());
-        return await grains.GetGrain<IRoomOperations>(id).CloseConnection(connectionId, closeCode, closeReason)
+        return await grains.GetGrain<IRoomOperations>(id).CloseConnection(connectionId, closeCode, closeReason, Who(http)).WaitAsync(CallTimeout)
             ? Results.Json(new CloseResult(type, name, connectionId, closeCode, closeReason), Json.Options)
             : NoConnection(type, name, connectionId);
     }
@@ -159,6 +165,8 @@ internal sealed partial class RoomInspector(IGrainFactory grains, RoomTypeCatalo
 
         return true;
     }
+
+    private static string Who(HttpContext http) => $"from {http.Connection.RemoteIpAddress}";
 
     private static IResult NoConnection(string type, string name, string connectionId) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such connection",
