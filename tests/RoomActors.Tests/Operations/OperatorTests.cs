@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RoomActors.Hosting;
 using RoomActors.Tests.Infrastructure;
@@ -114,6 +115,31 @@ public sealed class OperatorTests(OperatorFixture fixture) : IClassFixture<Opera
             var method = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.FirstOrDefault() ?? "GET";
             using var response = await fixture.Anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} answered {(int)response.StatusCode} without the key");
+        }
+    }
+
+    [Fact]
+    public async Task The_operator_endpoints_map_on_a_silo_without_the_gateway_as_a_management_port_would_serve_them()
+    {
+        var builder = RoomActorsHost.CreateBuilder(["--urls", "http://127.0.0.1:0", "--silo-port", FreePort.Next().ToString(),
+            "--client-port", FreePort.Next().ToString(), "--cluster-id", "op-" + Guid.NewGuid().ToString("N")[..8],
+            $"--RoomActors:Operator:Key={OperatorFixture.Key}"]);
+        builder.Logging.ClearProviders();
+        builder.UseRoomActorsSilo(); // no AddRoomActorsGateway: no sockets here
+        await using var app = builder.Build();
+        app.MapRoomActorsOperator();
+        using var http = new HttpClient { BaseAddress = await AllInOneServer.StartAsync(app) };
+        try
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OperatorFixture.Key);
+            Assert.Contains(Type, (await GetJsonAsync(http, "/operator/rooms")).GetProperty("types").EnumerateArray().Select(t => t.GetProperty("type").GetString()));
+            Assert.False((await GetJsonAsync(http, $"/operator/rooms/{Type}/{NewRoom()}")).GetProperty("awake").GetBoolean());
+            using var dashboard = await http.GetAsync("/operator/dashboard/");
+            Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync();
         }
     }
 
