@@ -55,9 +55,17 @@ public sealed class OperatorTests(OperatorFixture fixture) : IClassFixture<Opera
     private AllInOneServer Server => fixture.Server;
 
     [Fact]
-    public async Task Without_a_key_the_operator_endpoints_answer_403_saying_which_setting_turns_them_on()
+    public async Task Without_a_key_the_operator_endpoints_answer_403_saying_which_setting_turns_them_on_and_the_dashboard_can_be_left_out()
     {
-        await using var server = await AllInOneServer.StartAsync();
+        await using var server = await AllInOneServer.StartAsync("--RoomActors:Operator:Dashboard=false");
+
+        // With the dashboard off, none of it is there: not its routes, not its grains.
+        var patterns = ((IEndpointRouteBuilder)server.App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>().Select(e => e.RoutePattern.RawText).ToList();
+        Assert.Contains("/operator/dashboard/{**path}", patterns);
+        Assert.DoesNotContain("/operator/dashboard/Trace", patterns);
+        Assert.DoesNotContain(server.App.Services.GetRequiredService<IOptions<Orleans.Configuration.GrainTypeOptions>>().Value.Classes,
+            c => c.Assembly == typeof(Orleans.Dashboard.DashboardOptions).Assembly);
+
         using var http = new HttpClient { BaseAddress = server.Http };
         foreach (var path in new[] { "/operator", "/operator/rooms", "/operator/dashboard/" })
         {
