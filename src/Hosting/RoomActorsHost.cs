@@ -148,6 +148,7 @@ public static class RoomActorsHost
     {
         app.UseWebSockets();
         app.MapRoomActors();
+        app.MapRoomActorsOperator();
         return app;
     }
 }

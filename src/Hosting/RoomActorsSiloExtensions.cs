@@ -14,11 +14,14 @@ public static class RoomActorsSiloExtensions
     /// Hosts room grains. With <c>RoomActors:Redis</c>: Redis membership, room state and reminders in Redis, the
     /// advertised IP address, and membership tuned to declare a dead silo in a few seconds. Without it (all-in-one):
     /// localhost clustering, room state and reminders in memory. With <c>RoomActors:Samples</c> false, the sample rooms'
-    /// grain classes stay out of the silo.
+    /// grain classes stay out of the silo. With <c>RoomActors:Operator:Dashboard</c> (default true), the Orleans Dashboard's silo
+    /// side, so that any process of the cluster can serve the dashboard (<see cref="RoomActorsOperatorExtensions.MapRoomActorsOperator"/>).
     /// </summary>
     public static IHostApplicationBuilder UseRoomActorsSilo(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
+        var dashboard = builder.Configuration.GetOperatorOptions().Dashboard;
+        builder.Services.AddRoomActorsOperator();
         builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<RoomOptions>, RoomOptionsValidator>();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Gateway.GatewayOptions>, GatewayLeaseValidator>();
@@ -31,8 +34,20 @@ public static class RoomActorsSiloExtensions
             builder.Services.PostConfigure<GrainTypeOptions>(o => o.Classes.RemoveWhere(c => c.Assembly.GetName().Name == SamplesAssembly));
         }
 
+        if (!dashboard)
+        {
+            // The dashboard off: none of its grains either (a gateway that still asks gets a clear "no such grain type").
+            builder.Services.PostConfigure<GrainTypeOptions>(o => o.Classes.RemoveWhere(c => c.Assembly == typeof(Orleans.Dashboard.DashboardOptions).Assembly));
+        }
+
         builder.UseOrleans(silo =>
         {
+            if (dashboard)
+            {
+                // Its grain service and grains answer the dashboard of any process; its call filter profiles only while watched.
+                Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
+            }
+
             if (options.IsDistributed)
             {
                 var redis = options.Redis!;

@@ -50,5 +50,11 @@ public abstract partial class Room
 
         [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: the state's record of an earlier version could not be cleared; it stays unused in storage.")]
         public static partial void LegacyStateNotCleared(ILogger logger, Exception exception, string roomType, string roomName);
-}
+
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator ({RequestedBy}) asked it to hibernate ({Count} connections): {Outcome}.")]
+        public static partial void OperatorHibernate(ILogger logger, string roomType, string roomName, string requestedBy, int count, HibernateOutcome outcome);
+
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator ({RequestedBy}) closed connection {ConnectionId} ({Code} {Reason}).")]
+        public static partial void OperatorClose(ILogger logger, string roomType, string roomName, string requestedBy, string connectionId, int code, string reason);
+    }
 }

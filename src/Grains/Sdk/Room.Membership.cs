@@ -6,6 +6,12 @@ namespace RoomActors;
 /// </summary>
 public abstract partial class Room
 {
+    /// <summary>The index record of the room's durable connection set in its grain storage.</summary>
+    internal const string MembershipIndex = "connections";
+
+    /// <summary>The prefix of each connection's durable record (then its id).</summary>
+    internal const string MembershipPrefix = "connection:";
+
     private readonly Dictionary<string, Connection> _connections = new();
     private readonly List<Connection> _dirty = new();
     private readonly List<Connection> _unsavedClientIds = new(); // their LastClientId is not in their durable record yet

@@ -30,7 +30,7 @@ public abstract partial class Room
         {
             _storage = new RoomStorage(storage, this.GetGrainId(), JsonOptions);
             await _storage.LoadIndexAsync();
-            _membership = new RoomStorage(storage, this.GetGrainId(), JsonOptions, "connections", "connection:");
+            _membership = new RoomStorage(storage, this.GetGrainId(), JsonOptions, MembershipIndex, MembershipPrefix);
             await LoadMembershipAsync();
         }
 
@@ -343,6 +343,9 @@ public abstract partial class Room
         await AfterTurnAsync();
         return reply;
     }
+
+    /// <summary>The record <see cref="Room{TState}"/> keeps its state in (a <see cref="StateRecord"/>).</summary>
+    internal const string StateRecordName = "room-state";
 
     /// <summary>True when the turn changed the state (it will be written). Overridden by <see cref="Room{TState}"/>.</summary>
     private protected virtual bool StateChanged() => false;

@@ -13,9 +13,6 @@ namespace RoomActors;
 [Orleans.Providers.StorageProvider(ProviderName = RoomOptions.StorageName)]
 public abstract class Room<TState> : Room where TState : new()
 {
-    /// <summary>The record that holds the state, with the client ids its last change processed.</summary>
-    private const string RecordName = "room-state";
-
     private readonly GrainState<StateRecord> _record = new();
     private Orleans.Storage.IGrainStorage? _grainStorage;
     private IStorage<TState>? _legacy; // the record of rooms saved before the state carried client ids; read once, cleared at the next write
@@ -39,7 +36,7 @@ public abstract class Room<TState> : Room where TState : new()
         _serializer = ServiceProvider.GetRequiredService<Serializer>();
         _grainStorage = ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(RoomOptions.StorageName)
             ?? throw new InvalidOperationException($"Room<{typeof(TState).Name}> needs the '{RoomOptions.StorageName}' grain storage; host rooms with UseRoomActorsSilo (or add a grain storage named '{RoomOptions.StorageName}').");
-        await _grainStorage.ReadStateAsync(RecordName, this.GetGrainId(), _record);
+        await _grainStorage.ReadStateAsync(StateRecordName, this.GetGrainId(), _record);
         if (_record.RecordExists && _record.State is { } record)
         {
             _state = _serializer.Deserialize<TState>(record.State.AsSpan());
@@ -65,6 +62,8 @@ public abstract class Room<TState> : Room where TState : new()
         return _changed is not null;
     }
 
+    private protected override long? StateBytes() => _saved.Length;
+
     /// <summary>
     /// Writes the state with <paramref name="clientIds"/> in the same record: a client message whose effect on the state
     /// is durable is known as processed, whatever happens to the writes after it.
@@ -78,7 +77,7 @@ public abstract class Room<TState> : Room where TState : new()
 
         _changed = null;
         _record.State = new StateRecord { State = current, ClientIds = clientIds is null ? null : new Dictionary<string, long>(clientIds) };
-        await _grainStorage!.WriteStateAsync(RecordName, this.GetGrainId(), _record);
+        await _grainStorage!.WriteStateAsync(StateRecordName, this.GetGrainId(), _record);
         _saved = current;
         if (_legacy is { } legacy)
         {
