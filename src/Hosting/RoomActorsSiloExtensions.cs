@@ -52,7 +52,11 @@ public static class RoomActorsSiloExtensions
             {
                 var redis = options.Redis!;
                 silo.UseRedisClustering(redis);
-                silo.AddRedisGrainStorage(RoomOptions.StorageName, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+                silo.AddRedisGrainStorage(RoomOptions.StorageName, o =>
+                {
+                    o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis);
+                    o.DeleteStateOnClear = true; // a closed connection's record, a deleted key: gone from Redis, not kept empty
+                });
                 silo.UseRedisReminderService(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
                 silo.Configure<ClusterOptions>(o =>
                 {

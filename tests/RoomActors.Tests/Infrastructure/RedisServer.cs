@@ -71,6 +71,21 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs <c>redis-cli</c> against this server with <paramref name="args"/> (installed with redis-server); returns its output.</summary>
+    public async Task<string> CommandAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in (string[])["-h", "127.0.0.1", "-p", Port.ToString(), .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var cli = Process.Start(start)!;
+        var output = cli.StandardOutput.ReadToEndAsync();
+        await cli.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return await output;
+    }
+
     /// <summary>Kills redis-server (SIGKILL).</summary>
     public async Task KillAsync()
     {
