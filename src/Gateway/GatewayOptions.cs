@@ -96,6 +96,32 @@ public sealed class GatewayOptions
     /// <summary>The answer to <see cref="AutoResponseRequest"/> (e.g. <c>pong</c>).</summary>
     public string? AutoResponseResponse { get; set; }
 
+    /// <summary>
+    /// Most WebSocket connections this gateway holds at once; a further upgrade is refused with 503 and
+    /// <c>Retry-After</c> before it happens. Kestrel's <c>MaxConcurrentConnections</c> (every TCP connection, idle ones
+    /// included) is set a tenth above it unless <c>Kestrel:Limits:MaxConcurrentConnections</c> is configured; neither
+    /// goes above what the process's descriptor limit allows. 0 (default): derived from the descriptor limit read at
+    /// start (<c>RLIMIT_NOFILE</c>) minus a reserve of a quarter of it (512 to 4096) for Redis, the silos and files,
+    /// nine tenths of the rest for WebSockets.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxConnections { get; set; }
+
     /// <summary>WebSocket keep-alive ping interval; zero sends no pings. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a client may take to answer the gateway's keep-alive ping with a pong; a silent or dead peer is aborted
+    /// then (the room hears 1006), at most <see cref="KeepAliveInterval"/> plus this after its last frame. Pongs are
+    /// read with the client's messages: a client held back by a full inbound queue for this long is aborted too. Zero:
+    /// pings without a timeout (the peer is never checked). Default 30 s.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a client frame may take from its first byte to its last (a header cut short, a payload that never
+    /// comes); past it the socket is aborted and the room hears 1002 "frame not completed within N s". Frames, not
+    /// messages: the pause between two frames is not limited (the keep-alive checks an idle peer). Default 30 s.
+    /// </summary>
+    public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

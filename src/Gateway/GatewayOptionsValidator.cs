@@ -21,6 +21,12 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         AtLeastOne(failures, nameof(GatewayOptions.InboundQueueEvents), options.InboundQueueEvents, Defaults.InboundQueueEvents);
         AtLeastOne(failures, nameof(GatewayOptions.MaxBatchEvents), options.MaxBatchEvents, Defaults.MaxBatchEvents);
 
+        if (options.MaxConnections < 0)
+        {
+            failures.Add($"{Key}{nameof(GatewayOptions.MaxConnections)} ({options.MaxConnections}) must not be negative; "
+                + "set the most WebSocket connections this gateway may hold, or 0 (the default) to derive it from the descriptor limit.");
+        }
+
         Positive(failures, nameof(GatewayOptions.CloseTimeout), options.CloseTimeout, Defaults.CloseTimeout);
         Positive(failures, nameof(GatewayOptions.ResyncTimeout), options.ResyncTimeout, Defaults.ResyncTimeout);
         Positive(failures, nameof(GatewayOptions.ShutdownTimeout), options.ShutdownTimeout, Defaults.ShutdownTimeout);
@@ -28,6 +34,13 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Positive(failures, nameof(GatewayOptions.RenewInterval), options.RenewInterval, Defaults.RenewInterval);
         Positive(failures, nameof(GatewayOptions.RoomUnavailableTimeout), options.RoomUnavailableTimeout, Defaults.RoomUnavailableTimeout);
         Positive(failures, nameof(GatewayOptions.RoomCallTimeout), options.RoomCallTimeout, Defaults.RoomCallTimeout);
+        Positive(failures, nameof(GatewayOptions.FrameTimeout), options.FrameTimeout, Defaults.FrameTimeout);
+        if (options.KeepAliveTimeout < TimeSpan.Zero)
+        {
+            failures.Add($"{Key}{nameof(GatewayOptions.KeepAliveTimeout)} ({options.KeepAliveTimeout}) must not be negative; "
+                + "set a timeout such as 00:00:30 (the default), or 00:00:00 to never abort a peer that does not answer pings.");
+        }
+
         if (options.KeepAliveInterval < TimeSpan.Zero)
         {
             failures.Add($"{Key}{nameof(GatewayOptions.KeepAliveInterval)} ({options.KeepAliveInterval}) must not be negative; "

@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using RoomActors.Gateway.Auth;
+using RoomActors.Gateway.Limits;
 using RoomActors.Gateway.Sockets;
 
 namespace RoomActors.Gateway.Hosting;
@@ -21,7 +24,7 @@ public static class RoomActorsGatewayExtensions
             .BindConfiguration(GatewayOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         if (configure is not null)
         {
             services.Configure(configure);
@@ -29,6 +32,10 @@ public static class RoomActorsGatewayExtensions
 
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddSingleton<TicketCheck>();
+
+        // The connection caps, and the Kestrel section's limits, which ASP.NET Core alone does not apply.
+        services.AddSingleton<ConnectionLimits>();
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => sp.GetRequiredService<ConnectionLimits>());
 
         services.AddSingleton<GatewayService>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<GatewayService>());

@@ -365,7 +365,12 @@ internal sealed class ClientConnection : IDisposable
 
         public (int Code, string Reason) OnConnectionLost()
         {
-            // Report the server's reason if it had one, else 1006.
+            // Report the server's reason if it had one, else 1006; a frame left unfinished is the client's protocol error.
+            if (_connection._stream is { FrameStalled: true, FrameTimeout: { } timeout })
+            {
+                _connection.RequestClose(CloseCodes.ProtocolError, $"frame not completed within {timeout.TotalSeconds:0.###} s", discardQueued: true);
+            }
+
             _connection._socket.Abort();
             _connection.BeginClose(discardQueued: true); // lets the writer finish
             return _connection.ServerClose ?? (CloseCodes.Abnormal, "connection lost");

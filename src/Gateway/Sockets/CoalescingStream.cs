@@ -6,8 +6,12 @@ namespace RoomActors.Gateway.Sockets;
 /// The stream under a server WebSocket. Outside a batch every write goes straight through (and is flushed); inside a
 /// batch — while the connection's writer drains what is queued — frames collect in one buffer and leave in one write
 /// at <see cref="EndBatchAsync"/>: one flush for many frames instead of one per frame. Nothing waits to fill a batch.
+/// Reads follow the client's frames (<see cref="FrameClock"/>): a frame must complete within the frame timeout of its
+/// first byte, else the read fails (<see cref="FrameStalled"/>) and the socket aborts.
 /// </summary>
-internal sealed class CoalescingStream(Stream inner) : Stream
+/// <param name="inner">The upgraded transport.</param>
+/// <param name="frameTimeout">How long a client frame may take from its first byte to its last; null: no limit.</param>
+internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = null) : Stream
 {
     private const int BufferSize = 64 * 1024;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -95,11 +99,77 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+    private FrameClock _frames; // only the socket's one reader touches it
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+    // Cancelled when the socket disposes this stream (also when it aborts itself, e.g. for a missing pong): the
+    // transport's read does not end on its own then, and the socket's reader must see the end.
+    private readonly CancellationTokenSource _disposing = new();
 
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    /// <summary>True once a client frame did not complete within the frame timeout (the read failed, the socket aborts).</summary>
+    public bool FrameStalled { get; private set; }
+
+    /// <summary>The frame timeout, or null when frames have no deadline.</summary>
+    public TimeSpan? FrameTimeout => frameTimeout;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.CanBeCanceled)
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+            return await ReadFramesAsync(buffer, either.Token);
+        }
+
+        return await ReadFramesAsync(buffer, _disposing.Token);
+    }
+
+    private async ValueTask<int> ReadFramesAsync(Memory<byte> buffer, CancellationToken readToken)
+    {
+        if (frameTimeout is not { } timeout)
+        {
+            return await inner.ReadAsync(buffer, readToken);
+        }
+
+        int read;
+        if (_frames.InFrame)
+        {
+            // A frame has begun: the rest of it must come before its deadline.
+            var left = TimeSpan.FromMilliseconds(_frames.StartedAt + (long)timeout.TotalMilliseconds - Environment.TickCount64);
+            if (left <= TimeSpan.Zero)
+            {
+                throw Stalled(timeout);
+            }
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(readToken);
+            deadline.CancelAfter(left);
+            try
+            {
+                read = await inner.ReadAsync(buffer, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!readToken.IsCancellationRequested)
+            {
+                // Fail the read: the frame's deadline passed; the socket aborts and the reader reports 1002.
+                throw Stalled(timeout);
+            }
+        }
+        else
+        {
+            read = await inner.ReadAsync(buffer, readToken);
+        }
+
+        _frames.Advance(buffer.Span[..read], Environment.TickCount64);
+        return read;
+    }
+
+    private IOException Stalled(TimeSpan timeout)
+    {
+        FrameStalled = true;
+        return new IOException($"A client frame did not complete within {timeout.TotalSeconds:0.###} s of its first byte (RoomActors:Gateway:FrameTimeout).");
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
@@ -124,6 +194,7 @@ internal sealed class CoalescingStream(Stream inner) : Stream
         if (disposing)
         {
             // The buffer is not returned here: a write may still hold it; between batches there is none.
+            _disposing.Cancel(); // not disposed: a read may still ask for its token (it holds no timer)
             inner.Dispose();
         }
 

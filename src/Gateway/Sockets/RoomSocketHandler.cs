@@ -2,13 +2,14 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using RoomActors.Gateway.Auth;
+using RoomActors.Gateway.Limits;
 
 namespace RoomActors.Gateway.Sockets;
 
 /// <summary>
 /// Serves <c>/rooms/{type}/{name}</c>: validate → upgrade → connect → run → cleanup, one method per phase.
 /// </summary>
-internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomTypeCatalog catalog, TicketCheck tickets, ILogger<RoomSocketHandler> logger)
+internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomTypeCatalog catalog, TicketCheck tickets, ConnectionLimits limits, ILogger<RoomSocketHandler> logger)
 {
     public async Task HandleAsync(HttpContext http, string type, string name)
     {
@@ -31,6 +32,14 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             return;
         }
 
+        // One permit per WebSocket, held until it closes: over the cap, 503 with Retry-After before the upgrade.
+        using var permit = limits.TryAcquireWebSocket();
+        if (permit is null)
+        {
+            await ConnectionLimits.Refusal(http, limits.Budget.WebSockets).ExecuteAsync(http);
+            return;
+        }
+
         // roomactors.v1: envelopes, a welcome with a resume token, acks; with ?resume= it continues a connection.
         var v1 = http.WebSockets.WebSocketRequestedProtocols.Contains(WireV1.Subprotocol);
         var resume = v1 ? WireV1.ReadResume(http.Request.Query) : null;
@@ -41,7 +50,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             return;
         }
 
-        var (socket, stream) = await ServerWebSockets.AcceptAsync(http, gateway.Options.KeepAliveInterval, v1 ? WireV1.Subprotocol : null);
+        var (socket, stream) = await ServerWebSockets.AcceptAsync(http, gateway.Options, v1 ? WireV1.Subprotocol : null);
         using var _ = socket;
         var secret = v1 && resume is null ? WireV1.NewSecret() : null;
         using var connection = new ClientConnection(resume is { Error: null } ? resume.ConnectionId : NewConnectionId(), socket, gateway.Options, stream, http.Abort)

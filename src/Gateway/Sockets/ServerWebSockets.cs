@@ -15,15 +15,18 @@ internal static class ServerWebSockets
     private const string Rfc6455Guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     /// <param name="http">The upgrade request.</param>
-    /// <param name="keepAlive">The ping interval.</param>
+    /// <param name="options">The ping interval, the pong timeout and the frame timeout.</param>
     /// <param name="subprotocol">The subprotocol to answer with (one the client offered), or null.</param>
-    public static async Task<(WebSocket Socket, CoalescingStream? Stream)> AcceptAsync(HttpContext http, TimeSpan keepAlive, string? subprotocol = null)
+    public static async Task<(WebSocket Socket, CoalescingStream? Stream)> AcceptAsync(HttpContext http, GatewayOptions options, string? subprotocol = null)
     {
+        // A peer that does not answer a ping within the timeout is aborted (the room hears 1006); zero: pings only.
+        var keepAlive = options.KeepAliveInterval;
+        var pongTimeout = options.KeepAliveTimeout > TimeSpan.Zero ? options.KeepAliveTimeout : Timeout.InfiniteTimeSpan;
         var upgrade = http.Features.Get<IHttpUpgradeFeature>();
         var key = http.Request.Headers["Sec-WebSocket-Key"].ToString();
         if (upgrade is not { IsUpgradableRequest: true } || key.Length == 0)
         {
-            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, SubProtocol = subprotocol }), null);
+            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = pongTimeout, SubProtocol = subprotocol }), null);
         }
 
         var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + Rfc6455Guid)));
@@ -35,8 +38,8 @@ internal static class ServerWebSockets
             http.Response.Headers.SecWebSocketProtocol = subprotocol;
         }
 
-        var stream = new CoalescingStream(await upgrade.UpgradeAsync());
-        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = keepAlive });
+        var stream = new CoalescingStream(await upgrade.UpgradeAsync(), options.FrameTimeout);
+        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = keepAlive, KeepAliveTimeout = pongTimeout });
         return (socket, stream);
     }
 }

@@ -48,15 +48,28 @@ public sealed class NodeProcess : IAsyncDisposable
     public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, params string[] args)
         => await StartAsync(project, name, http, siloPort: null, args);
 
-    public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, int? siloPort, params string[] args)
+    public static Task<NodeProcess> StartAsync(string project, string name, Uri? http, int? siloPort, params string[] args)
+        => StartAsync(project, name, http, siloPort, descriptorLimit: null, args);
+
+    /// <summary>
+    /// As above; with <paramref name="descriptorLimit"/>, the process runs under that limit of open files (soft and hard,
+    /// through <c>prlimit</c>, which keeps the process id).
+    /// </summary>
+    public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, int? siloPort, int? descriptorLimit, params string[] args)
     {
         var dll = BuildOutput.Dll(project);
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(descriptorLimit is null ? "dotnet" : "prlimit")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (descriptorLimit is { } limit)
+        {
+            start.ArgumentList.Add($"--nofile={limit}:{limit}");
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {

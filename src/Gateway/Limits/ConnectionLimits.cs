@@ -1,0 +1,91 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace RoomActors.Gateway.Limits;
+
+/// <summary>
+/// This gateway's connection caps (see <see cref="ConnectionBudget"/>), fixed at start: a permit per WebSocket, and the
+/// Kestrel limits of the configuration's <c>Kestrel</c> section with <c>MaxConcurrentConnections</c> set from the budget
+/// unless configured.
+/// </summary>
+internal sealed partial class ConnectionLimits : IConfigureOptions<KestrelServerOptions>, IDisposable
+{
+    /// <summary>The configuration section ASP.NET Core reads Kestrel's endpoints from; its limits are bound here.</summary>
+    public const string KestrelSection = "Kestrel";
+
+    /// <summary>What <c>Retry-After</c> says to a client refused for the connection cap, in seconds.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    private readonly IConfiguration _configuration;
+    private readonly ILogger<ConnectionLimits> _logger;
+    private readonly ConcurrencyLimiter _webSockets;
+
+    public ConnectionLimits(IOptions<GatewayOptions> options, IConfiguration configuration, ILogger<ConnectionLimits> logger)
+    {
+        _configuration = configuration;
+        _logger = logger;
+        DescriptorLimit = ConnectionBudget.ReadDescriptorLimit();
+        var configuredTcp = configuration.GetSection(KestrelSection).GetSection("Limits").GetValue<long?>(nameof(KestrelServerLimits.MaxConcurrentConnections));
+        Budget = ConnectionBudget.For(DescriptorLimit, options.Value.MaxConnections, configuredTcp);
+        _webSockets = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = Budget.WebSockets, QueueLimit = 0 });
+    }
+
+    /// <summary>This process's descriptor limit as read at start; null when unknown.</summary>
+    public long? DescriptorLimit { get; }
+
+    /// <summary>The caps in force.</summary>
+    public ConnectionBudget Budget { get; }
+
+    /// <summary>A permit for one WebSocket, to dispose when it closes; null when the gateway holds its maximum.</summary>
+    public RateLimitLease? TryAcquireWebSocket()
+    {
+        var lease = _webSockets.AttemptAcquire();
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        Log.WebSocketRefused(_logger, Budget.WebSockets);
+        return null;
+    }
+
+    /// <summary>The answer to an upgrade over the cap: 503 with <c>Retry-After</c>, before the upgrade.</summary>
+    public static IResult Refusal(HttpContext http, int limit)
+    {
+        http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Too many connections",
+            detail: $"This gateway holds its maximum of {limit} WebSocket connections (RoomActors:Gateway:MaxConnections); "
+                + $"try again in {RetryAfterSeconds} s or connect to another gateway.");
+    }
+
+    /// <summary>
+    /// Binds the configuration's <c>Kestrel</c> section onto Kestrel's options (ASP.NET Core itself reads only its
+    /// endpoints and certificates, so <c>Kestrel:Limits:*</c> would be ignored), then sets
+    /// <c>MaxConcurrentConnections</c> from the budget when the configuration does not.
+    /// </summary>
+    public void Configure(KestrelServerOptions options)
+    {
+        _configuration.GetSection(KestrelSection).Bind(options);
+        options.Limits.MaxConcurrentConnections = Budget.Tcp;
+        Log.Budget(_logger, DescriptorLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown", Budget.WebSockets,
+            Budget.Tcp?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited");
+    }
+
+    public void Dispose() => _webSockets.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2030, Level = LogLevel.Information,
+            Message = "Connection limits: descriptor limit {DescriptorLimit}, at most {WebSockets} WebSockets (RoomActors:Gateway:MaxConnections) and {Tcp} TCP connections (Kestrel:Limits:MaxConcurrentConnections).")]
+        public static partial void Budget(ILogger logger, string descriptorLimit, int webSockets, string tcp);
+
+        [LoggerMessage(EventId = 2031, Level = LogLevel.Debug,
+            Message = "WebSocket refused with 503: this gateway holds its maximum of {Limit} connections (RoomActors:Gateway:MaxConnections).")]
+        public static partial void WebSocketRefused(ILogger logger, int limit);
+    }
+}
