@@ -35,6 +35,26 @@ internal sealed class ClientConnection : IDisposable
         _options = options;
         _stream = stream;
         _abortTransport = abortTransport;
+        if (stream is not null)
+        {
+            stream.Connection = this;
+        }
+    }
+
+    /// <summary>
+    /// A client frame header broke the protocol (see <see cref="FrameViolation"/>): close at once with 1002 or 1009; the
+    /// close timeout aborts the socket if the client does not answer (the socket may still wait for the frame's bytes).
+    /// </summary>
+    public void OnFrameViolation(FrameViolation violation, int maxMessageBytes)
+    {
+        if (violation == FrameViolation.Unmasked)
+        {
+            RequestClose(CloseCodes.ProtocolError, "client frames must be masked", discardQueued: true);
+        }
+        else
+        {
+            RequestClose(CloseCodes.MessageTooBig, $"message exceeds the limit of {maxMessageBytes} bytes", discardQueued: true);
+        }
     }
 
     public string Id { get; }

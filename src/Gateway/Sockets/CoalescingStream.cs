@@ -11,7 +11,8 @@ namespace RoomActors.Gateway.Sockets;
 /// </summary>
 /// <param name="inner">The upgraded transport.</param>
 /// <param name="frameTimeout">How long a client frame may take from its first byte to its last; null: no limit.</param>
-internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = null) : Stream
+/// <param name="maxMessageBytes">The message size limit: a frame header that takes a message past it closes at once.</param>
+internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = null, int maxMessageBytes = int.MaxValue) : Stream
 {
     private const int BufferSize = 64 * 1024;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -100,6 +101,7 @@ internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = nu
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
 
     private FrameClock _frames; // only the socket's one reader touches it
+    private bool _violated;
 
     // Cancelled when the socket disposes this stream (also when it aborts itself, e.g. for a missing pong): the
     // transport's read does not end on its own then, and the socket's reader must see the end.
@@ -122,15 +124,16 @@ internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = nu
         return await ReadFramesAsync(buffer, _disposing.Token);
     }
 
+    /// <summary>
+    /// The connection this stream carries: told of a frame header that breaks the protocol (unmasked, or a message over
+    /// the limit) as soon as the header is in, since the socket would wait for bytes that may never come.
+    /// </summary>
+    public ClientConnection? Connection { get; set; }
+
     private async ValueTask<int> ReadFramesAsync(Memory<byte> buffer, CancellationToken readToken)
     {
-        if (frameTimeout is not { } timeout)
-        {
-            return await inner.ReadAsync(buffer, readToken);
-        }
-
         int read;
-        if (_frames.InFrame)
+        if (_frames.InFrame && frameTimeout is { } timeout)
         {
             // A frame has begun: the rest of it must come before its deadline.
             var left = TimeSpan.FromMilliseconds(_frames.StartedAt + (long)timeout.TotalMilliseconds - Environment.TickCount64);
@@ -156,7 +159,13 @@ internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = nu
             read = await inner.ReadAsync(buffer, readToken);
         }
 
-        _frames.Advance(buffer.Span[..read], Environment.TickCount64);
+        if (_frames.Advance(buffer.Span[..read], Environment.TickCount64, maxMessageBytes) is not FrameViolation.None and var violation
+            && !_violated)
+        {
+            _violated = true;
+            Connection?.OnFrameViolation(violation, maxMessageBytes);
+        }
+
         return read;
     }
 

@@ -38,7 +38,7 @@ internal static class ServerWebSockets
             http.Response.Headers.SecWebSocketProtocol = subprotocol;
         }
 
-        var stream = new CoalescingStream(await upgrade.UpgradeAsync(), options.FrameTimeout);
+        var stream = new CoalescingStream(await upgrade.UpgradeAsync(), options.FrameTimeout, options.MaxMessageBytes);
         var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = keepAlive, KeepAliveTimeout = pongTimeout });
         return (socket, stream);
     }
