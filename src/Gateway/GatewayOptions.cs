@@ -101,7 +101,7 @@ public sealed class GatewayOptions
     /// <c>Retry-After</c> before it happens. Kestrel's <c>MaxConcurrentConnections</c> (every TCP connection, idle ones
     /// included) is set a tenth above it unless <c>Kestrel:Limits:MaxConcurrentConnections</c> is configured; neither
     /// goes above what the process's descriptor limit allows. 0 (default): derived from the descriptor limit read at
-    /// start (<c>RLIMIT_NOFILE</c>) minus a reserve of a quarter of it (512 to 4096) for Redis, the silos and files,
+    /// start (<c>RLIMIT_NOFILE</c>) minus a reserve of half of it (512 to 8192) for Redis, the silos, files and refused connections,
     /// nine tenths of the rest for WebSockets.
     /// </summary>
     [Range(0, int.MaxValue)]

@@ -19,13 +19,16 @@ internal readonly record struct ConnectionBudget(int WebSockets, long? Tcp)
     public const int MinReserve = 512;
 
     /// <summary>The most descriptors kept for everything that is not a client connection.</summary>
-    public const int MaxReserve = 4096;
+    public const int MaxReserve = 8192;
 
     /// <summary>
-    /// Descriptors kept for what is not a client connection (Redis, the silos, Orleans' own ports, files, the runtime's
-    /// own handles): a quarter of the limit, at least <see cref="MinReserve"/> (an idle all-in-one process holds about 280), at most <see cref="MaxReserve"/>.
+    /// Descriptors kept for what is not a held client connection: Redis, the silos, Orleans' own ports, files, the
+    /// runtime's own handles (an idle all-in-one process holds about 280), and the connections Kestrel accepted past its
+    /// limit and has not closed yet (a burst of connects is accepted faster than it is closed: with 512 of 2,000
+    /// kept, a burst of 2,500 still exhausted the descriptors in one run of four). Half of the limit, at least
+    /// <see cref="MinReserve"/>, at most <see cref="MaxReserve"/>.
     /// </summary>
-    public static long Reserve(long descriptorLimit) => Math.Clamp(descriptorLimit / 4, MinReserve, MaxReserve);
+    public static long Reserve(long descriptorLimit) => Math.Clamp(descriptorLimit / 2, MinReserve, MaxReserve);
 
     /// <summary>
     /// The budget for a process allowed <paramref name="descriptorLimit"/> descriptors (null: unknown or unlimited) with
