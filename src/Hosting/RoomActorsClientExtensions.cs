@@ -18,8 +18,19 @@ public static class RoomActorsClientExtensions
     public static IHostApplicationBuilder UseRoomActorsClient(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
+        if (options.IsDistributed)
+        {
+            builder.Services.AddHealthChecks().AddRoomActorsRedis(options.Redis!);
+        }
+
+        var tracing = RoomActorsObservabilityExtensions.TracingEnabled(builder.Configuration);
         builder.UseOrleansClient(client =>
         {
+            if (tracing)
+            {
+                client.AddActivityPropagation(); // a room's turn joins the trace of the gateway call that caused it
+            }
+
             if (options.IsDistributed)
             {
                 client.UseRedisClustering(options.Redis!);

@@ -51,7 +51,7 @@ public abstract class Room<TState> : Room where TState : new()
         }
 
         _changed = null;
-        await StateStorage.WriteStateAsync();
+        await TimedWriteAsync(() => StateStorage.WriteStateAsync());
         _saved = current;
     }
 }
