@@ -41,6 +41,12 @@ public static class RoomActorsObservabilityExtensions
     ];
 
     /// <summary>
+    /// Most tag combinations one instrument keeps (OpenTelemetry's default, 2,000, allocates its points up front: about
+    /// 15 MB for the meters above). Ours have a few per room type; Orleans' a few per grain type or silo.
+    /// </summary>
+    private const int MetricPointsPerInstrument = 200;
+
+    /// <summary>
     /// Adds metrics and traces. Metrics: RoomActors' meter, Orleans' (<c>Microsoft.Orleans</c>), ASP.NET Core's and
     /// Kestrel's, and the .NET runtime's, for <see cref="MapRoomActorsManagement"/> to serve at <see cref="MetricsPath"/>.
     /// Traces: when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> or <c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c> is set (environment or
@@ -62,6 +68,7 @@ public static class RoomActorsObservabilityExtensions
         {
             telemetry.WithMetrics(m => m
                 .AddMeter(ExportedMeters)
+                .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MetricPointsPerInstrument })
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());
         }
