@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using RoomActors.Diagnostics;
 using RoomActors.Tests.Infrastructure;
 using RoomActors.Tests.Integration;
@@ -56,5 +59,51 @@ public sealed class TracingTests
         Assert.Contains(spans, s => s.OperationName == "roomactors.turn" && Kind(s) == "message");
 
         static string? Kind(Activity span) => span.GetTagItem("roomactors.turn.kind") as string;
+    }
+}
+
+/// <summary>
+/// With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, a host exports its spans over OTLP (HTTP/protobuf here) to that collector:
+/// a stand-in collector on loopback receives the connect and turn spans, under the silo's service name.
+/// </summary>
+public sealed class OtlpExportTests
+{
+    [Fact]
+    public async Task Spans_go_to_the_collector_named_by_the_standard_environment_variables()
+    {
+        var received = new ConcurrentQueue<byte[]>();
+        var collector = WebApplication.CreateSlimBuilder();
+        collector.WebHost.UseUrls("http://127.0.0.1:0");
+        collector.Logging.ClearProviders();
+        await using var collectorApp = collector.Build();
+        collectorApp.MapPost("/v1/traces", async (Microsoft.AspNetCore.Http.HttpContext http) =>
+        {
+            using var body = new MemoryStream();
+            await http.Request.Body.CopyToAsync(body);
+            received.Enqueue(body.ToArray());
+            http.Response.ContentType = "application/x-protobuf"; // an empty ExportTraceServiceResponse
+        });
+        var endpoint = await AllInOneServer.StartAsync(collectorApp);
+
+        var room = "o-" + Guid.NewGuid().ToString("N")[..12];
+        var server = await AllInOneServer.StartAsync(
+            $"--OTEL_EXPORTER_OTLP_ENDPOINT={endpoint.ToString().TrimEnd('/')}",
+            "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
+        try
+        {
+            await using var client = await TestClient.ConnectAsync(server.Room("counter", room));
+            await client.SendAsync("inc");
+            Assert.Equal("1", await client.ReceiveTextAsync());
+        }
+        finally
+        {
+            await server.DisposeAsync(); // the tracer provider flushes what it holds
+        }
+
+        var exported = string.Join('\n', received.Select(b => System.Text.Encoding.UTF8.GetString(b)));
+        Assert.Contains(room, exported); // the room name tag of our spans
+        Assert.Contains("roomactors.connect", exported);
+        Assert.Contains("roomactors.turn", exported);
+        Assert.Contains("roomactors-silo", exported); // service.name
     }
 }
