@@ -10,6 +10,8 @@ command -v dotnet >/dev/null || { echo "test.sh: the .NET SDK 10 is required (do
 # never downloads a browser of its own: tests/RoomActors.Tests/Browser).
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v node >/dev/null || need+=(nodejs)
+# npm installs the deploy/ checks' two packages (kubernetes-models, yaml) from deploy/package-lock.json.
+command -v npm >/dev/null || need+=(npm)
 [ -n "${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null || need+=(chromium)
 if ((${#need[@]})); then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
@@ -27,21 +29,34 @@ node_version=$(node -p 'process.versions.node')
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 10) ? 0 : 1)' \
   || { echo "test.sh: node $node_version is too old for clients/js/test (needs 20.10 or later); install a newer node" >&2; exit 1; }
 
+# The deploy/ checks' packages, from the committed lock: installed when deploy/node_modules is missing or was
+# installed from another lock (its hash is kept in node_modules).
+lock_hash=$(sha256sum deploy/package-lock.json | cut -d' ' -f1)
+if [ "$(cat deploy/node_modules/.lock-sha256 2>/dev/null)" != "$lock_hash" ]; then
+  (cd deploy && npm ci --no-audit --no-fund --loglevel=error) \
+    || { echo "test.sh: npm ci in deploy/ failed; the deploy checks need kubernetes-models and yaml from the npm registry" >&2; exit 1; }
+  echo "$lock_hash" > deploy/node_modules/.lock-sha256
+fi
+
 dotnet build RoomActors.sln -c Release -nologo -v q
 log=$(mktemp)
 jslog=$(mktemp)
-trap 'rm -f "$log" "$jslog"' EXIT
+deploylog=$(mktemp)
+trap 'rm -f "$log" "$jslog" "$deploylog"' EXIT
 set +e
 dotnet test RoomActors.sln -c Release --no-build --blame-hang-timeout 10m --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # Against the built all-in-one server, which the tests start and stop themselves.
 node --experimental-websocket --test clients/js/test/ 2>&1 | tee "$jslog"
 jsstatus=${PIPESTATUS[0]}
+# The container files, the Kubernetes manifests and the Grafana dashboard (deploy/test; no Docker engine, no cluster).
+node --test deploy/test/*.test.mjs 2>&1 | tee "$deploylog"
+deploystatus=${PIPESTATUS[0]}
 set -e
 
 # One plain closing line: "N passed, N failed, N skipped", the .NET and the node tests together.
 count() { awk -v k="$1" '$1 == k":" && $2 ~ /^[0-9]+$/ && NF == 2 { n += $2 } END { print n + 0 }' "$log"; }
-jscount() { awk -v k="$1" '$1 == "#" && $2 == k && $3 ~ /^[0-9]+$/ && NF == 3 { n += $3 } END { print n + 0 }' "$jslog"; }
+jscount() { awk -v k="$1" '$1 == "#" && $2 == k && $3 ~ /^[0-9]+$/ && NF == 3 { n += $3 } END { print n + 0 }' "$jslog" "$deploylog"; }
 passed=$(( $(count Passed) + $(jscount pass) ))
 failed=$(( $(count Failed) + $(jscount fail) + $(jscount cancelled) ))
 skipped=$(( $(count Skipped) + $(jscount skipped) + $(jscount todo) ))
@@ -52,5 +67,8 @@ if [ "$status" -eq 0 ] && [ "${passed:-0}" -eq 0 ]; then
 fi
 if [ "$status" -eq 0 ] && [ "$jsstatus" -ne 0 ]; then
   status=$jsstatus
+fi
+if [ "$status" -eq 0 ] && [ "$deploystatus" -ne 0 ]; then
+  status=$deploystatus
 fi
 exit "$status"

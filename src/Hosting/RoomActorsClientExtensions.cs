@@ -13,11 +13,14 @@ public static class RoomActorsClientExtensions
     /// <summary>
     /// Connects to the cluster as an Orleans client: through Redis membership when <c>RoomActors:Redis</c> is set,
     /// else to the localhost silo at <see cref="RoomActorsOptions.ClientPort"/>. Keeps retrying until the cluster
-    /// answers, so gateways may start before silos.
+    /// answers, so gateways may start before silos. With <c>RoomActors:Operator:Dashboard</c> (default true), the Orleans
+    /// Dashboard's client side (the silos serve its data).
     /// </summary>
     public static IHostApplicationBuilder UseRoomActorsClient(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
+        var dashboard = builder.Configuration.GetOperatorOptions().Dashboard;
+        builder.Services.AddRoomActorsOperator();
         if (options.IsDistributed)
         {
             builder.Services.AddHealthChecks().AddRoomActorsRedis(options.Redis!);
@@ -29,6 +32,11 @@ public static class RoomActorsClientExtensions
             if (tracing)
             {
                 client.AddActivityPropagation(); // a room's turn joins the trace of the gateway call that caused it
+            }
+
+            if (dashboard)
+            {
+                Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(client);
             }
 
             if (options.IsDistributed)

@@ -196,7 +196,7 @@ public static class RoomActorsHost
     {
         app.UseWebSockets();
         app.MapRoomActors();
-        app.MapRoomActorsManagement();
+        app.MapRoomActorsManagement(); // health, metrics and the operator endpoints
         return app;
     }
 }

@@ -92,12 +92,15 @@ public static class RoomActorsObservabilityExtensions
     /// <summary>
     /// Maps the management endpoints: <see cref="LivePath"/>, <see cref="ReadyPath"/> (the health checks tagged
     /// <see cref="RoomActorsGatewayExtensions.ReadyTag"/>) and <see cref="MetricsPath"/> (needs
-    /// <see cref="AddRoomActorsObservability"/>). Open to anyone who reaches the port, as scrapers and probes expect: bind
-    /// a pure silo's <c>RoomActors:ManagementUrls</c> to an internal network. Every RoomActors host maps these, on its
-    /// <c>--urls</c> or, for a pure silo, on its management URLs; other operator endpoints belong here too.
+    /// <see cref="AddRoomActorsObservability"/>), open to anyone who reaches the port, as scrapers and probes expect (bind
+    /// a pure silo's <c>RoomActors:ManagementUrls</c> to an internal network); and the operator endpoints under
+    /// <c>/operator</c>, behind the operator key (<see cref="RoomActorsOperatorExtensions.MapRoomActorsOperator"/>). Every
+    /// RoomActors host maps these, on its <c>--urls</c> or, for a pure silo, on its management URLs: the one place for
+    /// what operators use.
     /// </summary>
     public static IEndpointRouteBuilder MapRoomActorsManagement(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapRoomActorsOperator();
         endpoints.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJsonAsync });
         endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions
         {

@@ -15,11 +15,14 @@ public static class RoomActorsSiloExtensions
     /// Hosts room grains. With <c>RoomActors:Redis</c>: Redis membership, room state and reminders in Redis, the
     /// advertised IP address, and membership tuned to declare a dead silo in a few seconds. Without it (all-in-one):
     /// localhost clustering, room state and reminders in memory. With <c>RoomActors:Samples</c> false, the sample rooms'
-    /// grain classes stay out of the silo.
+    /// grain classes stay out of the silo. With <c>RoomActors:Operator:Dashboard</c> (default true), the Orleans Dashboard's silo
+    /// side, so that any process of the cluster can serve the dashboard (<see cref="RoomActorsOperatorExtensions.MapRoomActorsOperator"/>).
     /// </summary>
     public static IHostApplicationBuilder UseRoomActorsSilo(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
+        var dashboard = builder.Configuration.GetOperatorOptions().Dashboard;
+        builder.Services.AddRoomActorsOperator();
         builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<RoomOptions>, RoomOptionsValidator>();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Gateway.GatewayOptions>, GatewayLeaseValidator>();
@@ -38,6 +41,12 @@ public static class RoomActorsSiloExtensions
             builder.Services.PostConfigure<GrainTypeOptions>(o => o.Classes.RemoveWhere(c => c.Assembly.GetName().Name == SamplesAssembly));
         }
 
+        if (!dashboard)
+        {
+            // The dashboard off: none of its grains either (a gateway that still asks gets a clear "no such grain type").
+            builder.Services.PostConfigure<GrainTypeOptions>(o => o.Classes.RemoveWhere(c => c.Assembly == typeof(Orleans.Dashboard.DashboardOptions).Assembly));
+        }
+
         var tracing = RoomActorsObservabilityExtensions.TracingEnabled(builder.Configuration);
         builder.UseOrleans(silo =>
         {
@@ -46,11 +55,21 @@ public static class RoomActorsSiloExtensions
                 silo.AddActivityPropagation(); // a room's turn joins the trace of the gateway call that caused it
             }
 
+            if (dashboard)
+            {
+                // Its grain service and grains answer the dashboard of any process; its call filter profiles only while watched.
+                Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(silo);
+            }
+
             if (options.IsDistributed)
             {
                 var redis = options.Redis!;
                 silo.UseRedisClustering(redis);
-                silo.AddRedisGrainStorage(RoomOptions.StorageName, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+                silo.AddRedisGrainStorage(RoomOptions.StorageName, o =>
+                {
+                    o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis);
+                    o.DeleteStateOnClear = true; // a closed connection's record, a deleted key: gone from Redis, not kept empty
+                });
                 silo.UseRedisReminderService(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
                 silo.Configure<ClusterOptions>(o =>
                 {
@@ -80,13 +99,15 @@ public static class RoomActorsSiloExtensions
     internal static readonly TimeSpan RedisCheckTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Failure detection in seconds instead of Orleans' defaults (tens of seconds): probe every silo each second,
-    /// declare it dead after 2 missed probes, and re-read the membership table every 2 seconds.
+    /// Failure detection in seconds instead of Orleans' defaults (tens of seconds): probe every silo about every 2
+    /// seconds, suspect it after 3 missed probes (a killed silo is declared dead in about 6 seconds), and re-read the
+    /// membership table every 2 seconds. Not tighter: on a busy machine a silo that is starting (or a starved one)
+    /// answers a probe late, and a silo declared dead while it joins stops itself (seen with 1 s and 2 probes).
     /// </summary>
     public static void TuneMembership(ClusterMembershipOptions o)
     {
-        o.ProbeTimeout = TimeSpan.FromSeconds(1);
-        o.NumMissedProbesLimit = 2;
+        o.ProbeTimeout = TimeSpan.FromSeconds(2);
+        o.NumMissedProbesLimit = 3;
         o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
         o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
         o.NumMissedTableIAmAliveLimit = 2;

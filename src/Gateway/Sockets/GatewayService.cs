@@ -8,7 +8,7 @@ namespace RoomActors.Gateway.Sockets;
 
 /// <summary>
 /// This process's gateway: the registry of rooms with local connections, the one observer every room delivers
-/// to, and the graceful shutdown that closes every socket with 1001 and tells the rooms.
+/// to, and the graceful shutdown (a drain) that closes every socket with 1012 and tells the rooms.
 /// </summary>
 internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycleService
 {
@@ -159,7 +159,11 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
 
     Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken) => CloseAllAsync();
 
-    /// <summary>Closes every socket with 1001 and waits (bounded) until the rooms heard of every close.</summary>
+    /// <summary>
+    /// The drain: refuses new sockets (503), closes every open one with 1012 Service Restart (a <c>roomactors.v1</c>
+    /// client resumes on another gateway, or on this one once it is back, without losing a message; the room keeps its
+    /// connection for the resume window) and waits (bounded) until the rooms heard of every close.
+    /// </summary>
     public async Task CloseAllAsync()
     {
         _stopping = true;
@@ -174,7 +178,7 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
 
         foreach (var connection in _connections.Keys)
         {
-            connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
+            connection.RequestClose(CloseCodes.ServiceRestart, "server restarting; reconnect");
         }
 
         // Each socket's handler leaves the registry last, after queuing its close for the room; then the rooms'

@@ -37,7 +37,8 @@ public abstract partial class Room : IRemindable
     /// <summary>How many times a throwing alarm hook is retried (with backoff from 2 s, doubling) before it is dropped.</summary>
     public const int MaxAlarmRetries = 6;
 
-    private const string SystemRecord = "room-system";
+    /// <summary>The record of the room's own bookkeeping (alarm, epoch, numbering) in its grain storage.</summary>
+    internal const string SystemRecord = "room-system";
     private const string AlarmReminder = "roomactors-alarm";
 
     private GrainState<RoomSystemState> _system = new() { State = new RoomSystemState() };

@@ -4,7 +4,7 @@ namespace RoomActors;
 
 public abstract partial class Room
 {
-    private static partial class Log
+    private protected static partial class Log
     {
         [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Room {RoomType}/{RoomName}: a hook failed (connection {ConnectionId}).")]
         public static partial void HookFailed(ILogger logger, Exception exception, string roomType, string roomName, string? connectionId);
@@ -47,5 +47,14 @@ public abstract partial class Room
 
         [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: left memory with {Count} calls to other rooms unsent (they did not go within 5 s).")]
         public static partial void CallsDropped(ILogger logger, int count, string roomType, string roomName);
-}
+
+        [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: the state's record of an earlier version could not be cleared; it stays unused in storage.")]
+        public static partial void LegacyStateNotCleared(ILogger logger, Exception exception, string roomType, string roomName);
+
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator ({RequestedBy}) asked it to hibernate ({Count} connections): {Outcome}.")]
+        public static partial void OperatorHibernate(ILogger logger, string roomType, string roomName, string requestedBy, int count, HibernateOutcome outcome);
+
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator ({RequestedBy}) closed connection {ConnectionId} ({Code} {Reason}).")]
+        public static partial void OperatorClose(ILogger logger, string roomType, string roomName, string requestedBy, string connectionId, int code, string reason);
+    }
 }

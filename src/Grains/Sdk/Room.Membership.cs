@@ -6,6 +6,12 @@ namespace RoomActors;
 /// </summary>
 public abstract partial class Room
 {
+    /// <summary>The index record of the room's durable connection set in its grain storage.</summary>
+    internal const string MembershipIndex = "connections";
+
+    /// <summary>The prefix of each connection's durable record (then its id).</summary>
+    internal const string MembershipPrefix = "connection:";
+
     private readonly Dictionary<string, Connection> _connections = new();
     private readonly List<Connection> _dirty = new();
     private readonly List<Connection> _unsavedClientIds = new(); // their LastClientId is not in their durable record yet
@@ -173,16 +179,21 @@ public abstract partial class Room
         Unregister(connection);
     }
 
-    /// <summary>At the end of the turn: the records of connections whose tags or state changed, for the durable set.</summary>
-    private void WriteDirtyConnections(bool withClientIds)
+    /// <summary>
+    /// At the end of the turn: the records of connections whose tags or state changed, for the durable set. When the turn
+    /// writes anyway (<paramref name="withClientIds"/>), also those whose latest processed client id is not durable yet;
+    /// returns those ids, for the state's record.
+    /// </summary>
+    private Dictionary<string, long>? WriteDirtyConnections(bool withClientIds)
     {
-        if (withClientIds)
+        Dictionary<string, long>? ids = null;
+        if (withClientIds && _unsavedClientIds.Count > 0)
         {
-            // The turn writes anyway: the client ids processed since the last write go first, so a message whose effect is
-            // durable is never processed twice (a crash between the writes loses the effect of an unacknowledged message).
+            ids = new(_unsavedClientIds.Count, StringComparer.Ordinal);
             foreach (var connection in _unsavedClientIds)
             {
                 connection.ClientIdUnsaved = false;
+                ids[connection.Id] = connection.LastClientId;
                 MarkDirty(connection);
             }
 
@@ -199,5 +210,26 @@ public abstract partial class Room
         }
 
         _dirty.Clear();
+        return ids;
+    }
+
+    /// <summary>
+    /// At activation, from the state's record: client ids processed by a turn whose state write is durable while its
+    /// connections' records may not be (a crash between the writes). Kept, and written to those records next time.
+    /// </summary>
+    private protected void RestoreClientIds(IReadOnlyDictionary<string, long>? ids)
+    {
+        foreach (var (id, clientId) in ids ?? new Dictionary<string, long>())
+        {
+            if (_connections.TryGetValue(id, out var connection) && clientId > connection.LastClientId)
+            {
+                connection.LastClientId = clientId;
+                if (!connection.ClientIdUnsaved)
+                {
+                    connection.ClientIdUnsaved = true;
+                    _unsavedClientIds.Add(connection);
+                }
+            }
+        }
     }
 }

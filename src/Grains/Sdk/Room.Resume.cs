@@ -151,9 +151,11 @@ public abstract partial class Room
     {
         Deactivated();
 
-        // Not while the silo shuts down (its storage may be gone already); the next activation skips ahead instead.
-        if (_outputStored && _epochSaved && AlarmRecord.NextSeq != Outbox.Seq + 1 && reason.ReasonCode != DeactivationReasonCode.ShuttingDown
-            && ServiceProvider.GetKeyedService<IGrainStorage>(RoomOptions.StorageName) is { } storage)
+        // Also when the silo shuts down (a rolling restart numbers on without a jump), except into in-memory storage:
+        // it dies with the process, and its grains may be gone already.
+        if (_outputStored && _epochSaved && AlarmRecord.NextSeq != Outbox.Seq + 1
+            && ServiceProvider.GetKeyedService<IGrainStorage>(RoomOptions.StorageName) is { } storage
+            && !(reason.ReasonCode == DeactivationReasonCode.ShuttingDown && IsInMemory(storage)))
         {
             try
             {
@@ -170,4 +172,7 @@ public abstract partial class Room
         await DrainCallsAsync();
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
+
+    /// <summary>Orleans' in-memory grain storage (the all-in-one mode), named rather than referenced: this assembly does not depend on it.</summary>
+    private static bool IsInMemory(IGrainStorage storage) => storage.GetType().FullName == "Orleans.Storage.MemoryGrainStorage";
 }

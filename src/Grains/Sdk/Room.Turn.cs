@@ -31,7 +31,7 @@ public abstract partial class Room
         {
             _storage = new RoomStorage(storage, this.GetGrainId(), JsonOptions);
             await _storage.LoadIndexAsync();
-            _membership = new RoomStorage(storage, this.GetGrainId(), JsonOptions, "connections", "connection:");
+            _membership = new RoomStorage(storage, this.GetGrainId(), JsonOptions, MembershipIndex, MembershipPrefix);
             await LoadMembershipAsync();
         }
 
@@ -328,19 +328,22 @@ public abstract partial class Room
     private async Task<RoomDelivery?> EndTurnAsync(IGatewayObserver? replyTo)
     {
         var writes = StateChanged() || _storage?.HasChanges == true || _dirty.Count > 0 || _membership?.HasChanges == true || _systemDirty;
-        WriteDirtyConnections(withClientIds: writes);
+        var clientIds = WriteDirtyConnections(withClientIds: writes);
         try
         {
-            // Connections first: their records carry the client ids this turn processed (see WriteDirtyConnections).
-            if (_membership is not null)
-            {
-                await _membership.FlushAsync();
-            }
-
-            await SaveStateAsync();
+            // The state first, carrying the client ids this turn processed in its own record: a message whose effect is
+            // in the state is never processed again, and one whose effect was lost is never acknowledged. Then the
+            // key/value records, then the connections' records (they carry the ids too, for turns that change no state):
+            // a crash between those writes can apply an unacknowledged message to key/value records twice.
+            await SaveStateAsync(clientIds);
             if (_storage is not null)
             {
                 await _storage.FlushAsync();
+            }
+
+            if (_membership is not null)
+            {
+                await _membership.FlushAsync();
             }
 
             await SaveSystemAsync();
@@ -368,12 +371,18 @@ public abstract partial class Room
         return reply;
     }
 
+    /// <summary>The record <see cref="Room{TState}"/> keeps its state in (a <see cref="StateRecord"/>).</summary>
+    internal const string StateRecordName = "room-state";
+
     /// <summary>True when the turn changed the state (it will be written). Overridden by <see cref="Room{TState}"/>.</summary>
     private protected virtual bool StateChanged() => false;
 
     /// <summary>Loads durable state at activation. Overridden by <see cref="Room{TState}"/>.</summary>
     private protected virtual Task LoadStateAsync() => Task.CompletedTask;
 
-    /// <summary>Makes the turn's state changes durable. Overridden by <see cref="Room{TState}"/>.</summary>
-    private protected virtual Task SaveStateAsync() => Task.CompletedTask;
+    /// <summary>
+    /// Makes the turn's state changes durable, with <paramref name="clientIds"/> (the client message ids processed since
+    /// the last write, per connection) in the same record. Overridden by <see cref="Room{TState}"/>.
+    /// </summary>
+    private protected virtual Task SaveStateAsync(IReadOnlyDictionary<string, long>? clientIds) => Task.CompletedTask;
 }

@@ -115,7 +115,7 @@ public abstract partial class Room : Grain, IRoomGrain
 
     /// <summary>
     /// Runs exactly once per accepted connection when it closes: the client closed, the network dropped (1006),
-    /// the gateway closed it (e.g. 1008, 1009, 1001 at shutdown) or the room did.
+    /// the gateway closed it (e.g. 1008, 1009, 1012 at a gateway's shutdown) or the room did.
     /// </summary>
     protected virtual Task OnCloseAsync(Connection connection, int code, string reason) => Task.CompletedTask;
 

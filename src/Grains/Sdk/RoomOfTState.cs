@@ -13,7 +13,11 @@ namespace RoomActors;
 [Orleans.Providers.StorageProvider(ProviderName = RoomOptions.StorageName)]
 public abstract class Room<TState> : Room where TState : new()
 {
-    private IStorage<TState>? _storage;
+    private readonly GrainState<StateRecord> _record = new();
+    private Orleans.Storage.IGrainStorage? _grainStorage;
+    private IStorage<TState>? _legacy; // the record of rooms saved before the state carried client ids; read once, cleared at the next write
+    private TState? _state;
+    private bool _loaded;
     private byte[] _saved = [];
     private byte[]? _changed; // the state as serialized by StateChanged, to write
     private Serializer? _serializer;
@@ -21,29 +25,50 @@ public abstract class Room<TState> : Room where TState : new()
     /// <summary>The room's state, loaded before the start hook runs.</summary>
     protected TState State
     {
-        get => StateStorage.State;
-        set => StateStorage.State = value;
+        get => _loaded ? _state! : throw NotLoaded();
+        set => _state = _loaded ? value : throw NotLoaded();
     }
 
-    private IStorage<TState> StateStorage => _storage ?? throw new InvalidOperationException("State is loaded when the room starts; use it from a hook.");
+    private static InvalidOperationException NotLoaded() => new("State is loaded when the room starts; use it from a hook.");
 
     private protected override async Task LoadStateAsync()
     {
         _serializer = ServiceProvider.GetRequiredService<Serializer>();
-        _storage = ServiceProvider.GetRequiredService<IGrainRuntime>().GetStorage<TState>(GrainContext);
-        await _storage.ReadStateAsync();
-        _storage.State ??= new TState();
-        _saved = _serializer.SerializeToArray(_storage.State);
+        _grainStorage = ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(RoomOptions.StorageName)
+            ?? throw new InvalidOperationException($"Room<{typeof(TState).Name}> needs the '{RoomOptions.StorageName}' grain storage; host rooms with UseRoomActorsSilo (or add a grain storage named '{RoomOptions.StorageName}').");
+        await _grainStorage.ReadStateAsync(StateRecordName, this.GetGrainId(), _record);
+        if (_record.RecordExists && _record.State is { } record)
+        {
+            _state = _serializer.Deserialize<TState>(record.State.AsSpan());
+            RestoreClientIds(record.ClientIds);
+        }
+        else
+        {
+            var legacy = ServiceProvider.GetRequiredService<IGrainRuntime>().GetStorage<TState>(GrainContext);
+            await legacy.ReadStateAsync();
+            _state = legacy.State;
+            _legacy = legacy.RecordExists ? legacy : null;
+        }
+
+        _state ??= new TState();
+        _loaded = true;
+        _saved = _serializer.SerializeToArray(_state);
     }
 
     private protected override bool StateChanged()
     {
-        var current = _serializer!.SerializeToArray(StateStorage.State);
+        var current = _serializer!.SerializeToArray(State);
         _changed = current.AsSpan().SequenceEqual(_saved) ? null : current;
         return _changed is not null;
     }
 
-    private protected override async Task SaveStateAsync()
+    private protected override long? StateBytes() => _saved.Length;
+
+    /// <summary>
+    /// Writes the state with <paramref name="clientIds"/> in the same record: a client message whose effect on the state
+    /// is durable is known as processed, whatever happens to the writes after it.
+    /// </summary>
+    private protected override async Task SaveStateAsync(IReadOnlyDictionary<string, long>? clientIds)
     {
         if (_changed is not { } current)
         {
@@ -51,7 +76,32 @@ public abstract class Room<TState> : Room where TState : new()
         }
 
         _changed = null;
-        await TimedWriteAsync(() => StateStorage.WriteStateAsync());
+        _record.State = new StateRecord { State = current, ClientIds = clientIds is null ? null : new Dictionary<string, long>(clientIds) };
+        await TimedWriteAsync(() => _grainStorage!.WriteStateAsync(StateRecordName, this.GetGrainId(), _record));
         _saved = current;
+        if (_legacy is { } legacy)
+        {
+            _legacy = null;
+            try
+            {
+                await legacy.ClearStateAsync();
+            }
+            catch (Exception ex)
+            {
+                // Log only: the new record is read first at every activation; the old one is left over, nothing more.
+                Log.LegacyStateNotCleared(Logger, ex, RoomType, RoomName);
+            }
+        }
     }
+}
+
+/// <summary>How <see cref="Room{TState}"/> stores its state.</summary>
+[GenerateSerializer]
+internal sealed class StateRecord
+{
+    /// <summary>The state, as Orleans' serializer writes it.</summary>
+    [Id(0)] public byte[] State { get; set; } = [];
+
+    /// <summary>Per connection, the latest client message id whose effect this state includes (written in the same record).</summary>
+    [Id(1)] public Dictionary<string, long>? ClientIds { get; set; }
 }

@@ -88,4 +88,45 @@ public sealed class PersistenceTests
         await again.SendAsync("get topic:x");
         Assert.Equal("topic:x=<none>", await again.ReceiveTextAsync());
     }
+
+    [Fact]
+    public async Task Closed_connections_and_deleted_keys_leave_no_record_in_redis()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var service = "svc-" + Guid.NewGuid().ToString("N")[..8];
+        var room = "r-" + Guid.NewGuid().ToString("N")[..12];
+        await using var server = await AllInOneServer.StartAsync("--redis", redis.Address, "--cluster-id", "one-" + service, "--service-id", service);
+
+        // 50 connections come and go (each heard its own inc, so the room knew it); one stays.
+        await using var stayer = await TestClient.ConnectAsync(server.Room("counter", room));
+        for (var i = 1; i <= 50; i++)
+        {
+            await using var visitor = await TestClient.ConnectAsync(server.Room("counter", room));
+            await visitor.SendAsync("inc");
+            Assert.Equal(i.ToString(), await visitor.ReceiveTextAsync());
+            await visitor.CloseAsync();
+        }
+
+        await using (var notes = await TestClient.ConnectAsync(server.Room("it-notes", room)))
+        {
+            foreach (var command in new[] { "put a 1", "del a" })
+            {
+                await notes.SendAsync(command);
+                await notes.ReceiveTextAsync();
+            }
+        }
+
+        // The closes reach the room after the sockets end: wait (bounded) until only the stayer's record is left.
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        string[] records;
+        do
+        {
+            await Task.Delay(100);
+            records = (await redis.CommandAsync("--scan", "--pattern", $"*{room}*")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+        while (records.Count(r => r.Contains("connection:", StringComparison.Ordinal)) > 1 && deadline.Elapsed < TimeSpan.FromSeconds(20));
+
+        Assert.Single(records, r => r.Contains("connection:", StringComparison.Ordinal));
+        Assert.DoesNotContain(records, r => r.Contains("kv:a", StringComparison.Ordinal));
+    }
 }

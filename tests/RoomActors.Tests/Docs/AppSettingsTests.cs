@@ -22,18 +22,20 @@ public sealed class AppSettingsTests
         AssertDefault(settings, GatewayOptions.Section, new GatewayOptions());
         AssertDefault(settings, RoomOptions.Section, new RoomOptions());
         AssertDefault(settings, AuthOptions.Section, new AuthOptions());
+        AssertDefault(settings, OperatorOptions.Section, new OperatorOptions());
     }
 
     [Fact]
     public void The_example_lists_every_setting_but_the_lists_and_the_secret()
     {
         // Lists are left out: the configuration binder appends to a list's default items instead of replacing them.
-        string[] left = ["RoomActors:Gateway:ForwardedHeaders", "RoomActors:Auth:AllowedOrigins", "RoomActors:Auth:SigningKey"];
+        string[] left = ["RoomActors:Gateway:ForwardedHeaders", "RoomActors:Auth:AllowedOrigins", "RoomActors:Auth:SigningKey", "RoomActors:Operator:Key"];
         var keys = Example().AsEnumerable().Select(kv => kv.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var missing = Settings(RoomActorsOptions.Section, typeof(RoomActorsOptions))
             .Concat(Settings(GatewayOptions.Section, typeof(GatewayOptions)))
             .Concat(Settings(RoomOptions.Section, typeof(RoomOptions)))
             .Concat(Settings(AuthOptions.Section, typeof(AuthOptions)))
+            .Concat(Settings(OperatorOptions.Section, typeof(OperatorOptions)))
             .Where(key => !keys.Contains(key) && !left.Contains(key));
         Assert.Empty(missing);
     }

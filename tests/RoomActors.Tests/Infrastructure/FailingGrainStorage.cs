@@ -11,6 +11,12 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage
 {
     public static readonly ConcurrentDictionary<string, bool> FailWrites = new();
 
+    /// <summary>
+    /// One failure each: the next write of room <c>Room</c>'s record whose name starts with <c>Record</c> throws, once
+    /// (a crash between two writes of one turn, as far as what is durable goes).
+    /// </summary>
+    public static readonly ConcurrentDictionary<(string Room, string Record), bool> FailOnce = new();
+
     public static int FailedWrites;
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -18,7 +24,8 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (FailWrites.ContainsKey(grainId.Key.ToString()!))
+        var room = grainId.Key.ToString()!;
+        if (FailWrites.ContainsKey(room) || FailOnce.Keys.FirstOrDefault(k => k.Room == room && stateName.StartsWith(k.Record, StringComparison.Ordinal)) is { Room: not null } once && FailOnce.TryRemove(once, out _))
         {
             Interlocked.Increment(ref FailedWrites);
             throw new IOException($"Storage write of {grainId} failed on demand (test).");

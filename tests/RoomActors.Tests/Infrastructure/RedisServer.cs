@@ -71,6 +71,33 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs <c>redis-cli</c> against this server with <paramref name="args"/> (installed with redis-server); returns its output.</summary>
+    public async Task<string> CommandAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in (string[])["-h", "127.0.0.1", "-p", Port.ToString(), .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var cli = Process.Start(start)!;
+        var output = cli.StandardOutput.ReadToEndAsync();
+        await cli.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return await output;
+    }
+
+    /// <summary>Freezes redis-server (SIGSTOP): connections stay open, nothing is answered until <see cref="ResumeAsync"/>.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Lets a frozen redis-server go on (SIGCONT): it then runs what it received meanwhile.</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process!.Id.ToString()]);
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>Kills redis-server (SIGKILL).</summary>
     public async Task KillAsync()
     {
@@ -90,6 +117,11 @@ public sealed class RedisServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_process is { HasExited: false })
+        {
+            await ResumeAsync(); // a frozen process ignores nothing but SIGKILL; resumed, it exits like any other
+        }
+
         await KillAsync();
         _process?.Dispose();
         try

@@ -15,10 +15,13 @@ public sealed class StandaloneGateway : IAsyncDisposable
     private StandaloneGateway(WebApplication app, Uri http)
     {
         App = app;
+        Http = http;
         WebSocket = new UriBuilder(http) { Scheme = "ws" }.Uri;
     }
 
     public WebApplication App { get; }
+
+    public Uri Http { get; }
 
     public Uri WebSocket { get; }
 
@@ -27,7 +30,9 @@ public sealed class StandaloneGateway : IAsyncDisposable
     public Uri Room(string type, string name) => new(WebSocket, $"/rooms/{type}/{name}");
 
     /// <summary>Starts a gateway that joins the cluster of <paramref name="server"/> through its gateway port.</summary>
-    public static async Task<StandaloneGateway> StartAsync(AllInOneServer server)
+    /// <param name="server">The cluster's silo.</param>
+    /// <param name="settings">Extra command-line settings, e.g. <c>--RoomActors:Operator:Key=…</c>.</param>
+    public static async Task<StandaloneGateway> StartAsync(AllInOneServer server, params string[] settings)
     {
         var options = server.App.Configuration.GetRoomActorsOptions();
         var app = RoomActorsHost.BuildGateway(
@@ -35,6 +40,7 @@ public sealed class StandaloneGateway : IAsyncDisposable
                 "--urls", "http://127.0.0.1:0",
                 "--gateway-port", options.ClientPort.ToString(), // the former name of --client-port: still accepted
                 "--cluster-id", options.ClusterId,
+                .. settings,
             ],
             builder => builder.Logging.ClearProviders());
         return new StandaloneGateway(app, await AllInOneServer.StartAsync(app));

@@ -66,7 +66,7 @@ public sealed class BackpressureAndShutdownTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Shutdown_closes_every_socket_with_1001_and_the_rooms_hear_each_close_once()
+    public async Task Shutdown_closes_every_socket_with_1012_and_the_rooms_hear_each_close_once()
     {
         var server = await AllInOneServer.StartAsync();
         var room = NewName();
@@ -85,12 +85,12 @@ public sealed class BackpressureAndShutdownTests(ITestOutputHelper output)
             foreach (var client in clients)
             {
                 var closed = await client.WaitClosedAsync();
-                Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, closed.Status);
+                Assert.Equal((WebSocketCloseStatus)CloseCodes.ServiceRestart, closed.Status);
             }
 
             var closes = RecordingRelayRoom.ClosesOf(room);
             Assert.Equal(5, closes.Count);
-            Assert.All(closes, c => Assert.Equal(1001, c.Code));
+            Assert.All(closes, c => Assert.Equal(CloseCodes.ServiceRestart, c.Code));
             Assert.Equal(5, closes.Select(c => c.Id).Distinct().Count());
         }
         finally

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using RoomActors.Tests.Infrastructure;
+using RoomActors.Tests.Protocol;
 
 namespace RoomActors.Tests.Integration;
 
@@ -95,5 +96,44 @@ public sealed class StorageTests : IAsyncLifetime
         Assert.Equal("3", await writer.ReceiveTextAsync());
         await writer.SendAsync("inc");
         Assert.Equal("4", await watcher.ReceiveTextAsync());
+    }
+
+    /// <summary>
+    /// A turn writes the state, then its connections' records (which also carry the client ids it processed). Whichever of
+    /// the two fails, as a crash between them would leave it, the gateway's retry of the same numbered message must apply
+    /// it exactly once and acknowledge it: never acknowledged without its effect, never applied twice.
+    /// </summary>
+    [Theory]
+    [InlineData("room-state")]
+    [InlineData("connection:")]
+    public async Task An_acknowledged_message_is_applied_once_when_one_write_of_its_turn_fails(string failing)
+    {
+        var room = NewName();
+        await using var client = await V1Client.ConnectAsync(_server.Room("counter", room));
+        await client.SendAsync("inc", id: 1);
+        Assert.Equal("1", (await client.MessagesAsync(1))[0].Text);
+        await client.SendAsync("inc", id: 2);
+        Assert.Equal("2", (await client.MessagesAsync(1))[0].Text);
+
+        // Each inc's turn writes the state and the connection's record (its latest client id): one of them fails once.
+        FailingGrainStorage.FailOnce[(room, failing)] = true;
+        await client.SendAsync("inc", id: 3);
+
+        // The turn fails, its output is withheld, the gateway re-sends message 3 to a fresh activation: one ack.
+        var frames = new List<Protocol.V1Frame>();
+        while (!frames.Any(f => f.Kind == "ack" && f.Fields[0] == "3"))
+        {
+            frames.Add(await client.NextAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.False(FailingGrainStorage.FailOnce.ContainsKey((room, failing)), $"no write of a '{failing}' record was made");
+        // A failed state write left nothing durable: the retry applies the inc and broadcasts "3". A failed connection
+        // write came after the state (with the client id) was durable: the retry only acknowledges, and the "3" that
+        // turn would have broadcast is missing for everyone (as after a crash at that point), never doubled.
+        Assert.Equal(failing == "room-state" ? ["3"] : [], frames.Where(f => f.Kind == "m").Select(f => f.Text));
+        using var http = new HttpClient();
+        Assert.Equal("3", await http.GetStringAsync(new Uri(_server.Http, $"/rooms/counter/{room}")));
+        await client.SendAsync("inc", id: 4);
+        Assert.Equal("4", (await client.MessagesAsync(1))[0].Text);
     }
 }

@@ -42,6 +42,13 @@ public sealed class ManagementPortTests
             Assert.Equal(HttpStatusCode.NotFound, rooms.StatusCode);
         }
 
+        // The operator endpoints are mapped there too (MapRoomActorsManagement), closed while no operator key is set.
+        using (var operatorPage = await http.GetAsync(new Uri(management, "/operator")))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, operatorPage.StatusCode);
+            Assert.Contains("RoomActors__Operator__Key", await operatorPage.Content.ReadAsStringAsync());
+        }
+
         // --log-format json: every line the process wrote is one JSON object (the lifetime's "Application started" among them).
         var lines = silo.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(lines);
