@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using RoomActors.Gateway.Diagnostics;
 
 namespace RoomActors.Gateway.Auth;
 
@@ -29,7 +30,7 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
         if (_options.AllowedOrigins.Count > 0 && origin.Length > 0
             && !_options.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
-            return (null, Deny(StatusCodes.Status403Forbidden, "Origin not allowed",
+            return (null, Deny(AuthRefusal.Origin, StatusCodes.Status403Forbidden, "Origin not allowed",
                 $"Origin '{origin}' is not in RoomActors:Auth:AllowedOrigins."));
         }
 
@@ -40,7 +41,7 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
 
         if (TicketOf(http.Request) is not { } ticket)
         {
-            return (null, Deny(StatusCodes.Status401Unauthorized, "Ticket required", "no ticket: pass one as ?ticket=… or Authorization: Bearer …"));
+            return (null, Deny(AuthRefusal.Missing, StatusCodes.Status401Unauthorized, "Ticket required", "no ticket: pass one as ?ticket=… or Authorization: Bearer …"));
         }
 
         var result = await _tokens.ValidateTokenAsync(ticket, _parameters);
@@ -53,14 +54,15 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
                 { } failure => "the ticket is not valid: " + failure.Message,
                 null => "the ticket is not valid",
             };
-            return (null, Deny(StatusCodes.Status401Unauthorized, "Ticket required", why));
+            var reason = result.Exception is SecurityTokenExpiredException ? AuthRefusal.Expired : AuthRefusal.Invalid;
+            return (null, Deny(reason, StatusCodes.Status401Unauthorized, "Ticket required", why));
         }
 
         var principal = new ClaimsPrincipal(result.ClaimsIdentity);
         var rooms = principal.FindAll(RoomTickets.RoomClaim).Select(c => c.Value).ToList();
         if (!rooms.Any(pattern => RoomTickets.Matches(pattern, type, name)))
         {
-            return (null, Deny(StatusCodes.Status403Forbidden, "Wrong room",
+            return (null, Deny(AuthRefusal.WrongRoom, StatusCodes.Status403Forbidden, "Wrong room",
                 $"The ticket opens {(rooms.Count == 0 ? "no room" : string.Join(", ", rooms))}, not {type}/{name}."));
         }
 
@@ -94,6 +96,9 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
         ClockSkew = auth.ClockSkew,
     };
 
-    private static IResult Deny(int status, string title, string detail) =>
-        Results.Problem(statusCode: status, title: title, detail: detail);
+    private static IResult Deny(AuthRefusal reason, int status, string title, string detail)
+    {
+        GatewayMetrics.AuthRefused(reason);
+        return Results.Problem(statusCode: status, title: title, detail: detail);
+    }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using RoomActors.Gateway.Auth;
+using RoomActors.Gateway.Diagnostics;
 using RoomActors.Gateway.Limits;
 using RoomActors.Gateway.Sockets;
 
@@ -14,6 +15,9 @@ namespace RoomActors.Gateway.Hosting;
 /// <summary>Adds and maps the WebSocket gateway. Used by the standalone gateway and by the co-hosted silo.</summary>
 public static class RoomActorsGatewayExtensions
 {
+    /// <summary>The tag of the health checks that decide readiness (<c>/health/ready</c>).</summary>
+    public const string ReadyTag = "ready";
+
     /// <summary>
     /// Adds the gateway services. Needs an <see cref="IGrainFactory"/>: a co-hosted silo (<c>UseOrleans</c>) or an
     /// Orleans client (<c>UseOrleansClient</c>), never both in one process.
@@ -36,6 +40,11 @@ public static class RoomActorsGatewayExtensions
         // The connection caps, and the Kestrel section's limits, which ASP.NET Core alone does not apply.
         services.AddSingleton<ConnectionLimits>();
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => sp.GetRequiredService<ConnectionLimits>());
+
+        // Readiness (see the README's "Operating" section).
+        services.AddSingleton<SiloConnections>();
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<SiloConnections>());
+        services.AddHealthChecks().AddCheck<GatewayReadyCheck>("gateway", tags: [ReadyTag]);
 
         services.AddSingleton<GatewayService>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<GatewayService>());

@@ -106,7 +106,7 @@ public abstract partial class Room
         }
 
         Log.ResumeExpired(Logger, RoomType, RoomName, expired.Count);
-        await TurnAsync(() =>
+        await TurnAsync(TurnKind.Close, () =>
         {
             foreach (var connection in expired)
             {
@@ -130,7 +130,7 @@ public abstract partial class Room
             return;
         }
 
-        await TurnAsync(() =>
+        await TurnAsync(TurnKind.Close, () =>
         {
             foreach (var connection in lost)
             {
