@@ -64,7 +64,10 @@ public sealed class GatewayOptions
     /// <summary>How long shutdown waits for sockets to close and rooms to hear of it. Default 10 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Request headers passed to the room's connect hook (case-insensitive). Default: user-agent, origin.</summary>
+    /// <summary>
+    /// Request headers passed to the room's connect hook (case-insensitive). Default: user-agent, origin. The HTTP hook
+    /// sees every header but the credentials (<c>authorization</c>, <c>cookie</c>), which it sees only when listed here.
+    /// </summary>
     public List<string> ForwardedHeaders { get; set; } = ["user-agent", "origin"];
 
     /// <summary>

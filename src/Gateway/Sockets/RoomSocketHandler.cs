@@ -80,6 +80,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             if (joined)
             {
                 request = null!; // the room has it: an open connection keeps no copy
+                using var expiry = TicketExpiry(connection, caller!);
                 var (code, reason) = await connection.RunReaderAsync(room, _autoResponse);
 
                 // Exactly once, after the connection's last frame: the room's close hook runs for it (or, for a client
@@ -184,7 +185,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             ConnectionId = connectionId,
             Gateway = gateway.Reference,
             Session = session,
-            QueryString = http.Request.QueryString.Value ?? "",
+            QueryString = tickets.RoomQueryString(http.Request),
             Headers = headers,
             UserId = caller.UserId,
             Claims = caller.Claims,
@@ -232,6 +233,23 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         return result.Accepted || Refuse(connection, result.CloseCode, result.Reason ?? "");
     }
 
+    /// <summary>
+    /// A socket does not outlive its ticket: when the ticket stops being accepted (<c>exp</c> + clock skew) the gateway
+    /// closes it with 4401; the client gets a new ticket and resumes.
+    /// </summary>
+    private static Timer? TicketExpiry(ClientConnection connection, Caller caller)
+    {
+        if (caller.EndsAt is not { } endsAt)
+        {
+            return null;
+        }
+
+        var due = endsAt - DateTimeOffset.UtcNow;
+        var longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1); // the longest a Timer waits (49 days)
+        return new Timer(_ => connection.RequestClose(CloseCodes.TicketExpired, "ticket expired; reconnect with a new ticket"),
+            null, due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due, Timeout.InfiniteTimeSpan);
+    }
+
     /// <summary>Closes a socket the room did not take (refused by the room or, for a malformed resume, by the gateway).</summary>
     private static bool Refuse(ClientConnection connection, int code, string reason)
     {
@@ -262,13 +280,16 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             body.Write(buffer, 0, read);
         }
 
-        var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        // Credentials (Authorization, Cookie) reach the room only when listed in ForwardedHeaders.
+        var headers = http.Request.Headers
+            .Where(h => !IsCredential(h.Key) || gateway.Options.ForwardedHeaders.Contains(h.Key, StringComparer.OrdinalIgnoreCase))
+            .ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         var room = RoomGrainIds.Of(type, name);
         var request = new RoomHttpRequest
         {
             Method = http.Request.Method,
             Path = path,
-            QueryString = http.Request.QueryString.Value ?? "",
+            QueryString = tickets.RoomQueryString(http.Request),
             Headers = headers,
             Body = body.ToArray(),
             UserId = caller.UserId,
@@ -318,6 +339,9 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             ? (new Payload(true, System.Text.Encoding.UTF8.GetBytes(request)), new OutboundFrame(new Payload(true, System.Text.Encoding.UTF8.GetBytes(response))))
             : null;
     }
+
+    private static bool IsCredential(string header) =>
+        header.Equals("authorization", StringComparison.OrdinalIgnoreCase) || header.Equals("cookie", StringComparison.OrdinalIgnoreCase);
 
     private static string NewConnectionId() => Guid.NewGuid().ToString("N");
 
