@@ -99,6 +99,26 @@ public sealed class GatewayOptions
     /// <summary>The answer to <see cref="AutoResponseRequest"/> (e.g. <c>pong</c>).</summary>
     public string? AutoResponseResponse { get; set; }
 
+    /// <summary>
+    /// Messages one connection may send per second on average (a token bucket refilled at this rate, holding
+    /// <see cref="MessageRateBurst"/>); a client over it is closed with 1008 <c>message rate exceeded</c>, and its
+    /// messages past the limit never reach the room. 0: no limit. Default 200.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MessageRatePerSecond { get; set; } = 200;
+
+    /// <summary>Most messages one connection may send at once above <see cref="MessageRatePerSecond"/> (the bucket's size). Default 1000.</summary>
+    [Range(1, int.MaxValue)]
+    public int MessageRateBurst { get; set; } = 1000;
+
+    /// <summary>
+    /// Most open WebSockets from one client address on this gateway; one more is refused before the upgrade with 429
+    /// and <c>Retry-After</c>. Behind a proxy every client has the proxy's address: forward the client's (ASP.NET Core's
+    /// forwarded headers) or set 0. 0: no limit. Default 1000.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxConnectionsPerAddress { get; set; } = 1000;
+
     /// <summary>WebSocket keep-alive ping interval; zero sends no pings. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

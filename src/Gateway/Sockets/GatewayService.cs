@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,12 +31,31 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         _logger = logger;
         Options = options.Value;
         Calls = new RoomCalls(Options, logger);
+        var rate = Options.MessageRatePerSecond;
+        var burst = Options.MessageRateBurst;
+        MessageRate = rate == 0 ? null : PartitionedRateLimiter.Create<ClientConnection, ClientConnection>(connection =>
+            RateLimitPartition.GetTokenBucketLimiter(connection, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = burst,
+                TokensPerPeriod = rate,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+            }));
+        var perAddress = Options.MaxConnectionsPerAddress;
+        ConnectionsPerAddress = perAddress == 0 ? null : PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
+            RateLimitPartition.GetConcurrencyLimiter(address, _ => new ConcurrencyLimiterOptions { PermitLimit = perAddress, QueueLimit = 0 }));
 
         // One reference per process, held strongly here: Orleans holds observers weakly.
         _reference = new Lazy<IGatewayObserver>(() => _grains.CreateObjectReference<IGatewayObserver>(this));
     }
 
     public GatewayOptions Options { get; }
+
+    /// <summary>Each connection's inbound message bucket (<see cref="GatewayOptions.MessageRatePerSecond"/>); null: no limit.</summary>
+    public PartitionedRateLimiter<ClientConnection>? MessageRate { get; }
+
+    /// <summary>Open sockets per client address (<see cref="GatewayOptions.MaxConnectionsPerAddress"/>); null: no limit.</summary>
+    public PartitionedRateLimiter<IPAddress>? ConnectionsPerAddress { get; }
 
     /// <summary>How this gateway calls rooms: one retry and timeout policy for every call.</summary>
     public RoomCalls Calls { get; }

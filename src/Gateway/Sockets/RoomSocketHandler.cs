@@ -31,6 +31,17 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             return;
         }
 
+        // Per client address: one more socket than the limit is refused before the upgrade.
+        using var addressLease = gateway.ConnectionsPerAddress?.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
+        if (addressLease is { IsAcquired: false })
+        {
+            http.Response.Headers.RetryAfter = "10";
+            await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many connections",
+                detail: $"This address has {gateway.Options.MaxConnectionsPerAddress} open connections to this gateway "
+                + "(RoomActors:Gateway:MaxConnectionsPerAddress); close one or try again later.").ExecuteAsync(http);
+            return;
+        }
+
         // roomactors.v1: envelopes, a welcome with a resume token, acks; with ?resume= it continues a connection.
         var v1 = http.WebSockets.WebSocketRequestedProtocols.Contains(WireV1.Subprotocol);
         var resume = v1 ? WireV1.ReadResume(http.Request.Query) : null;
@@ -49,6 +60,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             Enveloped = v1,
             Attachment = v1 ? WireV1.NewAttachment() : 0,
             ResumeSecret = secret,
+            MessageRate = gateway.MessageRate,
         };
         var room = gateway.Acquire(RoomGrainIds.Of(type, name));
         gateway.Track(connection);
