@@ -119,6 +119,15 @@ public sealed class GatewayOptions
     [Range(0, int.MaxValue)]
     public int MaxConnectionsPerAddress { get; set; } = 1000;
 
+    /// <summary>
+    /// Rooms one client address may wake per minute through this gateway (a token bucket of this size, refilled at this
+    /// rate): every WebSocket or HTTP request to a room that has no socket on this gateway counts, as it may bring a room
+    /// into memory. One more is refused with 429, <c>Retry-After</c> and the reason, before the room is asked. Bounds a
+    /// room-name flood. Behind a proxy: as <see cref="MaxConnectionsPerAddress"/>. 0: no limit. Default 600.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int NewRoomsPerMinute { get; set; } = 600;
+
     /// <summary>WebSocket keep-alive ping interval; zero sends no pings. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -22,6 +22,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         AtLeastOne(failures, nameof(GatewayOptions.MaxBatchEvents), options.MaxBatchEvents, Defaults.MaxBatchEvents);
         AtLeastOne(failures, nameof(GatewayOptions.MessageRateBurst), options.MessageRateBurst, Defaults.MessageRateBurst);
         NotNegative(failures, nameof(GatewayOptions.MessageRatePerSecond), options.MessageRatePerSecond, Defaults.MessageRatePerSecond);
+        NotNegative(failures, nameof(GatewayOptions.NewRoomsPerMinute), options.NewRoomsPerMinute, Defaults.NewRoomsPerMinute);
         NotNegative(failures, nameof(GatewayOptions.MaxConnectionsPerAddress), options.MaxConnectionsPerAddress, Defaults.MaxConnectionsPerAddress);
 
         Positive(failures, nameof(GatewayOptions.CloseTimeout), options.CloseTimeout, Defaults.CloseTimeout);

@@ -41,6 +41,15 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
                 ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                 QueueLimit = 0,
             }));
+        var newRooms = Options.NewRoomsPerMinute;
+        NewRooms = newRooms == 0 ? null : PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
+            RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = newRooms,
+                TokensPerPeriod = newRooms,
+                ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+            }));
         var perAddress = Options.MaxConnectionsPerAddress;
         ConnectionsPerAddress = perAddress == 0 ? null : PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
             RateLimitPartition.GetConcurrencyLimiter(address, _ => new ConcurrencyLimiterOptions { PermitLimit = perAddress, QueueLimit = 0 }));
@@ -53,6 +62,9 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
 
     /// <summary>Each connection's inbound message bucket (<see cref="GatewayOptions.MessageRatePerSecond"/>); null: no limit.</summary>
     public PartitionedRateLimiter<ClientConnection>? MessageRate { get; }
+
+    /// <summary>Rooms each client address may wake per minute (<see cref="GatewayOptions.NewRoomsPerMinute"/>); null: no limit.</summary>
+    public PartitionedRateLimiter<IPAddress>? NewRooms { get; }
 
     /// <summary>Open sockets per client address (<see cref="GatewayOptions.MaxConnectionsPerAddress"/>); null: no limit.</summary>
     public PartitionedRateLimiter<IPAddress>? ConnectionsPerAddress { get; }

@@ -19,9 +19,9 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         }
 
         var (caller, denied) = await tickets.CheckAsync(http, type, name);
-        if (denied is not null)
+        if ((denied ?? OverRoomBudget(http, type, name)) is { } refusal)
         {
-            await denied.ExecuteAsync(http);
+            await refusal.ExecuteAsync(http);
             return;
         }
 
@@ -132,9 +132,9 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         }
 
         var (caller, denied) = await tickets.CheckAsync(http, type, name);
-        if (denied is not null)
+        if ((denied ?? OverRoomBudget(http, type, name)) is { } refusal)
         {
-            await denied.ExecuteAsync(http);
+            await refusal.ExecuteAsync(http);
             return;
         }
 
@@ -156,6 +156,30 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The room-name flood guard: a request to a room with no socket on this gateway may bring a room into memory, and
+    /// each client address may do that <c>RoomActors:Gateway:NewRoomsPerMinute</c> times a minute; then 429.
+    /// </summary>
+    private IResult? OverRoomBudget(HttpContext http, string type, string name)
+    {
+        if (gateway.NewRooms is not { } budget || gateway.CurrentLink(RoomGrainIds.Of(type, name)) is not null)
+        {
+            return null;
+        }
+
+        using var lease = budget.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        var retry = lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many new rooms",
+            detail: $"This address opened {gateway.Options.NewRoomsPerMinute} rooms without a connection here in the last minute "
+            + "(RoomActors:Gateway:NewRoomsPerMinute); try again later, or reuse rooms.");
     }
 
     private IResult? ValidateUpgrade(HttpContext http, string type, string name)
