@@ -21,8 +21,19 @@ public static class RoomActorsClientExtensions
         var options = builder.Configuration.GetRoomActorsOptions();
         var dashboard = builder.Configuration.GetOperatorOptions().Dashboard;
         builder.Services.AddRoomActorsOperator();
+        if (options.IsDistributed)
+        {
+            builder.Services.AddHealthChecks().AddRoomActorsRedis(options.Redis!);
+        }
+
+        var tracing = RoomActorsObservabilityExtensions.TracingEnabled(builder.Configuration);
         builder.UseOrleansClient(client =>
         {
+            if (tracing)
+            {
+                client.AddActivityPropagation(); // a room's turn joins the trace of the gateway call that caused it
+            }
+
             if (dashboard)
             {
                 Orleans.Dashboard.ServiceCollectionExtensions.AddDashboard(client);

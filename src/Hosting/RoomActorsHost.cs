@@ -23,7 +23,14 @@ public static class RoomActorsHost
         ["--service-id"] = "RoomActors:ServiceId",
         ["--advertised-ip"] = "RoomActors:AdvertisedIp",
         ["--samples"] = "RoomActors:Samples",
+        ["--management-urls"] = "RoomActors:ManagementUrls",
+        ["--log-format"] = LogFormatKey, // json | simple | systemd: ASP.NET Core's console logger reads it
     };
+
+    /// <summary>The console logger's formatter (<c>--log-format</c>): <c>json</c> (one JSON object a line, for log shippers), <c>simple</c> (default) or <c>systemd</c>.</summary>
+    private const string LogFormatKey = "Logging:Console:FormatterName";
+
+    private static readonly string[] LogFormats = ["json", "simple", "systemd"];
 
     /// <summary>
     /// The all-in-one host: a silo hosting the rooms (<see cref="RoomActorsSiloExtensions.UseRoomActorsSilo"/>) with the
@@ -49,8 +56,22 @@ public static class RoomActorsHost
             return AllInOne(builder, configure);
         }
 
+        var options = builder.Configuration.GetRoomActorsOptions();
+        if (options.ManagementUrls is { Length: > 0 } management)
+        {
+            // A pure silo with a management port: a web server with only the management endpoints.
+            builder.WebHost.UseUrls(management);
+            builder.UseRoomActorsSilo();
+            builder.AddRoomActorsObservability();
+            configure?.Invoke(builder);
+            var app = builder.Build();
+            app.MapRoomActorsManagement();
+            return app;
+        }
+
         var silo = CreateHeadlessBuilder(args);
         silo.UseRoomActorsSilo();
+        silo.AddObservability(metrics: false); // traces only: there is no port to serve metrics on
         configure?.Invoke(silo);
         return silo.Build();
     }
@@ -64,8 +85,10 @@ public static class RoomActorsHost
     public static WebApplication BuildGateway(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = CreateBuilder(args);
+        RejectManagementUrls(builder.Configuration);
         builder.UseRoomActorsClient();
         builder.Services.AddRoomActorsGateway();
+        builder.AddRoomActorsObservability();
         configure?.Invoke(builder);
         return MapGateway(builder.Build());
     }
@@ -92,6 +115,7 @@ public static class RoomActorsHost
         }
 
         QuietPolly(builder);
+        CheckLogFormat(builder.Configuration);
         return builder;
     }
 
@@ -103,7 +127,29 @@ public static class RoomActorsHost
         var builder = Host.CreateApplicationBuilder(args);
         builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
         QuietPolly(builder);
+        CheckLogFormat(builder.Configuration);
         return builder;
+    }
+
+    /// <summary><c>--log-format</c> names one of the console logger's formatters; anything else would fall back silently.</summary>
+    private static void CheckLogFormat(IConfiguration configuration)
+    {
+        if (configuration[LogFormatKey] is { Length: > 0 } format && !LogFormats.Contains(format, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"--log-format ({LogFormatKey}) is '{format}'; use json (one JSON object a line, for log shippers), "
+                + "simple (the default) or systemd.");
+        }
+    }
+
+    /// <summary>A process with <c>--urls</c> serves the management endpoints there: a second port would be a mistake.</summary>
+    private static void RejectManagementUrls(IConfiguration configuration)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration[$"{RoomActorsOptions.Section}:{nameof(RoomActorsOptions.ManagementUrls)}"]))
+        {
+            throw new InvalidOperationException($"{RoomActorsOptions.Section}:{nameof(RoomActorsOptions.ManagementUrls)} (--management-urls) is for a "
+                + $"silo without a web server (Redis mode, no --urls); this process serves {RoomActorsObservabilityExtensions.LivePath}, "
+                + $"{RoomActorsObservabilityExtensions.ReadyPath} and {RoomActorsObservabilityExtensions.MetricsPath} on its --urls. Remove the setting.");
+        }
     }
 
     /// <summary>
@@ -138,8 +184,10 @@ public static class RoomActorsHost
 
     private static WebApplication AllInOne(WebApplicationBuilder builder, Action<WebApplicationBuilder>? configure)
     {
+        RejectManagementUrls(builder.Configuration);
         builder.UseRoomActorsSilo();
         builder.Services.AddRoomActorsGateway();
+        builder.AddRoomActorsObservability();
         configure?.Invoke(builder);
         return MapGateway(builder.Build());
     }
@@ -148,7 +196,7 @@ public static class RoomActorsHost
     {
         app.UseWebSockets();
         app.MapRoomActors();
-        app.MapRoomActorsOperator();
+        app.MapRoomActorsManagement(); // health, metrics and the operator endpoints
         return app;
     }
 }

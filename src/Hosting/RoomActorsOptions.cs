@@ -3,7 +3,7 @@ namespace RoomActors.Hosting;
 /// <summary>
 /// Where the cluster is. Configuration section <c>RoomActors</c>; shared by silos and gateways.
 /// Command line: <c>--redis</c>, <c>--silo-port</c>, <c>--client-port</c> (formerly <c>--gateway-port</c>, still accepted), <c>--cluster-id</c>, <c>--service-id</c>,
-/// <c>--advertised-ip</c>, <c>--samples</c>.
+/// <c>--advertised-ip</c>, <c>--samples</c>, <c>--management-urls</c>.
 /// </summary>
 public sealed class RoomActorsOptions
 {
@@ -41,6 +41,14 @@ public sealed class RoomActorsOptions
     /// Default true; <c>--samples false</c> keeps them out of the silo, and their room types answer 404.
     /// </summary>
     public bool Samples { get; set; } = true;
+
+    /// <summary>
+    /// Where a silo without a web server (Redis mode, no <c>--urls</c>) serves <c>/health/live</c>, <c>/health/ready</c>
+    /// and <c>/metrics</c>: Kestrel URLs separated by <c>;</c>, e.g. <c>http://0.0.0.0:9090</c>. Null (default): no
+    /// management port. These endpoints are open, as probes and scrapers expect: bind an address of an internal network.
+    /// Processes with <c>--urls</c> serve them there and refuse this setting.
+    /// </summary>
+    public string? ManagementUrls { get; set; }
 
     /// <summary>The listen URL of the all-in-one mode when none is configured (<c>--urls</c>).</summary>
     public const string DefaultUrls = "http://localhost:8080";

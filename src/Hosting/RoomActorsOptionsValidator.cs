@@ -31,7 +31,35 @@ internal sealed class RoomActorsOptionsValidator : IValidateOptions<RoomActorsOp
                 + "like 10.0.0.5 (--advertised-ip; silos advertise addresses, not host names), or remove it for the default.");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.ManagementUrls))
+        {
+            ManagementUrls(failures, options.ManagementUrls);
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ManagementUrls(List<string> failures, string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            Microsoft.AspNetCore.Http.BindingAddress address;
+            try
+            {
+                address = Microsoft.AspNetCore.Http.BindingAddress.Parse(url);
+            }
+            catch (FormatException)
+            {
+                // Report with the others: the setting is wrong, not the process.
+                address = null!;
+            }
+
+            if (address is null || address.Scheme is not ("http" or "https") || address.Port is < 1 or > 65535)
+            {
+                failures.Add($"{Key}{nameof(RoomActorsOptions.ManagementUrls)}: '{url}' is not a listen URL with a port; give one like "
+                    + "http://0.0.0.0:9090 (--management-urls; several separated by ;), or remove it for no management port.");
+            }
+        }
     }
 
     /// <summary>Returns <paramref name="options"/>, or throws <see cref="OptionsValidationException"/> listing every bad setting.</summary>

@@ -1,7 +1,8 @@
-using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using RoomActors.Gateway.Hosting;
 
 namespace RoomActors.Hosting;
 
@@ -27,6 +28,12 @@ public static class RoomActorsSiloExtensions
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Gateway.GatewayOptions>, GatewayLeaseValidator>();
         builder.Services.AddSingleton<GatewayLivenessCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayLivenessCache>());
+        var health = builder.Services.AddHealthChecks().AddCheck<SiloReadyCheck>("silo", tags: [RoomActorsGatewayExtensions.ReadyTag]);
+        if (options.IsDistributed)
+        {
+            health.AddRoomActorsRedis(options.Redis!);
+        }
+
         if (!options.Samples)
         {
             // Orleans fills GrainTypeOptions.Classes from every referenced assembly with generated code; a class
@@ -40,8 +47,14 @@ public static class RoomActorsSiloExtensions
             builder.Services.PostConfigure<GrainTypeOptions>(o => o.Classes.RemoveWhere(c => c.Assembly == typeof(Orleans.Dashboard.DashboardOptions).Assembly));
         }
 
+        var tracing = RoomActorsObservabilityExtensions.TracingEnabled(builder.Configuration);
         builder.UseOrleans(silo =>
         {
+            if (tracing)
+            {
+                silo.AddActivityPropagation(); // a room's turn joins the trace of the gateway call that caused it
+            }
+
             if (dashboard)
             {
                 // Its grain service and grains answer the dashboard of any process; its call filter profiles only while watched.
@@ -75,6 +88,15 @@ public static class RoomActorsSiloExtensions
         });
         return builder;
     }
+
+    /// <summary>
+    /// Readiness needs Redis (membership, state, reminders): a PING answered within <see cref="RedisCheckTimeout"/>.
+    /// </summary>
+    internal static IHealthChecksBuilder AddRoomActorsRedis(this IHealthChecksBuilder health, string redis) =>
+        health.AddRedis(redis, name: "redis", failureStatus: HealthStatus.Unhealthy, tags: [RoomActorsGatewayExtensions.ReadyTag], timeout: RedisCheckTimeout);
+
+    /// <summary>How long readiness waits for Redis to answer a PING.</summary>
+    internal static readonly TimeSpan RedisCheckTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Failure detection in seconds instead of Orleans' defaults (tens of seconds): probe every silo about every 2

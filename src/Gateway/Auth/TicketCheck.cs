@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using RoomActors.Gateway.Diagnostics;
 
 namespace RoomActors.Gateway.Auth;
 
@@ -32,7 +33,7 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
         if (_options.AllowedOrigins.Count > 0 && origin.Length > 0
             && !_options.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
-            return (null, Deny(StatusCodes.Status403Forbidden, "Origin not allowed",
+            return (null, Deny(AuthRefusal.Origin, StatusCodes.Status403Forbidden, "Origin not allowed",
                 $"Origin '{origin}' is not in RoomActors:Auth:AllowedOrigins."));
         }
 
@@ -43,14 +44,15 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
 
         if (TicketOf(http.Request) is not { } ticket)
         {
-            return (null, Deny(StatusCodes.Status401Unauthorized, "Ticket required", "no ticket: pass one as ?ticket=… or Authorization: Bearer …"));
+            return (null, Deny(AuthRefusal.Missing, StatusCodes.Status401Unauthorized, "Ticket required", "no ticket: pass one as ?ticket=… or Authorization: Bearer …"));
         }
 
         var result = await _tokens.ValidateTokenAsync(ticket, _parameters);
         if (!result.IsValid)
         {
             // Our words only: IdentityModel's messages (IDX…) name its internals, not what the caller should do.
-            return (null, Deny(StatusCodes.Status401Unauthorized, "Ticket required", WhyNotValid(result.Exception)));
+            var reason = result.Exception is SecurityTokenExpiredException ? AuthRefusal.Expired : AuthRefusal.Invalid;
+            return (null, Deny(reason, StatusCodes.Status401Unauthorized, "Ticket required", WhyNotValid(result.Exception)));
         }
 
         var token = (JsonWebToken)result.SecurityToken;
@@ -58,7 +60,7 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
         var lifetime = token.ValidTo - (token.IssuedAt == DateTime.MinValue ? now.UtcDateTime : token.IssuedAt);
         if (lifetime > _options.MaxTicketLifetime)
         {
-            return (null, Deny(StatusCodes.Status401Unauthorized, "Ticket required",
+            return (null, Deny(AuthRefusal.Invalid, StatusCodes.Status401Unauthorized, "Ticket required",
                 $"the ticket is valid for {Math.Round(lifetime.TotalHours, 1)} h, longer than RoomActors:Auth:MaxTicketLifetime "
                 + $"({_options.MaxTicketLifetime}); issue tickets that expire sooner"));
         }
@@ -67,7 +69,7 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
         var rooms = principal.FindAll(RoomTickets.RoomClaim).Select(c => c.Value).ToList();
         if (!rooms.Any(pattern => RoomTickets.Matches(pattern, type, name)))
         {
-            return (null, Deny(StatusCodes.Status403Forbidden, "Wrong room",
+            return (null, Deny(AuthRefusal.WrongRoom, StatusCodes.Status403Forbidden, "Wrong room",
                 $"The ticket opens {(rooms.Count == 0 ? "no room" : string.Join(", ", rooms))}, not {type}/{name}."));
         }
 
@@ -132,6 +134,9 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
         ClockSkew = auth.ClockSkew,
     };
 
-    private static IResult Deny(int status, string title, string detail) =>
-        Results.Problem(statusCode: status, title: title, detail: detail);
+    private static IResult Deny(AuthRefusal reason, int status, string title, string detail)
+    {
+        GatewayMetrics.AuthRefused(reason);
+        return Results.Problem(statusCode: status, title: title, detail: detail);
+    }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RoomActors.Gateway.Auth;
+using RoomActors.Gateway.Diagnostics;
 using RoomActors.Gateway.Sockets;
 
 namespace RoomActors.Gateway.Hosting;
@@ -11,6 +12,9 @@ namespace RoomActors.Gateway.Hosting;
 /// <summary>Adds and maps the WebSocket gateway. Used by the standalone gateway and by the co-hosted silo.</summary>
 public static class RoomActorsGatewayExtensions
 {
+    /// <summary>The tag of the health checks that decide readiness (<c>/health/ready</c>).</summary>
+    public const string ReadyTag = "ready";
+
     /// <summary>
     /// Adds the gateway services. Needs an <see cref="IGrainFactory"/>: a co-hosted silo (<c>UseOrleans</c>) or an
     /// Orleans client (<c>UseOrleansClient</c>), never both in one process.
@@ -29,6 +33,11 @@ public static class RoomActorsGatewayExtensions
 
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddSingleton<TicketCheck>();
+
+        // Readiness (see the README's "Operating" section).
+        services.AddSingleton<SiloConnections>();
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<SiloConnections>());
+        services.AddHealthChecks().AddCheck<GatewayReadyCheck>("gateway", tags: [ReadyTag]);
 
         services.AddSingleton<GatewayService>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<GatewayService>());

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using RoomActors.Gateway.Diagnostics;
 
 namespace RoomActors.Gateway.Sockets;
 
@@ -107,7 +108,11 @@ internal sealed class ClientConnection : IDisposable
 
         if (!queued)
         {
-            RequestClose(CloseCodes.PolicyViolation, "client too slow: outbound queue full", discardQueued: true);
+            if (BeginClose(discardQueued: true, (CloseCodes.PolicyViolation, "client too slow: outbound queue full")))
+            {
+                GatewayMetrics.OverflowClosed();
+            }
+
             return false;
         }
 
@@ -152,19 +157,25 @@ internal sealed class ClientConnection : IDisposable
     /// <paramref name="discardQueued"/>), then the close frame. The first request wins.
     /// </summary>
     public void RequestClose(int code, string reason, bool discardQueued = false, bool byRoom = false) =>
-        BeginClose(discardQueued, (code, reason), byRoom);
+        _ = BeginClose(discardQueued, (code, reason), byRoom);
 
     /// <summary>The client sent a close frame: answer it without sending what is still queued.</summary>
-    public void OnClientClosed() => BeginClose(discardQueued: true);
+    public void OnClientClosed() => _ = BeginClose(discardQueued: true);
 
-    private void BeginClose(bool discardQueued, (int Code, string Reason)? serverClose = null, bool byRoom = false)
+    /// <summary>Begins the close; false when one had begun already (the first request wins).</summary>
+    private bool BeginClose(bool discardQueued, (int Code, string Reason)? serverClose = null, bool byRoom = false)
     {
         bool start;
         lock (_lock)
         {
             if (!_close.TryBegin(serverClose, byRoom))
             {
-                return;
+                return false;
+            }
+
+            if (serverClose is { } close)
+            {
+                GatewayMetrics.Closing(close.Code); // counts the closes that tell a client to resync
             }
 
             if (discardQueued)
@@ -182,6 +193,8 @@ internal sealed class ClientConnection : IDisposable
         {
             ScheduleWriter();
         }
+
+        return true;
     }
 
     /// <summary>The close did not complete in time: abort the socket and its transport, which ends a stuck read or write.</summary>
@@ -403,7 +416,7 @@ internal sealed class ClientConnection : IDisposable
         {
             // Report the server's reason if it had one, else 1006.
             _connection._socket.Abort();
-            _connection.BeginClose(discardQueued: true); // lets the writer finish
+            _ = _connection.BeginClose(discardQueued: true); // lets the writer finish
             return _connection.ServerClose ?? (CloseCodes.Abnormal, "connection lost");
         }
 

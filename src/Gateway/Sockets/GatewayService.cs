@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Hosting;
@@ -68,6 +69,18 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
 
     /// <summary>Open sockets per client address (<see cref="GatewayOptions.MaxConnectionsPerAddress"/>); null: no limit.</summary>
     public PartitionedRateLimiter<IPAddress>? ConnectionsPerAddress { get; }
+
+    /// <summary>When this gateway last reported itself alive to the gateway registry (a round trip to the cluster), or null.</summary>
+    public TimeSpan? SinceLastReport
+    {
+        get
+        {
+            var last = Volatile.Read(ref _lastReport);
+            return last == 0 ? null : Stopwatch.GetElapsedTime(last);
+        }
+    }
+
+    private long _lastReport; // Stopwatch timestamp; 0 until the first report
 
     /// <summary>How this gateway calls rooms: one retry and timeout policy for every call.</summary>
     public RoomCalls Calls { get; }
@@ -170,6 +183,9 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         }
     }
 
+    /// <summary>Sockets open on this gateway.</summary>
+    public int ConnectionCount => _connections.Count;
+
     public void Track(ClientConnection connection) => _connections[connection] = 0;
 
     public void Untrack(ClientConnection connection) => _connections.TryRemove(connection, out _);
@@ -237,6 +253,7 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
             try
             {
                 await _grains.GetGrain<IGatewayRegistry>(0).Heartbeat(Reference).WaitAsync(Options.RoomCallTimeout, _stopped.Token);
+                Volatile.Write(ref _lastReport, Stopwatch.GetTimestamp()); // readiness: the cluster answered
             }
             catch (Exception ex) when (!_stopped.IsCancellationRequested)
             {

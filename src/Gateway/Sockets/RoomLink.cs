@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using RoomActors.Gateway.Diagnostics;
 
 namespace RoomActors.Gateway.Sockets;
 
@@ -43,7 +45,13 @@ internal sealed partial class RoomLink
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        Pump = Task.Run(PumpAsync);
+
+        // The pump outlives the connection that created the link: it must not carry that request's context (its
+        // Activity, a connect span) into every later call to the room.
+        using (ExecutionContext.SuppressFlow())
+        {
+            Pump = Task.Run(PumpAsync);
+        }
     }
 
     public GrainId RoomId { get; }
@@ -143,12 +151,14 @@ internal sealed partial class RoomLink
                 RenewSoon();
             }
 
+            var delivered = 0;
             foreach (var ready in _ready)
             {
-                Apply(ready);
+                delivered += Apply(ready);
             }
 
             _ready.Clear();
+            GatewayMetrics.Delivered(delivered);
             if (_sequencer.Waiting)
             {
                 _gapTimer ??= new Timer(_ => OnGapTimeout(), null, _options.ResyncTimeout, Timeout.InfiniteTimeSpan);
@@ -167,14 +177,16 @@ internal sealed partial class RoomLink
         }
     }
 
-    private void Apply(RoomDelivery delivery)
+    /// <summary>Applies one delivery; returns how many room messages it queued to sockets.</summary>
+    private int Apply(RoomDelivery delivery)
     {
+        var queued = 0;
         foreach (var op in delivery.Ops)
         {
             switch (op.Kind)
             {
                 case RoomOpKind.Send:
-                    FanOut(op);
+                    queued += FanOut(op);
                     if (op.Seq > 0)
                     {
                         _tail.Append(op, Environment.TickCount64);
@@ -207,7 +219,7 @@ internal sealed partial class RoomLink
                         resumed.Enqueue(WireV1.Resumed(resumed.Id, op.Seq, replay.Length), _writersToStart);
                         foreach (var missed in replay)
                         {
-                            resumed.Enqueue(OutboundFrame.Enveloped(missed.Payload!, missed.Seq), _writersToStart);
+                            queued += resumed.Enqueue(OutboundFrame.Enveloped(missed.Payload!, missed.Seq), _writersToStart) ? 1 : 0;
                         }
                     }
 
@@ -235,6 +247,8 @@ internal sealed partial class RoomLink
                 sender.Enqueue(WireV1.Ack(ack.ClientId, ack.Seq), _writersToStart);
             }
         }
+
+        return queued;
     }
 
     /// <summary>Remembers a connection's latest processed client id for a new activation; forgets ids older than the replay age.</summary>
@@ -257,15 +271,16 @@ internal sealed partial class RoomLink
     /// The same frame object goes onto every recipient's queue: encoded once for all raw clients and once for all
     /// <c>roomactors.v1</c> clients (with the room's number in its header).
     /// </summary>
-    private void FanOut(RoomOp op)
+    private int FanOut(RoomOp op)
     {
         OutboundFrame? raw = null, enveloped = null;
+        var queued = 0;
         switch (op.Target)
         {
             case TargetKind.All:
                 foreach (var member in _members.Values)
                 {
-                    member.Enqueue(FrameFor(member), _writersToStart);
+                    queued += member.Enqueue(FrameFor(member), _writersToStart) ? 1 : 0;
                 }
 
                 break;
@@ -275,7 +290,7 @@ internal sealed partial class RoomLink
                 {
                     if (Array.IndexOf(except, member.Id) < 0)
                     {
-                        member.Enqueue(FrameFor(member), _writersToStart);
+                        queued += member.Enqueue(FrameFor(member), _writersToStart) ? 1 : 0;
                     }
                 }
 
@@ -285,12 +300,14 @@ internal sealed partial class RoomLink
                 {
                     if (_members.TryGetValue(id, out var member))
                     {
-                        member.Enqueue(FrameFor(member), _writersToStart);
+                        queued += member.Enqueue(FrameFor(member), _writersToStart) ? 1 : 0;
                     }
                 }
 
                 break;
         }
+
+        return queued;
 
         OutboundFrame FrameFor(ClientConnection member) => member.Enveloped
             ? enveloped ??= OutboundFrame.Enveloped(op.Payload!, op.Seq)
@@ -321,6 +338,7 @@ internal sealed partial class RoomLink
         _gateway.Retire(this);
 
         // Never skip silently: clients that may have missed a message reconnect and start from the room's state.
+        GatewayMetrics.MissedDeliveriesClosed(everyone.Count);
         foreach (var connection in everyone)
         {
             connection.RequestClose(CloseCodes.ServiceRestart, "missed room messages; reconnect");
@@ -385,10 +403,17 @@ internal sealed partial class RoomLink
             }
 
             // Batch only what is already queued; never wait to fill a batch.
+            var messages = 0;
             while (batch.Count < _options.MaxBatchEvents && reader.TryRead(out var item))
             {
                 batch.Add(item);
+                if (item.Kind == InboundKind.Message)
+                {
+                    messages++;
+                }
             }
+
+            GatewayMetrics.Received(messages);
 
             var renew = _renewDue;
             if (batch.Count == 0 && !renew)
@@ -440,7 +465,9 @@ internal sealed partial class RoomLink
         try
         {
             // Sent again on failure (numbered, so never processed twice); see RoomCalls for the policy.
+            var started = Stopwatch.GetTimestamp();
             var result = await _gateway.Calls.CallAsync(RoomId, "batch", () => Grain.Receive(batch));
+            GatewayMetrics.RoomCalled(started);
             if (result.Delivery is { } delivery)
             {
                 // What the batch's turn sent this gateway: applied in the room's order like any delivery, by the

@@ -1,7 +1,9 @@
-using System.Net.WebSockets;
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using RoomActors.Diagnostics;
 using RoomActors.Gateway.Auth;
+using RoomActors.Gateway.Diagnostics;
 
 namespace RoomActors.Gateway.Sockets;
 
@@ -52,6 +54,8 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             return;
         }
 
+        // The connect span: from the upgrade to the room's answer (null unless a tracing listener samples it).
+        var span = GatewayTracing.Start(RoomActorsNames.ConnectSpan, type, name);
         var (socket, stream) = await ServerWebSockets.AcceptAsync(http, gateway.Options.KeepAliveInterval, v1 ? WireV1.Subprotocol : null);
         using var _ = socket;
         var secret = v1 && resume is null ? WireV1.NewSecret() : null;
@@ -64,9 +68,12 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         };
         var room = gateway.Acquire(RoomGrainIds.Of(type, name));
         gateway.Track(connection);
+        GatewayMetrics.Connected(v1);
         try
         {
             room.AddPending(connection);
+            span?.SetTag(RoomActorsNames.ProtocolTag, v1 ? "v1" : "raw");
+            span?.SetTag(RoomActorsNames.ConnectionIdTag, connection.Id);
             var joined = resume switch
             {
                 null => await JoinAsync(room, connection, "connect", () => room.Grain.Connect(request with
@@ -89,6 +96,8 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
                     UserId = caller!.UserId,
                 })),
             };
+            EndConnectSpan(span, joined, connection);
+            span = null;
             if (joined)
             {
                 request = null!; // the room has it: an open connection keeps no copy
@@ -109,10 +118,29 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         }
         finally
         {
+            span?.Dispose(); // the join threw
             room.Remove(connection);
             gateway.Release(room);
             gateway.Untrack(connection);
+            GatewayMetrics.Disconnected(v1);
         }
+    }
+
+    /// <summary>Ends the connect span with the room's answer; the socket's life goes on outside it.</summary>
+    private static void EndConnectSpan(Activity? span, bool joined, ClientConnection connection)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        if (!joined && connection.ServerClose is { } refused)
+        {
+            span.SetTag(RoomActorsNames.CloseCodeTag, refused.Code);
+            span.SetStatus(ActivityStatusCode.Error, refused.Reason);
+        }
+
+        span.Dispose();
     }
 
     /// <summary>Serves <c>/rooms/{type}/{name}/{**path}</c>: HTTP only, to rooms that answer HTTP.</summary>
@@ -332,15 +360,18 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             Claims = caller.Claims,
         };
         RoomHttpResponse response;
+        using var span = GatewayTracing.Start(RoomActorsNames.HttpSpan, type, name);
         try
         {
             // Only requests that read are sent again; any other may have run (see RoomCalls).
             var repeatable = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
             response = await gateway.Calls.CallAsync(room, "HTTP request", () => gateway.Room(room).Request(request), repeatable);
+            span?.SetTag("http.response.status_code", response.Status);
         }
         catch (RoomUnavailableException ex)
         {
             // Answer 503 (504 when it timed out) and report: the room could not answer; the client may retry.
+            span?.SetStatus(ActivityStatusCode.Error, "room unavailable");
             Log.RequestFailed(logger, ex, type, name);
             await Results.Problem(statusCode: ex.TimedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status503ServiceUnavailable,
                 title: "Room unavailable", detail: "The room could not answer; try again.").ExecuteAsync(http);

@@ -75,6 +75,6 @@ internal sealed partial class GatewayLivenessCache(IGrainFactory grains, ILogger
         return !stoppingToken.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested;
     }
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Could not refresh gateway liveness; no gateway is declared dead until it works again.")]
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "Could not refresh gateway liveness; no gateway is declared dead until it works again.")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 }

@@ -130,7 +130,7 @@ public abstract partial class Room : IRemindable
 
         if (_systemDirty)
         {
-            await GrainStorage.WriteStateAsync(SystemRecord, this.GetGrainId(), _system);
+            await TimedWriteAsync(() => GrainStorage.WriteStateAsync(SystemRecord, this.GetGrainId(), _system));
             _systemDirty = false;
             _epochSaved = true;
         }
@@ -201,9 +201,11 @@ public abstract partial class Room : IRemindable
         var info = new AlarmInfo(system.AlarmScheduled ?? at, system.AlarmRetries);
         _alarmChanged = false;
         Log.AlarmRinging(Logger, RoomType, RoomName, info.ScheduledTime, info.RetryCount);
-        await TurnAsync(async () =>
+        await TurnAsync(TurnKind.Alarm, async () =>
         {
-            if (await TryHookAsync(null, () => OnAlarmAsync(info)))
+            var ran = await TryHookAsync(null, () => OnAlarmAsync(info));
+            RoomMetrics.AlarmRan(ran);
+            if (ran)
             {
                 if (!_alarmChanged)
                 {
@@ -224,6 +226,7 @@ public abstract partial class Room : IRemindable
                     system.AlarmAt = TimeProvider.GetUtcNow() + Options.AlarmRetryBase * Math.Pow(2, retries - 1);
                     system.AlarmRetries = retries;
                     _systemDirty = _alarmChanged = true;
+                    RoomMetrics.AlarmRetried();
                     Log.AlarmRetry(Logger, RoomType, RoomName, retries, system.AlarmAt.Value);
                 }
             }

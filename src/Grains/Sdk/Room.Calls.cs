@@ -83,7 +83,7 @@ public abstract partial class Room
     async Task<RoomCallResult> IRoomGrain.Call(RoomCallEnvelope call)
     {
         var result = new RoomCallResult();
-        await TurnAsync(async () => result = await HandleCallAsync(call));
+        await TurnAsync(TurnKind.Call, async () => result = await HandleCallAsync(call));
         return result;
     }
 

@@ -135,7 +135,7 @@ public abstract partial class Room
         }
 
         Log.ResumeExpired(Logger, RoomType, RoomName, expired.Count);
-        await TurnAsync(() =>
+        await TurnAsync(TurnKind.Close, () =>
         {
             foreach (var connection in expired)
             {
@@ -159,7 +159,7 @@ public abstract partial class Room
             return;
         }
 
-        await TurnAsync(() =>
+        await TurnAsync(TurnKind.Close, () =>
         {
             foreach (var connection in lost)
             {

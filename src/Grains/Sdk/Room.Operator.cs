@@ -65,7 +65,7 @@ public abstract partial class Room : IRoomOperations
     {
         CloseCodes.ThrowIfNotSendable(code);
         var found = false;
-        await TurnAsync(() =>
+        await TurnAsync(TurnKind.Close, () =>
         {
             if (_connections.TryGetValue(connectionId, out var connection))
             {

@@ -22,7 +22,7 @@ public abstract partial class Room
     async Task<ConnectResult> IRoomGrain.Resume(ResumeRequest request)
     {
         var result = ConnectResult.Accept;
-        await TurnAsync(async () =>
+        await TurnAsync(TurnKind.Connect, async () =>
         {
             if (!_connections.TryGetValue(request.ConnectionId, out var connection))
             {
@@ -149,6 +149,8 @@ public abstract partial class Room
     /// <summary>A clean deactivation writes its exact next number, so the next activation numbers on without a jump.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        Deactivated();
+
         // Also when the silo shuts down (a rolling restart numbers on without a jump), except into in-memory storage:
         // it dies with the process, and its grains may be gone already.
         if (_outputStored && _epochSaved && AlarmRecord.NextSeq != Outbox.Seq + 1
@@ -158,7 +160,7 @@ public abstract partial class Room
             try
             {
                 AlarmRecord.NextSeq = Outbox.Seq + 1;
-                await storage.WriteStateAsync(SystemRecord, this.GetGrainId(), _system);
+                await TimedWriteAsync(() => storage.WriteStateAsync(SystemRecord, this.GetGrainId(), _system));
             }
             catch (Exception ex)
             {

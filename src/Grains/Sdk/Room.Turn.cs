@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace RoomActors;
@@ -34,6 +35,7 @@ public abstract partial class Room
             await LoadMembershipAsync();
         }
 
+        var woke = _connections.Count > 0; // durable connections: the room comes back from hibernation (or a move)
         _lastActivity = TimeProvider.GetTimestamp();
         await LoadStateAsync();
         await LoadSystemAsync();
@@ -45,13 +47,14 @@ public abstract partial class Room
 
         await OnStartAsync();
         SendCalls();
+        Activated(woke);
     }
 
     async Task<Admission> IRoomGrain.Admit(ConnectRequest request)
     {
         var context = new BeforeConnectContext(request);
         var failed = false;
-        await TurnAsync(async () => failed = !await TryHookAsync(null, () => OnBeforeConnectAsync(context)));
+        await TurnAsync(TurnKind.Connect, async () => failed = !await TryHookAsync(null, () => OnBeforeConnectAsync(context)));
         return failed ? new Admission(false, 500, "the room's before-connect check failed")
             : context.IsDenied ? new Admission(false, context.DenyStatus, context.DenyReason)
             : Admission.Allow;
@@ -60,7 +63,7 @@ public abstract partial class Room
     async Task<ConnectResult> IRoomGrain.Connect(ConnectRequest request)
     {
         var context = new ConnectContext(request);
-        await TurnAsync(async () =>
+        await TurnAsync(TurnKind.Connect, async () =>
         {
             if (_connections.TryGetValue(request.ConnectionId, out var member))
             {
@@ -98,6 +101,7 @@ public abstract partial class Room
 
         // What the turn sent the calling gateway goes back with the answer, unless that gateway only takes calls.
         var reply = await TurnAsync(
+            KindOf(batch),
             async () =>
             {
                 Outbox.Session(batch.Gateway, batch.Session, restart: false);
@@ -123,7 +127,7 @@ public abstract partial class Room
     async Task<RoomHttpResponse> IRoomGrain.Request(RoomHttpRequest request)
     {
         RoomHttpResponse? response = null;
-        await TurnAsync(async () =>
+        await TurnAsync(TurnKind.Http, async () =>
         {
             if (!await TryHookAsync(null, async () => response = await OnRequestAsync(request)))
             {
@@ -241,19 +245,42 @@ public abstract partial class Room
     /// the turn. Every entry point of the room goes through here. Returns <paramref name="replyTo"/>'s delivery (see
     /// <see cref="EndTurnAsync"/>).
     /// </summary>
-    private async Task<RoomDelivery?> TurnAsync(Func<Task> body, IGatewayObserver? replyTo = null)
+    private async Task<RoomDelivery?> TurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo = null)
     {
         await EnterTurnAsync();
+        var started = Stopwatch.GetTimestamp();
+        using var span = RoomTracing.StartTurn(RoomType, RoomName, RoomMetrics.KindName(kind));
         try
         {
             await body();
             await RunClosingHooksAsync();
             return await EndTurnAsync(replyTo);
         }
+        catch (Exception ex) when (span is not null)
+        {
+            // Mark the span and rethrow: the entry point's caller applies its policy (a gateway retries the call).
+            span.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
         finally
         {
             ExitTurn();
+            RoomMetrics.TurnEnded(RoomType, kind, started);
         }
+    }
+
+    /// <summary>A gateway's batch is a message turn unless it carries only closes.</summary>
+    private static TurnKind KindOf(InboundBatch batch)
+    {
+        foreach (var item in batch.Events)
+        {
+            if (item.Kind == InboundKind.Message)
+            {
+                return TurnKind.Message;
+            }
+        }
+
+        return batch.Events.Length > 0 ? TurnKind.Close : TurnKind.Message;
     }
 
     /// <summary>Runs a hook; if it throws, reports the error to <see cref="OnErrorAsync"/> and returns false.</summary>

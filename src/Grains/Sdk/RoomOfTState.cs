@@ -77,7 +77,7 @@ public abstract class Room<TState> : Room where TState : new()
 
         _changed = null;
         _record.State = new StateRecord { State = current, ClientIds = clientIds is null ? null : new Dictionary<string, long>(clientIds) };
-        await _grainStorage!.WriteStateAsync(StateRecordName, this.GetGrainId(), _record);
+        await TimedWriteAsync(() => _grainStorage!.WriteStateAsync(StateRecordName, this.GetGrainId(), _record));
         _saved = current;
         if (_legacy is { } legacy)
         {

@@ -107,7 +107,7 @@ public sealed class RoomStorage
             var entry = _entries[key];
             if (entry.State.State?.Json is null)
             {
-                writes.Add(entry.State.RecordExists ? _storage.ClearStateAsync(KeyPrefix + key, _room, entry.State) : Task.CompletedTask);
+                writes.Add(entry.State.RecordExists ? Timed(() => _storage.ClearStateAsync(KeyPrefix + key, _room, entry.State)) : Task.CompletedTask);
             }
             else
             {
@@ -119,7 +119,7 @@ public sealed class RoomStorage
         _dirty.Clear();
         if (_indexDirty)
         {
-            await _storage.WriteStateAsync(IndexRecord, _room, _index);
+            await Timed(() => _storage.WriteStateAsync(IndexRecord, _room, _index));
             _indexDirty = false;
         }
     }
@@ -135,7 +135,7 @@ public sealed class RoomStorage
             entry.State.RecordExists = current.RecordExists;
         }
 
-        await _storage.WriteStateAsync(KeyPrefix + key, _room, entry.State);
+        await Timed(() => _storage.WriteStateAsync(KeyPrefix + key, _room, entry.State));
         _entries[key] = entry with { Loaded = true };
     }
 
@@ -165,6 +165,8 @@ public sealed class RoomStorage
             throw new ArgumentException($"Key of {key.Length} characters exceeds the limit of 512.", nameof(key));
         }
     }
+
+    private static Task Timed(Func<Task> write) => RoomMetrics.WriteAsync(write);
 
     /// <summary>Drops everything not yet written (the turn failed): the next activation reads storage again.</summary>
     internal void Discard()

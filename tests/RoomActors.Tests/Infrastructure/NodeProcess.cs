@@ -42,6 +42,27 @@ public sealed class NodeProcess : IAsyncDisposable
         new(WebSocket ?? throw new InvalidOperationException($"{Name} serves no WebSockets"), $"/rooms/{type}/{name}{query}");
 
     /// <summary>
+    /// True when <c>env --default-signal</c> works here (coreutils 8.31 or later): processes start with SIGINT at its
+    /// default action. A test run started in the background of a non-interactive shell (<c>./test.sh &amp;</c>) inherits
+    /// SIGINT ignored, and so would every process started from it: Ctrl-C (SIGINT) would then do nothing.
+    /// </summary>
+    private static readonly bool DefaultSignals = EnvResetsSignals();
+
+    private static bool EnvResetsSignals()
+    {
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT", "true"]) { RedirectStandardError = true })!;
+            probe.WaitForExit(10_000);
+            return probe.HasExited && probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // no env on the path: start dotnet directly
+        }
+    }
+
+    /// <summary>
     /// Starts the built <paramref name="project"/> (see <see cref="BuildOutput.Dll"/>) with <paramref name="args"/> and
     /// waits until it says it started.
     /// </summary>
@@ -51,12 +72,18 @@ public sealed class NodeProcess : IAsyncDisposable
     public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, int? siloPort, params string[] args)
     {
         var dll = BuildOutput.Dll(project);
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(DefaultSignals ? "env" : "dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (DefaultSignals)
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {

@@ -86,6 +86,18 @@ public sealed class RedisServer : IAsyncDisposable
         return await output;
     }
 
+    /// <summary>Freezes redis-server (SIGSTOP): connections stay open, nothing is answered until <see cref="ResumeAsync"/>.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Lets a frozen redis-server go on (SIGCONT): it then runs what it received meanwhile.</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process!.Id.ToString()]);
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>Kills redis-server (SIGKILL).</summary>
     public async Task KillAsync()
     {
@@ -105,6 +117,11 @@ public sealed class RedisServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_process is { HasExited: false })
+        {
+            await ResumeAsync(); // a frozen process ignores nothing but SIGKILL; resumed, it exits like any other
+        }
+
         await KillAsync();
         _process?.Dispose();
         try
