@@ -60,10 +60,12 @@ export function reconnectDelay(attempt, minMs, maxMs, random = Math.random) {
  * What a socket close means (spec: close codes): `"resync"` — the connection cannot be resumed, start fresh;
  * `"final"` — the connection is over, do not reconnect; `"resume"` — reconnect and resume.
  * Final: 4409 (resumed on another socket), the policy closes 1002/1003/1007/1008/1009/1010, and the room's own
- * close (1000, 3000–4999). Everything else (1001 going away, 1006 dropped, 1011–1014) resumes.
+ * close (1000, 3000–4999 but the gateway's 4401). Everything else (4401 ticket expired: reconnect with a new ticket
+ * from the `ticket` function; 1001 going away, 1006 dropped, 1011–1014) resumes.
  */
 export function closePolicy(code) {
   if (code === 4403 || code === 4410) return "resync";
+  if (code === 4401) return "resume";
   if (code === 1000 || [1002, 1003, 1007, 1008, 1009, 1010].includes(code) || (code >= 3000 && code <= 4999)) return "final";
   return "resume";
 }

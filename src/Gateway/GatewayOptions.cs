@@ -64,7 +64,10 @@ public sealed class GatewayOptions
     /// <summary>How long shutdown waits for sockets to close and rooms to hear of it. Default 10 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Request headers passed to the room's connect hook (case-insensitive). Default: user-agent, origin.</summary>
+    /// <summary>
+    /// Request headers passed to the room's connect hook (case-insensitive). Default: user-agent, origin. The HTTP hook
+    /// sees every header but the credentials (<c>authorization</c>, <c>cookie</c>), which it sees only when listed here.
+    /// </summary>
     public List<string> ForwardedHeaders { get; set; } = ["user-agent", "origin"];
 
     /// <summary>
@@ -106,6 +109,35 @@ public sealed class GatewayOptions
     /// </summary>
     [Range(0, int.MaxValue)]
     public int MaxConnections { get; set; }
+
+    /// <summary>
+    /// Messages one connection may send per second on average (a token bucket refilled at this rate, holding
+    /// <see cref="MessageRateBurst"/>); a client over it is closed with 1008 <c>message rate exceeded</c>, and its
+    /// messages past the limit never reach the room. 0: no limit. Default 200.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MessageRatePerSecond { get; set; } = 200;
+
+    /// <summary>Most messages one connection may send at once above <see cref="MessageRatePerSecond"/> (the bucket's size). Default 1000.</summary>
+    [Range(1, int.MaxValue)]
+    public int MessageRateBurst { get; set; } = 1000;
+
+    /// <summary>
+    /// Most open WebSockets from one client address on this gateway; one more is refused before the upgrade with 429
+    /// and <c>Retry-After</c>. Behind a proxy every client has the proxy's address: forward the client's (ASP.NET Core's
+    /// forwarded headers) or set 0. 0: no limit. Default 1000.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxConnectionsPerAddress { get; set; } = 1000;
+
+    /// <summary>
+    /// Rooms one client address may wake per minute through this gateway (a token bucket of this size, refilled at this
+    /// rate): every WebSocket or HTTP request to a room that has no socket on this gateway counts, as it may bring a room
+    /// into memory. One more is refused with 429, <c>Retry-After</c> and the reason, before the room is asked. Bounds a
+    /// room-name flood. Behind a proxy: as <see cref="MaxConnectionsPerAddress"/>. 0: no limit. Default 600.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int NewRoomsPerMinute { get; set; } = 600;
 
     /// <summary>WebSocket keep-alive ping interval; zero sends no pings. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);

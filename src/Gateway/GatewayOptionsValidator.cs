@@ -20,6 +20,10 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         AtLeastOne(failures, nameof(GatewayOptions.OutboundQueueBytes), options.OutboundQueueBytes, Defaults.OutboundQueueBytes);
         AtLeastOne(failures, nameof(GatewayOptions.InboundQueueEvents), options.InboundQueueEvents, Defaults.InboundQueueEvents);
         AtLeastOne(failures, nameof(GatewayOptions.MaxBatchEvents), options.MaxBatchEvents, Defaults.MaxBatchEvents);
+        AtLeastOne(failures, nameof(GatewayOptions.MessageRateBurst), options.MessageRateBurst, Defaults.MessageRateBurst);
+        NotNegative(failures, nameof(GatewayOptions.MessageRatePerSecond), options.MessageRatePerSecond, Defaults.MessageRatePerSecond);
+        NotNegative(failures, nameof(GatewayOptions.NewRoomsPerMinute), options.NewRoomsPerMinute, Defaults.NewRoomsPerMinute);
+        NotNegative(failures, nameof(GatewayOptions.MaxConnectionsPerAddress), options.MaxConnectionsPerAddress, Defaults.MaxConnectionsPerAddress);
 
         if (options.MaxConnections < 0)
         {
@@ -68,6 +72,14 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (value < 1)
         {
             failures.Add($"{Key}{option} ({value}) must be at least 1; remove it to use the default ({fallback}).");
+        }
+    }
+
+    private static void NotNegative(List<string> failures, string option, long value, long fallback)
+    {
+        if (value < 0)
+        {
+            failures.Add($"{Key}{option} ({value}) must not be negative; use 0 for no limit, or remove it to use the default ({fallback}).");
         }
     }
 

@@ -30,6 +30,12 @@ public static class CloseCodes
     /// <summary>Try again later (overload).</summary>
     public const int TryAgainLater = 1013;
 
+    /// <summary>
+    /// The connection's ticket expired (<c>exp</c> + <c>RoomActors:Auth:ClockSkew</c>): the client gets a new ticket and
+    /// resumes. Sent by the gateway.
+    /// </summary>
+    public const int TicketExpired = 4401;
+
     /// <summary>A resume token that is not this connection's (malformed, wrong secret, another user): start fresh.</summary>
     public const int ResumeRefused = 4403;
 

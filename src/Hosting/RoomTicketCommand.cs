@@ -28,7 +28,7 @@ public static class RoomTicketCommand
     /// <summary>
     /// Runs <c>ticket …</c>: writes the ticket to <paramref name="output"/> (standard output by default) and returns 0;
     /// on a mistake writes what is wrong to <paramref name="error"/> (standard error) and returns 1 (missing or short
-    /// signing key) or 2 (bad arguments).
+    /// signing key) or 2 (bad arguments, or an expiry past <c>RoomActors:Auth:MaxTicketLifetime</c>).
     /// </summary>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
@@ -48,6 +48,13 @@ public static class RoomTicketCommand
             error.WriteLine("ticket: RoomActors:Auth:SigningKey is not set. Give the key the gateways use (at least 32 bytes), " +
                 "preferably through the environment: RoomActors__Auth__SigningKey=… (or --RoomActors:Auth:SigningKey=…).");
             return 1;
+        }
+
+        if (request.Expires > auth.MaxTicketLifetime)
+        {
+            error.WriteLine($"ticket: --expires {request.Expires} is longer than RoomActors:Auth:MaxTicketLifetime ({auth.MaxTicketLifetime}): "
+                + "gateways would refuse the ticket; give a shorter --expires, or raise the setting on every gateway.");
+            return 2;
         }
 
         string ticket;

@@ -70,7 +70,7 @@ test("closePolicy: resync on 4403/4410, final on 4409, policy closes and the roo
   const table = {
     resync: [4403, 4410],
     final: [1000, 1002, 1003, 1007, 1008, 1009, 1010, 3000, 4000, 4409, 4999],
-    resume: [1001, 1005, 1006, 1011, 1012, 1013, 1014, 1015],
+    resume: [1001, 1005, 1006, 1011, 1012, 1013, 1014, 1015, 4401],
   };
   for (const [policy, codes] of Object.entries(table)) {
     for (const code of codes) assert.equal(closePolicy(code), policy, String(code));

@@ -15,12 +15,16 @@ internal enum CloseAction
 
 /// <summary>
 /// The spec's close codes as the client reads them. Final: 4409 (resumed on another socket), the policy closes
-/// 1002/1003/1007/1008/1009/1010, and the room's own close (1000, 3000–4999). Resync: 4403 and 4410. Everything else —
-/// 1001 going away, 1006 dropped (no close frame), 1011–1014 — resumes. The same table as the JavaScript client's
+/// 1002/1003/1007/1008/1009/1010, and the room's own close (1000, 3000–4999 but the gateway's 4401). Resync: 4403 and
+/// 4410. Everything else — 4401 ticket expired (reconnect with a new ticket), 1001 going away, 1006 dropped (no close
+/// frame), 1011–1014 — resumes. The same table as the JavaScript client's
 /// <c>closePolicy</c>.
 /// </summary>
 internal static class ClosePolicy
 {
+    /// <summary>The connection's ticket expired: resume with a new one.</summary>
+    public const int TicketExpired = 4401;
+
     /// <summary>The token is not this connection's (malformed, wrong secret, another user).</summary>
     public const int ResumeRefused = 4403;
 
@@ -38,6 +42,7 @@ internal static class ClosePolicy
     public static CloseAction Of(int? code) => code switch
     {
         ResumeRefused or Resync => CloseAction.Resync,
+        TicketExpired => CloseAction.Resume,
         1000 or 1002 or 1003 or 1007 or 1008 or 1009 or 1010 or (>= 3000 and <= 4999) => CloseAction.Final,
         _ => CloseAction.Resume,
     };

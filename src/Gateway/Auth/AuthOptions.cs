@@ -15,6 +15,27 @@ public sealed class AuthOptions
     /// </summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>
+    /// Key rotation: a second key tickets may be signed with (at least 32 bytes of UTF-8), accepted together with
+    /// <see cref="SigningKey"/>. To rotate: set the old key here and the new one as <see cref="SigningKey"/>, move your
+    /// issuer to the new key, and remove this one once the last old ticket has expired (at most
+    /// <see cref="MaxTicketLifetime"/> later). Default none. A secret, like the signing key.
+    /// </summary>
+    public string? PreviousSigningKey { get; set; }
+
+    /// <summary>
+    /// The longest a ticket may be valid for: <c>exp</c> − <c>iat</c> (or <c>exp</c> − now without <c>iat</c>). A longer
+    /// one is refused with 401. Default 24 hours.
+    /// </summary>
+    public TimeSpan MaxTicketLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Whether room code sees the <c>ticket</c> query parameter (connect context and HTTP hook). Default false: the
+    /// gateway removes it. (The <c>Authorization</c> and <c>Cookie</c> headers reach room code only when listed in
+    /// <c>RoomActors:Gateway:ForwardedHeaders</c>.)
+    /// </summary>
+    public bool ForwardTicket { get; set; }
+
     /// <summary>When set, tickets must name this issuer (<c>iss</c>).</summary>
     public string? Issuer { get; set; }
 
@@ -27,9 +48,12 @@ public sealed class AuthOptions
     /// </summary>
     public List<string> AllowedOrigins { get; set; } = [];
 
-    /// <summary>How far a ticket's expiry may be off because of clock skew. Default 30 s.</summary>
+    /// <summary>
+    /// How far the issuer's clock may be off the gateway's: a ticket is accepted until <c>exp</c> + this (and from
+    /// <c>nbf</c> − this), and an open socket is closed with 4401 at <c>exp</c> + this. Default 30 s.
+    /// </summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>True when tickets are required.</summary>
-    public bool Enabled => !string.IsNullOrEmpty(SigningKey);
+    /// <summary>True when tickets are required: <see cref="SigningKey"/> is set (an empty value is refused at start).</summary>
+    public bool Enabled => SigningKey is not null;
 }

@@ -33,12 +33,17 @@ public static class RoomTickets
     }
 
     /// <summary>The signing key, checked for length.</summary>
-    public static SymmetricSecurityKey Key(string signingKey)
+    public static SymmetricSecurityKey Key(string signingKey) => Key(signingKey, AuthOptions.Section + ":" + nameof(AuthOptions.SigningKey));
+
+    /// <summary>A key, checked for length; <paramref name="setting"/> names its configuration key in the error.</summary>
+    internal static SymmetricSecurityKey Key(string signingKey, string setting)
     {
         var bytes = Encoding.UTF8.GetBytes(signingKey);
         return bytes.Length >= 32
             ? new SymmetricSecurityKey(bytes)
-            : throw new InvalidOperationException($"RoomActors:Auth:SigningKey has {bytes.Length} bytes; use at least 32 (HMAC-SHA256).");
+            : throw new InvalidOperationException(bytes.Length == 0
+                ? $"{setting} is set but empty; give a key of at least 32 bytes (HMAC-SHA256), or remove the setting to turn auth off."
+                : $"{setting} has {bytes.Length} bytes; use at least 32 (HMAC-SHA256).");
     }
 
     /// <summary>True when <paramref name="pattern"/> (with <c>*</c> wildcards) matches <c>{type}/{name}</c>.</summary>

@@ -8,7 +8,10 @@ using RoomActors.Gateway.Diagnostics;
 namespace RoomActors.Gateway.Auth;
 
 /// <summary>The verified caller of a room request.</summary>
-internal sealed record Caller(string? UserId, IReadOnlyDictionary<string, string> Claims)
+/// <param name="UserId">The ticket's <c>sub</c>; null without auth.</param>
+/// <param name="Claims">The ticket's claims.</param>
+/// <param name="EndsAt">When the ticket stops being accepted (<c>exp</c> + clock skew): the socket is closed then. Null without auth.</param>
+internal sealed record Caller(string? UserId, IReadOnlyDictionary<string, string> Claims, DateTimeOffset? EndsAt = null)
 {
     public static Caller Anonymous { get; } = new(null, new Dictionary<string, string>());
 }
@@ -47,15 +50,19 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
         var result = await _tokens.ValidateTokenAsync(ticket, _parameters);
         if (!result.IsValid)
         {
-            var why = result.Exception switch
-            {
-                SecurityTokenExpiredException => "the ticket has expired",
-                SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "the ticket's signature is not valid",
-                { } failure => "the ticket is not valid: " + failure.Message,
-                null => "the ticket is not valid",
-            };
+            // Our words only: IdentityModel's messages (IDX…) name its internals, not what the caller should do.
             var reason = result.Exception is SecurityTokenExpiredException ? AuthRefusal.Expired : AuthRefusal.Invalid;
-            return (null, Deny(reason, StatusCodes.Status401Unauthorized, "Ticket required", why));
+            return (null, Deny(reason, StatusCodes.Status401Unauthorized, "Ticket required", WhyNotValid(result.Exception)));
+        }
+
+        var token = (JsonWebToken)result.SecurityToken;
+        var now = DateTimeOffset.UtcNow;
+        var lifetime = token.ValidTo - (token.IssuedAt == DateTime.MinValue ? now.UtcDateTime : token.IssuedAt);
+        if (lifetime > _options.MaxTicketLifetime)
+        {
+            return (null, Deny(AuthRefusal.Invalid, StatusCodes.Status401Unauthorized, "Ticket required",
+                $"the ticket is valid for {Math.Round(lifetime.TotalHours, 1)} h, longer than RoomActors:Auth:MaxTicketLifetime "
+                + $"({_options.MaxTicketLifetime}); issue tickets that expire sooner"));
         }
 
         var principal = new ClaimsPrincipal(result.ClaimsIdentity);
@@ -68,7 +75,36 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
 
         var claims = principal.Claims.GroupBy(c => c.Type).ToDictionary(g => g.Key, g => string.Join(",", g.Select(c => c.Value)));
         var user = principal.FindFirstValue("sub") ?? principal.FindFirstValue(ClaimTypes.NameIdentifier);
-        return (new Caller(user, claims), null);
+        return (new Caller(user, claims, new DateTimeOffset(token.ValidTo, TimeSpan.Zero) + _options.ClockSkew), null);
+    }
+
+    private static string WhyNotValid(Exception? failure) => failure switch
+    {
+        SecurityTokenExpiredException => "the ticket has expired; get a new one",
+        SecurityTokenNotYetValidException => "the ticket is not valid yet (nbf is in the future); check the issuer's clock",
+        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException =>
+            "the ticket's signature is not valid: it was not signed with this gateway's RoomActors:Auth:SigningKey (or PreviousSigningKey)",
+        SecurityTokenInvalidLifetimeException => "the ticket expires before it starts (exp before nbf)",
+        SecurityTokenNoExpirationException => "the ticket has no expiry (exp); issue tickets that expire",
+        SecurityTokenInvalidIssuerException => "the ticket's issuer (iss) is not RoomActors:Auth:Issuer",
+        SecurityTokenInvalidAudienceException => "the ticket's audience (aud) is not RoomActors:Auth:Audience",
+        SecurityTokenMalformedException or ArgumentException => "the ticket is not a well-formed JWT",
+        _ => "the ticket is not valid",
+    };
+
+    /// <summary>
+    /// The query string room code sees: without the <c>ticket</c> parameter (a credential) unless
+    /// <c>RoomActors:Auth:ForwardTicket</c> is true.
+    /// </summary>
+    public string RoomQueryString(HttpRequest request)
+    {
+        if (_options.ForwardTicket || !request.Query.ContainsKey("ticket"))
+        {
+            return request.QueryString.Value ?? "";
+        }
+
+        var kept = request.Query.Where(p => p.Key != "ticket").SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
+        return QueryString.Create(kept).Value ?? "";
     }
 
     /// <summary>Browsers cannot set headers on a WebSocket: the ticket may come as <c>?ticket=…</c>, else as a bearer token.</summary>
@@ -85,7 +121,9 @@ internal sealed class TicketCheck(IOptions<AuthOptions> options)
 
     private static TokenValidationParameters ValidationFor(AuthOptions auth) => new()
     {
-        IssuerSigningKey = RoomTickets.Key(auth.SigningKey!),
+        IssuerSigningKeys = auth.PreviousSigningKey is null
+            ? [RoomTickets.Key(auth.SigningKey!)]
+            : [RoomTickets.Key(auth.SigningKey!), RoomTickets.Key(auth.PreviousSigningKey, "RoomActors:Auth:PreviousSigningKey")],
         ValidateIssuerSigningKey = true,
         ValidateIssuer = auth.Issuer is not null,
         ValidIssuer = auth.Issuer,

@@ -66,6 +66,11 @@ internal sealed class ClientConnection : IDisposable
     /// <summary>This socket's number (see <c>ConnectRequest.Attachment</c>); 0 for a raw client.</summary>
     public long Attachment { get; init; }
 
+    /// <summary>The gateway's inbound message buckets, one per connection; null: no limit.</summary>
+    public System.Threading.RateLimiting.PartitionedRateLimiter<ClientConnection>? MessageRate { get; init; }
+
+    private bool _rateExceeded; // set once, by the reader only
+
     /// <summary>The resume token's secret until the welcome frame carries it (then dropped: an open socket keeps no copy).</summary>
     public string? ResumeSecret { init => _secret = value; }
 
@@ -338,6 +343,32 @@ internal sealed class ClientConnection : IDisposable
             : Task.CompletedTask;
 
     /// <summary>
+    /// One inbound message's token: false when the connection is over its rate, which closes it with 1008 (and every
+    /// later message is dropped too, even once the bucket refills).
+    /// </summary>
+    private bool TakeMessageToken()
+    {
+        if (MessageRate is null)
+        {
+            return true;
+        }
+
+        if (!_rateExceeded)
+        {
+            using var lease = MessageRate.AttemptAcquire(this);
+            if (lease.IsAcquired)
+            {
+                return true;
+            }
+
+            _rateExceeded = true;
+            RequestClose(CloseCodes.PolicyViolation, "message rate exceeded", discardQueued: true);
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// The single reader: hands every complete message to <paramref name="room"/> in order (or answers the gateway's
     /// <paramref name="autoResponse"/> request itself) until the socket closes, and says how it closed (the server's
     /// code if the server closed first, else the client's, else 1006; 1011 when reading failed unexpectedly). It never
@@ -360,6 +391,11 @@ internal sealed class ClientConnection : IDisposable
 
         public ValueTask OnMessageAsync(Payload frame)
         {
+            if (!_connection.TakeMessageToken())
+            {
+                return ValueTask.CompletedTask; // over the rate: dropped, and the connection is closing
+            }
+
             if (_autoRequest is { } request && frame.IsText && frame.Data.AsSpan().SequenceEqual(request.Data))
             {
                 // Answered here, without waking the room; the room learns the time with its next batch.

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,12 +32,43 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         _logger = logger;
         Options = options.Value;
         Calls = new RoomCalls(Options, logger);
+        var rate = Options.MessageRatePerSecond;
+        var burst = Options.MessageRateBurst;
+        MessageRate = rate == 0 ? null : PartitionedRateLimiter.Create<ClientConnection, ClientConnection>(connection =>
+            RateLimitPartition.GetTokenBucketLimiter(connection, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = burst,
+                TokensPerPeriod = rate,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+            }));
+        var newRooms = Options.NewRoomsPerMinute;
+        NewRooms = newRooms == 0 ? null : PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
+            RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = newRooms,
+                TokensPerPeriod = newRooms,
+                ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+            }));
+        var perAddress = Options.MaxConnectionsPerAddress;
+        ConnectionsPerAddress = perAddress == 0 ? null : PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
+            RateLimitPartition.GetConcurrencyLimiter(address, _ => new ConcurrencyLimiterOptions { PermitLimit = perAddress, QueueLimit = 0 }));
 
         // One reference per process, held strongly here: Orleans holds observers weakly.
         _reference = new Lazy<IGatewayObserver>(() => _grains.CreateObjectReference<IGatewayObserver>(this));
     }
 
     public GatewayOptions Options { get; }
+
+    /// <summary>Each connection's inbound message bucket (<see cref="GatewayOptions.MessageRatePerSecond"/>); null: no limit.</summary>
+    public PartitionedRateLimiter<ClientConnection>? MessageRate { get; }
+
+    /// <summary>Rooms each client address may wake per minute (<see cref="GatewayOptions.NewRoomsPerMinute"/>); null: no limit.</summary>
+    public PartitionedRateLimiter<IPAddress>? NewRooms { get; }
+
+    /// <summary>Open sockets per client address (<see cref="GatewayOptions.MaxConnectionsPerAddress"/>); null: no limit.</summary>
+    public PartitionedRateLimiter<IPAddress>? ConnectionsPerAddress { get; }
 
     /// <summary>When this gateway last reported itself alive to the gateway registry (a round trip to the cluster), or null.</summary>
     public TimeSpan? SinceLastReport

@@ -22,9 +22,9 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         }
 
         var (caller, denied) = await tickets.CheckAsync(http, type, name);
-        if (denied is not null)
+        if ((denied ?? OverRoomBudget(http, type, name)) is { } refusal)
         {
-            await denied.ExecuteAsync(http);
+            await refusal.ExecuteAsync(http);
             return;
         }
 
@@ -39,6 +39,17 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         if (permit is null)
         {
             await ConnectionLimits.Refusal(http, limits.Budget.WebSockets).ExecuteAsync(http);
+            return;
+        }
+
+        // Per client address: one more socket than the limit is refused before the upgrade.
+        using var addressLease = gateway.ConnectionsPerAddress?.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
+        if (addressLease is { IsAcquired: false })
+        {
+            http.Response.Headers.RetryAfter = "10";
+            await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many connections",
+                detail: $"This address has {gateway.Options.MaxConnectionsPerAddress} open connections to this gateway "
+                + "(RoomActors:Gateway:MaxConnectionsPerAddress); close one or try again later.").ExecuteAsync(http);
             return;
         }
 
@@ -62,6 +73,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             Enveloped = v1,
             Attachment = v1 ? WireV1.NewAttachment() : 0,
             ResumeSecret = secret,
+            MessageRate = gateway.MessageRate,
         };
         var room = gateway.Acquire(RoomGrainIds.Of(type, name));
         gateway.Track(connection);
@@ -98,6 +110,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             if (joined)
             {
                 request = null!; // the room has it: an open connection keeps no copy
+                using var expiry = TicketExpiry(connection, caller!);
                 var (code, reason) = await connection.RunReaderAsync(room, _autoResponse);
 
                 // Exactly once, after the connection's last frame: the room's close hook runs for it (or, for a client
@@ -156,9 +169,9 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         }
 
         var (caller, denied) = await tickets.CheckAsync(http, type, name);
-        if (denied is not null)
+        if ((denied ?? OverRoomBudget(http, type, name)) is { } refusal)
         {
-            await denied.ExecuteAsync(http);
+            await refusal.ExecuteAsync(http);
             return;
         }
 
@@ -180,6 +193,30 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The room-name flood guard: a request to a room with no socket on this gateway may bring a room into memory, and
+    /// each client address may do that <c>RoomActors:Gateway:NewRoomsPerMinute</c> times a minute; then 429.
+    /// </summary>
+    private IResult? OverRoomBudget(HttpContext http, string type, string name)
+    {
+        if (gateway.NewRooms is not { } budget || gateway.CurrentLink(RoomGrainIds.Of(type, name)) is not null)
+        {
+            return null;
+        }
+
+        using var lease = budget.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        var retry = lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many new rooms",
+            detail: $"This address opened {gateway.Options.NewRoomsPerMinute} rooms without a connection here in the last minute "
+            + "(RoomActors:Gateway:NewRoomsPerMinute); try again later, or reuse rooms.");
     }
 
     private IResult? ValidateUpgrade(HttpContext http, string type, string name)
@@ -221,7 +258,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             ConnectionId = connectionId,
             Gateway = gateway.Reference,
             Session = session,
-            QueryString = http.Request.QueryString.Value ?? "",
+            QueryString = tickets.RoomQueryString(http.Request),
             Headers = headers,
             UserId = caller.UserId,
             Claims = caller.Claims,
@@ -269,6 +306,23 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         return result.Accepted || Refuse(connection, result.CloseCode, result.Reason ?? "");
     }
 
+    /// <summary>
+    /// A socket does not outlive its ticket: when the ticket stops being accepted (<c>exp</c> + clock skew) the gateway
+    /// closes it with 4401; the client gets a new ticket and resumes.
+    /// </summary>
+    private static Timer? TicketExpiry(ClientConnection connection, Caller caller)
+    {
+        if (caller.EndsAt is not { } endsAt)
+        {
+            return null;
+        }
+
+        var due = endsAt - DateTimeOffset.UtcNow;
+        var longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1); // the longest a Timer waits (49 days)
+        return new Timer(_ => connection.RequestClose(CloseCodes.TicketExpired, "ticket expired; reconnect with a new ticket"),
+            null, due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due, Timeout.InfiniteTimeSpan);
+    }
+
     /// <summary>Closes a socket the room did not take (refused by the room or, for a malformed resume, by the gateway).</summary>
     private static bool Refuse(ClientConnection connection, int code, string reason)
     {
@@ -299,13 +353,16 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             body.Write(buffer, 0, read);
         }
 
-        var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        // Credentials (Authorization, Cookie) reach the room only when listed in ForwardedHeaders.
+        var headers = http.Request.Headers
+            .Where(h => !IsCredential(h.Key) || gateway.Options.ForwardedHeaders.Contains(h.Key, StringComparer.OrdinalIgnoreCase))
+            .ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         var room = RoomGrainIds.Of(type, name);
         var request = new RoomHttpRequest
         {
             Method = http.Request.Method,
             Path = path,
-            QueryString = http.Request.QueryString.Value ?? "",
+            QueryString = tickets.RoomQueryString(http.Request),
             Headers = headers,
             Body = body.ToArray(),
             UserId = caller.UserId,
@@ -358,6 +415,9 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             ? (new Payload(true, System.Text.Encoding.UTF8.GetBytes(request)), new OutboundFrame(new Payload(true, System.Text.Encoding.UTF8.GetBytes(response))))
             : null;
     }
+
+    private static bool IsCredential(string header) =>
+        header.Equals("authorization", StringComparison.OrdinalIgnoreCase) || header.Equals("cookie", StringComparison.OrdinalIgnoreCase);
 
     private static string NewConnectionId() => Guid.NewGuid().ToString("N");
 

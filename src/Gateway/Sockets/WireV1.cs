@@ -92,7 +92,7 @@ internal static class WireV1
     /// left (it closed with 1000 or 4000–4999) or the gateway closed it for a policy (1002, 1008, 1009).
     /// </summary>
     public static bool MayResume(int code, bool closedByServer) => closedByServer
-        ? code is CloseCodes.GoingAway or CloseCodes.ServiceRestart or CloseCodes.InternalError
+        ? code is CloseCodes.GoingAway or CloseCodes.ServiceRestart or CloseCodes.InternalError or CloseCodes.TicketExpired
         : code is not (CloseCodes.Normal or >= 4000 and <= 4999);
 
     private static bool IsTokenText(string token)

@@ -11,6 +11,7 @@ public abstract partial class Room
 {
     private const string SleepReminder = "roomactors-sleep";
     private IGrainTimer? _housekeeping;
+    private IGrainTimer? _idleCheck;
     private long _lastActivity;
     private bool _sleepReminder;
 
@@ -20,6 +21,17 @@ public abstract partial class Room
         _lastActivity = TimeProvider.GetTimestamp();
         var occupied = _connections.Count > 0;
         DelayDeactivation(occupied ? TimeSpan.MaxValue : TimeSpan.Zero);
+        if (occupied)
+        {
+            _idleCheck?.Dispose();
+            _idleCheck = null;
+        }
+        else if (_idleCheck is null && Options.IdleCollectAfter > TimeSpan.Zero)
+        {
+            var check = Options.IdleCollectAfter / 2;
+            _idleCheck = this.RegisterGrainTimer(IdleCheckAsync, check, check);
+        }
+
         if (occupied && _housekeeping is null)
         {
             var period = Options.HibernateAfter > TimeSpan.Zero && Options.HibernateAfter < Options.LeaseCheckInterval * 2
@@ -33,6 +45,23 @@ public abstract partial class Room
             _housekeeping = null;
             await ForgetSleepReminderAsync();
         }
+    }
+
+    /// <summary>
+    /// An empty room (no connections, no alarm) leaves memory after <see cref="RoomOptions.IdleCollectAfter"/> without a
+    /// turn; its state is durable.
+    /// </summary>
+    private Task IdleCheckAsync(CancellationToken cancellation)
+    {
+        if (_connections.Count == 0 && AlarmRecord.AlarmAt is null
+            && TimeProvider.GetElapsedTime(_lastActivity) >= Options.IdleCollectAfter)
+        {
+            _idleCheck?.Dispose();
+            _idleCheck = null;
+            DeactivateOnIdle();
+        }
+
+        return Task.CompletedTask;
     }
 
     private async Task ForgetSleepReminderAsync()

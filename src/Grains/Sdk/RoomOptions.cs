@@ -29,6 +29,13 @@ public sealed class RoomOptions
     /// </summary>
     public TimeSpan HibernateAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A room without connections and without an alarm leaves memory after this long without a turn (its state is
+    /// durable: the next request brings it back). Bounds what a room-name flood can hold in memory; without it an
+    /// empty room stays for Orleans' collection age (15 minutes). <see cref="TimeSpan.Zero"/>: Orleans' age. Default 2 minutes.
+    /// </summary>
+    public TimeSpan IdleCollectAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The first retry delay of a throwing alarm hook; each retry doubles it. Default 2 s.</summary>
     public TimeSpan AlarmRetryBase { get; set; } = TimeSpan.FromSeconds(2);
 

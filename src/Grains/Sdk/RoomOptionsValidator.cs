@@ -24,6 +24,12 @@ internal sealed class RoomOptionsValidator : IValidateOptions<RoomOptions>
             failures.Add($"{Key}{nameof(RoomOptions.ReplayMessages)} ({options.ReplayMessages}) and {Key}{nameof(RoomOptions.ReplayBytes)} "
                 + $"({options.ReplayBytes}) must be at least 1; the defaults are {Defaults.ReplayMessages} and {Defaults.ReplayBytes}.");
         }
+        if (options.IdleCollectAfter < TimeSpan.Zero)
+        {
+            failures.Add($"{Key}{nameof(RoomOptions.IdleCollectAfter)} ({options.IdleCollectAfter}) must not be negative; "
+                + "set a duration such as 00:02:00 (the default), or 00:00:00 to leave empty rooms to Orleans' collection age.");
+        }
+
         if (options.HibernateAfter < TimeSpan.Zero)
         {
             failures.Add($"{Key}{nameof(RoomOptions.HibernateAfter)} ({options.HibernateAfter}) must not be negative; "

@@ -147,6 +147,7 @@ public sealed class ProtocolLogicTests
     [InlineData(1011, "Resume")]
     [InlineData(1012, "Resume")]
     [InlineData(1013, "Resume")]
+    [InlineData(4401, "Resume")] // ticket expired: resume with a new ticket
     [InlineData(4403, "Resync")]
     [InlineData(4410, "Resync")]
     [InlineData(4409, "Final")]

@@ -29,7 +29,7 @@ public sealed class AppSettingsTests
     public void The_example_lists_every_setting_but_the_lists_and_the_secret()
     {
         // Lists are left out: the configuration binder appends to a list's default items instead of replacing them.
-        string[] left = ["RoomActors:Gateway:ForwardedHeaders", "RoomActors:Auth:AllowedOrigins", "RoomActors:Auth:SigningKey", "RoomActors:Operator:Key"];
+        string[] left = ["RoomActors:Gateway:ForwardedHeaders", "RoomActors:Auth:AllowedOrigins", "RoomActors:Auth:SigningKey", "RoomActors:Auth:PreviousSigningKey", "RoomActors:Operator:Key"];
         var keys = Example().AsEnumerable().Select(kv => kv.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var missing = Settings(RoomActorsOptions.Section, typeof(RoomActorsOptions))
             .Concat(Settings(GatewayOptions.Section, typeof(GatewayOptions)))

@@ -76,6 +76,18 @@ public sealed class TicketCommandTests : IAsyncLifetime
         Assert.Contains(message, run.Error);
     }
 
+    [Fact]
+    public async Task An_expiry_past_MaxTicketLifetime_is_refused_as_the_gateways_would()
+    {
+        var run = await TicketAsync(Key, "--user", "ada", "--room", "chat/*", "--expires", "2d");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        Assert.Contains("longer than RoomActors:Auth:MaxTicketLifetime", run.Error);
+
+        var allowed = await TicketAsync(Key, "--user", "ada", "--room", "chat/*", "--expires", "2d", "--RoomActors:Auth:MaxTicketLifetime=3.00:00:00");
+        Assert.True(allowed.ExitCode == 0, allowed.ToString());
+    }
+
     [Theory]
     [InlineData("--room", "chat/*")]
     [InlineData("--user", "ada", "--room", "chat/*", "--expires", "soon")]

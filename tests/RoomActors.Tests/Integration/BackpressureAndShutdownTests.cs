@@ -15,7 +15,8 @@ public sealed class BackpressureAndShutdownTests(ITestOutputHelper output)
         await using var server = await AllInOneServer.StartAsync(
             "--RoomActors:Gateway:OutboundQueueMessages=256",
             "--RoomActors:Gateway:OutboundQueueBytes=67108864",
-            "--RoomActors:Gateway:CloseTimeout=00:00:01");
+            "--RoomActors:Gateway:CloseTimeout=00:00:01",
+            "--RoomActors:Gateway:MessageRatePerSecond=0"); // the sender sends 3000 messages as fast as echoes come
         var room = NewName();
 
         // The stalled client never reads; the socket buffers fill, then its queue of 256, then it is closed.
