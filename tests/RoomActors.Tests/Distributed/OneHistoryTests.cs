@@ -182,60 +182,11 @@ public sealed class OneHistoryTests(ITestOutputHelper output)
         var doomed = await cluster.StartGatewayAsync("gateway-a");
         var survivor = await cluster.StartGatewayAsync("gateway-b");
 
-        var name = NewName();
-        var stayer = await Recorder.StartAsync(survivor.Room("broadcast", name));
-        var movers = new List<Recorder>();
-        for (var i = 0; i < 4; i++)
-        {
-            movers.Add(await Recorder.StartAsync(doomed.Room("broadcast", name)));
-        }
-
-        try
-        {
-            using var stop = new CancellationTokenSource();
-            var traffic = Task.Run(async () =>
-            {
-                for (var i = 1; i <= 300 && !stop.IsCancellationRequested; i++)
-                {
-                    await stayer.Client.SendAsync($"s-{i}", id: i);
-                    await Task.Delay(20);
-                }
-            });
-
-            await Task.Delay(1000);
-            var killed = Stopwatch.StartNew();
-            await doomed.KillAsync();
-
-            // Each mover notices, then resumes on the surviving gateway with its token and last number.
-            var gaps = await Task.WhenAll(movers.Select(async mover =>
-            {
-                await mover.Dropped.WaitAsync(TimeSpan.FromSeconds(30));
-                await mover.ResumeAsync(survivor.Room("broadcast", name));
-                return killed.Elapsed;
-            }));
-            await Task.Delay(1500);
-            stop.Cancel();
-            await traffic;
-            await stayer.Client.SendAsync("end", id: 100_000);
-            await Task.WhenAll(movers.Select(m => m.WaitForAsync("end", TimeSpan.FromSeconds(30))));
-            await stayer.WaitForAsync("end", TimeSpan.FromSeconds(30));
-
-            output.WriteLine($"gateway SIGKILL: {movers.Count} clients resumed on the other gateway, the last {gaps.Max().TotalSeconds:F1} s after the kill; "
-                + $"{stayer.Texts().Count} messages each");
-            foreach (var mover in movers)
-            {
-                Assert.Equal(stayer.Numbered(), mover.Numbered());
-                Assert.True(mover.Resumes == 1);
-            }
-        }
-        finally
-        {
-            await stayer.DisposeAsync();
-            foreach (var mover in movers)
-            {
-                await mover.DisposeAsync();
-            }
-        }
+        await using var scenario = await GatewayLossScenario.StartAsync(doomed, survivor);
+        var resumed = await scenario.RunAsync(doomed.KillAsync);
+        output.WriteLine($"gateway SIGKILL: {scenario.Movers.Count} clients resumed on the other gateway, the last {resumed.Max().TotalSeconds:F1} s after the kill; "
+            + $"{scenario.Stayer.Texts().Count} messages each");
+        scenario.AssertOneHistory();
     }
 
     [Fact]

@@ -184,62 +184,21 @@ public sealed class ZeroDropTests(ITestOutputHelper output)
         var drained = await cluster.StartGatewayAsync("gateway-a");
         var survivor = await cluster.StartGatewayAsync("gateway-b");
 
-        var name = NewName();
-        var stayer = await Recorder.StartAsync(survivor.Room("broadcast", name));
-        var movers = new List<Recorder>();
-        for (var i = 0; i < 4; i++)
+        await using var scenario = await GatewayLossScenario.StartAsync(drained, survivor);
+        var draining = Stopwatch.StartNew();
+        Task<int> exit = Task.FromResult(-1);
+        var resumed = await scenario.RunAsync(() =>
         {
-            movers.Add(await Recorder.StartAsync(drained.Room("broadcast", name)));
-        }
+            draining.Restart();
+            exit = drained.StopAsync("TERM"); // the movers hear 1012 while the gateway drains
+            return Task.CompletedTask;
+        });
+        Assert.Equal(0, await exit);
 
-        try
-        {
-            using var stop = new CancellationTokenSource();
-            var traffic = Task.Run(async () =>
-            {
-                for (var i = 1; i <= 300 && !stop.IsCancellationRequested; i++)
-                {
-                    await stayer.Client.SendAsync($"s-{i}", id: i);
-                    await Task.Delay(20);
-                }
-            });
-
-            await Task.Delay(1000);
-            var draining = Stopwatch.StartNew();
-            var exit = drained.StopAsync("TERM");
-
-            // Each client hears 1012 and resumes on the other gateway with its token and last number.
-            var resumedAfter = await Task.WhenAll(movers.Select(async mover =>
-            {
-                await mover.Dropped.WaitAsync(TimeSpan.FromSeconds(30));
-                await mover.ResumeAsync(survivor.Room("broadcast", name));
-                return draining.Elapsed;
-            }));
-            Assert.Equal(0, await exit);
-            await Task.Delay(500);
-            stop.Cancel();
-            await traffic;
-            await stayer.Client.SendAsync("end", id: 100_000);
-            await stayer.WaitForAsync("end", TimeSpan.FromSeconds(30));
-            await Task.WhenAll(movers.Select(m => m.WaitForAsync("end", TimeSpan.FromSeconds(30))));
-
-            output.WriteLine($"gateway drain: {movers.Count} clients closed with {movers[0].Closed.Status} and resumed on the other gateway, "
-                + $"the last {resumedAfter.Max().TotalSeconds:F1} s after SIGTERM; {stayer.Texts().Count} messages each, process exit {draining.Elapsed.TotalSeconds:F1} s");
-            foreach (var mover in movers)
-            {
-                Assert.Equal((WebSocketCloseStatus)CloseCodes.ServiceRestart, mover.Closed.Status);
-                Assert.Equal(1, mover.Resumes);
-                Assert.Equal(stayer.Numbered(), mover.Numbered());
-            }
-        }
-        finally
-        {
-            await stayer.DisposeAsync();
-            foreach (var mover in movers)
-            {
-                await mover.DisposeAsync();
-            }
-        }
+        output.WriteLine($"gateway drain: {scenario.Movers.Count} clients closed with {scenario.Movers[0].Closed.Status} and resumed on the other gateway, "
+            + $"the last {resumed.Max().TotalSeconds:F1} s after SIGTERM; {scenario.Stayer.Texts().Count} messages each");
+        Assert.All(scenario.Movers, m => Assert.Equal((WebSocketCloseStatus)CloseCodes.ServiceRestart, m.Closed.Status));
+        scenario.AssertOneHistory();
     }
 
     [Fact]
