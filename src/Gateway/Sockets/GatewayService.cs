@@ -32,25 +32,10 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         _logger = logger;
         Options = options.Value;
         Calls = new RoomCalls(Options, logger);
-        var rate = Options.MessageRatePerSecond;
-        var burst = Options.MessageRateBurst;
-        MessageRate = rate == 0 ? null : PartitionedRateLimiter.Create<ClientConnection, ClientConnection>(connection =>
-            RateLimitPartition.GetTokenBucketLimiter(connection, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = burst,
-                TokensPerPeriod = rate,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
-            }));
-        var newRooms = Options.NewRoomsPerMinute;
-        NewRooms = newRooms == 0 ? null : PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
-            RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = newRooms,
-                TokensPerPeriod = newRooms,
-                ReplenishmentPeriod = TimeSpan.FromMinutes(1),
-                QueueLimit = 0,
-            }));
+        MessageRate = Options.MessageRatePerSecond == 0 ? null
+            : TokenBuckets<ClientConnection>(Options.MessageRateBurst, Options.MessageRatePerSecond, TimeSpan.FromSeconds(1));
+        NewRooms = Options.NewRoomsPerMinute == 0 ? null
+            : TokenBuckets<IPAddress>(Options.NewRoomsPerMinute, Options.NewRoomsPerMinute, TimeSpan.FromMinutes(1));
         var perAddress = Options.MaxConnectionsPerAddress;
         ConnectionsPerAddress = perAddress == 0 ? null : PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
             RateLimitPartition.GetConcurrencyLimiter(address, _ => new ConcurrencyLimiterOptions { PermitLimit = perAddress, QueueLimit = 0 }));
@@ -58,6 +43,16 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         // One reference per process, held strongly here: Orleans holds observers weakly.
         _reference = new Lazy<IGatewayObserver>(() => _grains.CreateObjectReference<IGatewayObserver>(this));
     }
+
+    /// <summary>A token bucket per key, without a queue: a request over the limit is refused at once.</summary>
+    private static PartitionedRateLimiter<TKey> TokenBuckets<TKey>(int limit, int perPeriod, TimeSpan period) where TKey : notnull =>
+        PartitionedRateLimiter.Create<TKey, TKey>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limit,
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = period,
+            QueueLimit = 0,
+        }));
 
     public GatewayOptions Options { get; }
 
