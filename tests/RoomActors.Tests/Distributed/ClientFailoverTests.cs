@@ -22,15 +22,15 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
         var gatewayA = await cluster.StartGatewayAsync("gateway-a");
         var gatewayB = await cluster.StartGatewayAsync("gateway-b");
 
-        var rooms = new List<Member[]>();
+        var rooms = new List<LibraryMember[]>();
         for (var r = 0; r < 10; r++)
         {
             var name = "f-" + Guid.NewGuid().ToString("N")[..12];
-            var members = new Member[4];
+            var members = new LibraryMember[4];
             for (var i = 0; i < members.Length; i++)
             {
                 var (home, other) = i % 2 == 0 ? (gatewayA, gatewayB) : (gatewayB, gatewayA);
-                members[i] = await Member.StartAsync(home.WebSocket!, other.WebSocket!, name);
+                members[i] = await LibraryMember.StartAsync(home.WebSocket!, other.WebSocket!, "broadcast", name);
             }
 
             rooms.Add(members);
@@ -40,7 +40,7 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
         {
             // Two senders per room (one per gateway), 10 messages a second each, every send awaited for its ack.
             using var stop = new CancellationTokenSource();
-            var sends = new ConcurrentBag<(Member Sender, string Text, Task<RoomAck> Ack)>();
+            var sends = new ConcurrentBag<(LibraryMember Sender, string Text, Task<RoomAck> Ack)>();
             var traffic = rooms.SelectMany(members => members.Take(2)).Select((sender, s) => Task.Run(async () =>
             {
                 for (var i = 1; i <= 300 && !stop.IsCancellationRequested; i++)
@@ -119,89 +119,6 @@ public sealed class ClientFailoverTests(ITestOutputHelper output)
             {
                 await member.DisposeAsync();
             }
-        }
-    }
-
-    /// <summary>A client of the room through the library, recording every room message in the background.</summary>
-    private sealed class Member : IAsyncDisposable
-    {
-        private readonly List<(long Seq, string Text, long At)> _messages = new();
-        private Task _reader = Task.CompletedTask;
-        private readonly CancellationTokenSource _stop = new();
-
-        private Member(RoomSocket socket) => Socket = socket;
-
-        public RoomSocket Socket { get; }
-
-        public int Resyncs;
-
-        public TimeSpan LongestGap
-        {
-            get
-            {
-                lock (_messages)
-                {
-                    return TimeSpan.FromMilliseconds(_messages.Zip(_messages.Skip(1), (a, b) => b.At - a.At).DefaultIfEmpty(0).Max());
-                }
-            }
-        }
-
-        public static async Task<Member> StartAsync(Uri home, Uri other, string room)
-        {
-            var options = new RoomSocketOptions { Server = home, Type = "broadcast", Name = room, MinReconnectDelay = TimeSpan.FromMilliseconds(100) };
-            options.FallbackServers.Add(other);
-            var member = new Member(new RoomSocket(options));
-            member.Socket.Resynced += (_, _) => Interlocked.Increment(ref member.Resyncs);
-            await member.Socket.ConnectAsync();
-            member._reader = Task.Run(member.ReadAsync);
-            return member;
-        }
-
-        public List<(long Seq, string Text)> History()
-        {
-            lock (_messages)
-            {
-                return [.. _messages.Select(m => (m.Seq, m.Text))];
-            }
-        }
-
-        public async Task WaitForAsync(string text, TimeSpan timeout)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!History().Any(h => h.Text == text))
-            {
-                if (clock.Elapsed > timeout)
-                {
-                    throw new TimeoutException($"{Socket.ConnectionId} never received '{text}'");
-                }
-
-                await Task.Delay(50);
-            }
-        }
-
-        private async Task ReadAsync()
-        {
-            try
-            {
-                await foreach (var message in Socket.ReadAllAsync(_stop.Token))
-                {
-                    lock (_messages)
-                    {
-                        _messages.Add((message.Seq, message.Text, Environment.TickCount64));
-                    }
-                }
-            }
-            catch (Exception)
-            {
-                // Stopped (disposal) or closed for good: the history says what arrived.
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _stop.Cancel();
-            await Socket.DisposeAsync();
-            await _reader;
         }
     }
 }

@@ -13,13 +13,16 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _log = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private NodeProcess(string name, Process process, Uri? http)
+    private NodeProcess(string name, Process process, Uri? http, Func<string, Task<NodeProcess>> startAgain)
     {
         Name = name;
         _process = process;
         Http = http;
         WebSocket = http is null ? null : new UriBuilder(http) { Scheme = "ws" }.Uri;
+        _startAgain = startAgain;
     }
+
+    private readonly Func<string, Task<NodeProcess>> _startAgain;
 
     public string Name { get; }
 
@@ -123,7 +126,7 @@ public sealed class NodeProcess : IAsyncDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
 
-        var node = new NodeProcess(name, Process.Start(start)!, http) { SiloPort = siloPort };
+        var node = new NodeProcess(name, Process.Start(start)!, http, again => StartAsync(project, again, http, siloPort, descriptorLimit, args)) { SiloPort = siloPort };
         node._process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         node._process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         node._process.BeginOutputReadLine();
@@ -138,6 +141,30 @@ public sealed class NodeProcess : IAsyncDisposable
         }
 
         return node;
+    }
+
+    /// <summary>
+    /// The same program with the same arguments and ports (a fixed address, as a restarted pod or service keeps), as a
+    /// new process named <paramref name="name"/>; this one must have exited.
+    /// </summary>
+    public Task<NodeProcess> StartAgainAsync(string name) =>
+        _process.HasExited ? _startAgain(name) : throw new InvalidOperationException($"{Name} is still running (pid {Pid}): stop it first.");
+
+    /// <summary>The process's resident set size now (VmRSS from /proc), in bytes; null once it has exited.</summary>
+    public long? ResidentBytes() => _process.HasExited ? null : ResidentBytesOf(Pid);
+
+    /// <summary>The resident set size of process <paramref name="pid"/> (VmRSS in /proc/PID/status), in bytes; null when it is gone.</summary>
+    public static long? ResidentBytesOf(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024; // "VmRSS:  123456 kB"
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // the process is gone (or this is not Linux): nothing to report
+        }
     }
 
     private void OnLine(string? line)

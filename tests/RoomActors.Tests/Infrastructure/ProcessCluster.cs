@@ -18,7 +18,17 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public string ClusterId { get; }
 
-    public IReadOnlyList<NodeProcess> Nodes => _nodes;
+    /// <summary>Every process started, in the order started (restarted ones included); safe to read while others start.</summary>
+    public IReadOnlyList<NodeProcess> Nodes
+    {
+        get
+        {
+            lock (_nodes)
+            {
+                return [.. _nodes];
+            }
+        }
+    }
 
     public static async Task<ProcessCluster> StartAsync() =>
         new(await RedisServer.StartAsync(), "it-" + Guid.NewGuid().ToString("N")[..8]);
@@ -31,7 +41,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         var siloPort = FreePort.Next();
         var node = await NodeProcess.StartAsync("Silo", name, http ? LoopbackUrl() : null, siloPort,
             [.. Common, "--silo-port", siloPort.ToString(), "--client-port", FreePort.Next().ToString(), .. settings]);
-        _nodes.Add(node);
+        Add(node);
         return node;
     }
 
@@ -39,19 +49,41 @@ public sealed class ProcessCluster : IAsyncDisposable
     public async Task<NodeProcess> StartGatewayAsync(string name, params string[] settings)
     {
         var node = await NodeProcess.StartAsync("GatewayHost", name, LoopbackUrl(), [.. Common, .. settings]);
-        _nodes.Add(node);
+        Add(node);
         return node;
     }
 
-    /// <summary>The silo whose Orleans address (<c>S127.0.0.1:PORT:GEN</c>) is <paramref name="siloAddress"/>.</summary>
+    /// <summary>
+    /// Starts <paramref name="node"/> (which must have exited: killed or stopped) again with the same arguments and ports,
+    /// named <paramref name="name"/>; disposed with the cluster.
+    /// </summary>
+    public async Task<NodeProcess> RestartAsync(NodeProcess node, string name)
+    {
+        var again = await node.StartAgainAsync(name);
+        Add(again);
+        return again;
+    }
+
+    /// <summary>
+    /// The silo whose Orleans address (<c>S127.0.0.1:PORT:GEN</c>) is <paramref name="siloAddress"/>: the newest process
+    /// on that port.
+    /// </summary>
     public NodeProcess SiloAt(string siloAddress) =>
-        _nodes.Single(n => n.SiloPort is { } port && siloAddress.Contains($":{port}:", StringComparison.Ordinal));
+        Nodes.Last(n => n.SiloPort is { } port && siloAddress.Contains($":{port}:", StringComparison.Ordinal));
+
+    private void Add(NodeProcess node)
+    {
+        lock (_nodes)
+        {
+            _nodes.Add(node); // processes may be started concurrently
+        }
+    }
 
     private static Uri LoopbackUrl() => new($"http://127.0.0.1:{FreePort.Next()}");
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             await node.DisposeAsync();
         }

@@ -21,6 +21,12 @@ public sealed class RedisServer : IAsyncDisposable
 
     public string Directory { get; }
 
+    /// <summary>The redis-server process id; null before it started.</summary>
+    public int? Pid => _process?.Id;
+
+    /// <summary>True once the redis-server process has exited.</summary>
+    public bool HasExited => _process?.HasExited ?? false;
+
     /// <summary><c>host:port</c>, as <c>--redis</c> takes it.</summary>
     public string Address => $"127.0.0.1:{Port}";
 
