@@ -161,7 +161,8 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
                 }
                 else
                 {
-                    var proxy = random.Next(2);
+                    // Clients move to the other gateway when theirs goes and stay there: drop on a relay that has some.
+                    var proxy = proxies[0].Open == 0 ? 1 : proxies[1].Open == 0 ? 0 : random.Next(2);
                     var reset = proxies[proxy].Drop(random, 1 + random.Next(3));
                     dropped += reset;
                     faults.Add($"{at}  network drop (RST) of {reset} client socket(s) on gateway-{(proxy == 0 ? 'a' : 'b')}'s side");
