@@ -147,6 +147,26 @@ public sealed class MudRoom : Room
         _attendees[connection.Id] = attendee;
         connection.Send(RoomView(attendee));
         Broadcast(Json(new { type = "arrive", name = attendee.Name, pronouns = attendee.Pronouns, from = enter.From }), except: [connection.Id]);
+        if (GetAlarm() is null)
+        {
+            SetAlarm(Now + Options.CensusInterval);
+        }
+    }
+
+    /// <summary>
+    /// The census: the hub hears who is here every <see cref="MudOptions.CensusInterval"/> while anyone is, and once
+    /// more after the last one left, and drops whomever it counts here that the room does not have.
+    /// </summary>
+    protected override Task OnAlarmAsync(AlarmInfo alarm)
+    {
+        var present = _attendees.Where(a => !a.Value.Moving).Select(a => a.Key).ToArray();
+        Hub.Send(Wire.Write(new HubCall { Op = "census", Room = RoomName, Connections = present, Time = Now }));
+        if (present.Length > 0)
+        {
+            SetAlarm(Now + Options.CensusInterval);
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

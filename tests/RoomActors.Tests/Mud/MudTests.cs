@@ -100,6 +100,34 @@ public sealed class MudTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_census_drops_an_attendee_whose_leave_never_reached_the_hub()
+    {
+        await using var host = await StartAsync(o => o.CensusInterval = TimeSpan.FromSeconds(1));
+
+        // The hub counts Ghost in the cafe on a connection the cafe never had: what a leave lost with its room's silo leaves.
+        var hub = host.Grains.GetGrain<IRoomGrain>(RoomGrainIds.Of(HubRoom.Type, HubRoom.Main));
+        var enter = """{"op":"enter","user":"ghost","name":"Ghost","room":"cafe","connection":"c-ghost"}""";
+        var reply = await hub.Call(new RoomCallEnvelope
+        {
+            Kind = RoomCallKind.Request, FromType = MudRoom.Type, FromName = "cafe", Payload = new Payload(true, System.Text.Encoding.UTF8.GetBytes(enter)),
+        });
+        Assert.Null(reply.Error);
+
+        var (ada, room) = await ArriveAsync(host, "Ada", "cafe");
+        Assert.Equal(2, Count(room, "cafe")); // Ghost and Ada
+        await ada.SendAsync("/whisper Ghost are you there?");
+        Assert.Equal("Ghost", (await ada.NextJsonAsync(Is("whisper"))).GetProperty("to").GetString()); // the hub still knows Ghost
+
+        // A census every second; the first one past the margin (entered 10 s before it) drops Ghost, and the list follows.
+        var list = await ada.NextJsonAsync(m => Is("rooms")(m) && Count(m, "cafe") == 1, HubRoom.CensusMargin + TimeSpan.FromSeconds(20));
+        Assert.Equal(1, Count(list, "cafe"));
+        await ada.SendAsync("/whisper Ghost hello?");
+        Assert.Equal("Ghost is not here", (await ada.NextJsonAsync(Is("error"))).GetProperty("message").GetString());
+        await ada.SendAsync("/look");
+        Assert.Equal(["Ada"], Names((await ada.NextJsonAsync(Is("room"))).GetProperty("occupants")));
+    }
+
+    [Fact]
     public async Task A_wrong_move_hint_still_signs_the_attendee_in()
     {
         // `from` says "I was moved here", but Ada was not: the hub asks for her profile and the room signs her in.
