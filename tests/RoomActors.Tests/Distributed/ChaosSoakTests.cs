@@ -318,6 +318,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
         }
         catch
         {
+            // A failed check or a failed step: print the schedule and each process's last lines, then fail as it did.
             foreach (var line in faults)
             {
                 output.WriteLine(line);
@@ -539,7 +540,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
             }
             catch (TimeoutException)
             {
-                Outcome = Outcome.Hung;
+                Outcome = Outcome.Hung; // neither acknowledged nor failed in time: counted, must be 0
             }
 
             return Outcome;
@@ -607,9 +608,10 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
                         }
                     }
                 }
-                catch (Exception ex) when (ex is InvalidOperationException or System.Net.WebSockets.WebSocketException or OperationCanceledException)
+                catch (Exception)
                 {
-                    // The socket closed or the connect failed: connect again, to the other relay first, after a pause.
+                    // Whatever ended the socket or failed the connect (a closed socket, a refused upgrade, a reset): connect
+                    // again, to the other relay first, after a pause; the spans say what arrived.
                     _client = null;
                     await Task.Delay(200);
                 }
