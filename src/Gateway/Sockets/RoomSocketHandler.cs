@@ -204,7 +204,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
 
     /// <summary>
     /// The room-name flood guard: a request to a room with no socket on this gateway may bring a room into memory, and
-    /// each client address may do that <c>RoomActors:Gateway:NewRoomsPerMinute</c> times a minute; then 429.
+    /// each client address may ask for <c>RoomActors:Gateway:NewRoomsPerMinute</c> distinct such rooms a minute; then 429.
     /// </summary>
     private IResult? OverRoomBudget(HttpContext http, string type, string name)
     {
@@ -213,18 +213,16 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             return null;
         }
 
-        using var lease = budget.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
-        if (lease.IsAcquired)
+        if (budget.TryAdmit(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None, type, name) is not { } retry)
         {
             return null;
         }
 
         GatewayMetrics.LimitRefused(LimitRefusal.NewRooms);
         Log.NewRoomsRefused(logger, AddressOf(http), type, name, gateway.Options.NewRoomsPerMinute);
-        var retry = lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many new rooms",
-            detail: $"This address opened {gateway.Options.NewRoomsPerMinute} rooms without a connection here in the last minute "
+            detail: $"This address asked for {gateway.Options.NewRoomsPerMinute} distinct rooms without a connection here in the last minute "
             + "(RoomActors:Gateway:NewRoomsPerMinute); try again later, or reuse rooms.");
     }
 
