@@ -66,6 +66,7 @@ public sealed class HubRoom : Room
             "enter" => Enter(request),
             "move" => Move(request),
             "left" => Left(request),
+            "census" => Census(request),
             "whereis" => WhereIs(request.Name!),
             "profile" => UpdateProfile(request),
             "shout" => Shout(request),
@@ -193,6 +194,31 @@ public sealed class HubRoom : Room
 
         return new HubReply();
     }
+
+    /// <summary>
+    /// A venue room says who is there. Whoever the hub counts in that room with a connection the room does not have, and
+    /// entered it well before the census was taken, left without the hub hearing of it (a lost <c>left</c>): they are
+    /// dropped, as a leave would. Anyone who entered since (or within the clocks' margin) is left alone: the room may
+    /// not have had them yet.
+    /// </summary>
+    private HubReply Census(HubCall call)
+    {
+        var present = call.Connections?.ToHashSet() ?? [];
+        var taken = call.Time ?? Now;
+        var gone = _online.Values
+            .Where(p => p.Room == call.Room && p.Connection is { } c && !present.Contains(c) && p.Since < taken - CensusMargin)
+            .Select(p => p.User)
+            .ToList();
+        foreach (var user in gone)
+        {
+            Untrack(user);
+        }
+
+        return new HubReply();
+    }
+
+    /// <summary>How much older than a census an entry must be for the census to drop it (clocks of different silos).</summary>
+    internal static readonly TimeSpan CensusMargin = TimeSpan.FromSeconds(10);
 
     /// <summary>An attendee online changed their profile: their next move carries the new one.</summary>
     private HubReply UpdateProfile(HubCall call)
