@@ -15,9 +15,10 @@ namespace RoomActors.Samples;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Cost per message does not grow with the history: each message is its own record in the room's key/value
-/// <see cref="Room.Storage"/> (key <c>h:NUMBER</c>), so a message writes its own record, deletes the one that fell out
-/// of the history and updates the store's key index; the other messages are not rewritten.
+/// Cost per message does not grow with the history: the history is a ring of <see cref="HistoryLength"/> records in the
+/// room's key/value <see cref="Room.Storage"/> (key <c>h:SLOT</c>, slot = the message's number modulo the length), so a
+/// message writes one record, over the oldest one; the other messages are not rewritten, and once the ring is full the
+/// store's key index does not change either.
 /// </para>
 /// <para>
 /// Display names are unique per room. A name is put in Unicode normalization form KC (so a full-width <c>ａｄｍｉｎ</c> is
@@ -32,7 +33,7 @@ namespace RoomActors.Samples;
 [Room("chat")]
 public sealed class ChatRoom : Room
 {
-    /// <summary>How many messages the room keeps (one storage record each) and at most sends to a joiner.</summary>
+    /// <summary>How many messages the room keeps (a ring of that many storage records) and at most sends to a joiner.</summary>
     public const int HistoryLength = 100;
 
     /// <summary>The most bytes of messages (UTF-8 JSON) a joiner's history frame carries: the newest that fit.</summary>
@@ -57,10 +58,12 @@ public sealed class ChatRoom : Room
     /// <inheritdoc />
     protected override async Task OnStartAsync()
     {
-        foreach (var (key, json) in await Storage.ListAsync<string>(HistoryPrefix))
+        foreach (var (_, item) in await Storage.ListAsync<HistoryItem>(HistoryPrefix))
         {
-            _history.Add((long.Parse(key[HistoryPrefix.Length..], CultureInfo.InvariantCulture), json!));
+            _history.Add((item!.N, item.Json));
         }
+
+        _history.Sort((a, b) => a.N.CompareTo(b.N));
     }
 
     /// <inheritdoc />
@@ -134,16 +137,15 @@ public sealed class ChatRoom : Room
         Broadcast(Json(new { type = "presence", @event = "join", name = display, users = Users() }));
     }
 
-    /// <summary>Keeps a message: its own record, and the oldest one's deletion once there are more than <see cref="HistoryLength"/>.</summary>
+    /// <summary>Keeps a message in its slot of the ring, over the oldest one (one write).</summary>
     private void Remember(string json)
     {
         var n = _history.Count > 0 ? _history[^1].N + 1 : 1;
         _history.Add((n, json));
-        Storage.Put(HistoryKey(n), json);
-        while (_history.Count > HistoryLength)
+        Storage.Put(HistoryKey(n), new HistoryItem(n, json));
+        if (_history.Count > HistoryLength)
         {
-            Storage.Delete(HistoryKey(_history[0].N));
-            _history.RemoveAt(0);
+            _history.RemoveAt(0); // its record was the slot just written
         }
     }
 
@@ -238,7 +240,7 @@ public sealed class ChatRoom : Room
         c is 0x034F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or 0x3164 or 0xFFA0
             or (>= 0xFE00 and <= 0xFE0F) or (>= 0xE0000 and <= 0xE0FFF);
 
-    private static string HistoryKey(long n) => HistoryPrefix + n.ToString("D12", CultureInfo.InvariantCulture);
+    private static string HistoryKey(long n) => HistoryPrefix + (n % HistoryLength).ToString(CultureInfo.InvariantCulture);
 
     private string[] Users() => Connections.Select(c => c.GetState<string>()).OfType<string>().ToArray();
 
@@ -251,4 +253,7 @@ public sealed class ChatRoom : Room
     private string Json<T>(T value) => JsonSerializer.Serialize(value, JsonOptions);
 
     private sealed record ChatInput(string? Type, string? Name, string? Text);
+
+    /// <summary>One slot of the history ring: the message's number and its relayed frame.</summary>
+    private sealed record HistoryItem(long N, string Json);
 }
