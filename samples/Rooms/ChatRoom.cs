@@ -54,6 +54,8 @@ public sealed class ChatRoom : Room
     private const string HistoryPrefix = "h:";
 
     private readonly List<(long N, string Json)> _history = new(); // oldest first: the relayed message frames
+    private readonly Dictionary<string, string> _names = new(); // connection id → display name (its durable state)
+    private readonly HashSet<string> _taken = new(StringComparer.OrdinalIgnoreCase); // the display names in use
 
     /// <inheritdoc />
     protected override async Task OnStartAsync()
@@ -64,6 +66,16 @@ public sealed class ChatRoom : Room
         }
 
         _history.Sort((a, b) => a.N.CompareTo(b.N));
+
+        // A room that comes back (hibernation, another silo) has its connections and their names: index them once.
+        foreach (var connection in Connections)
+        {
+            if (connection.GetState<string>() is { } name)
+            {
+                _names[connection.Id] = name;
+                _taken.Add(name);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -80,7 +92,7 @@ public sealed class ChatRoom : Room
             input = null;
         }
 
-        var name = sender.GetState<string>();
+        var name = _names.GetValueOrDefault(sender.Id);
         switch (input)
         {
             case { Type: "join", Name: { } wanted } when name is null:
@@ -110,8 +122,9 @@ public sealed class ChatRoom : Room
     /// <inheritdoc />
     protected override Task OnCloseAsync(Connection connection, int code, string reason)
     {
-        if (connection.GetState<string>() is { } name)
+        if (_names.Remove(connection.Id, out var name))
         {
+            _taken.Remove(name);
             Broadcast(Json(new { type = "presence", @event = "leave", name, users = Users() }));
         }
 
@@ -126,13 +139,15 @@ public sealed class ChatRoom : Room
             return;
         }
 
-        if (Connections.Any(c => c != sender && string.Equals(c.GetState<string>(), display, StringComparison.OrdinalIgnoreCase)))
+        if (_taken.Contains(display))
         {
             sender.Close(NameTaken, "name taken: choose another");
             return;
         }
 
-        sender.SetState(display);
+        sender.SetState(display); // durable with the connection: the name survives hibernation and resumes
+        _names[sender.Id] = display;
+        _taken.Add(display);
         sender.Send(HistoryFrame());
         Broadcast(Json(new { type = "presence", @event = "join", name = display, users = Users() }));
     }
@@ -242,7 +257,7 @@ public sealed class ChatRoom : Room
 
     private static string HistoryKey(long n) => HistoryPrefix + (n % HistoryLength).ToString(CultureInfo.InvariantCulture);
 
-    private string[] Users() => Connections.Select(c => c.GetState<string>()).OfType<string>().ToArray();
+    private string[] Users() => Connections.Select(c => _names.GetValueOrDefault(c.Id)).OfType<string>().ToArray();
 
     private Task Error(Connection sender, string text)
     {

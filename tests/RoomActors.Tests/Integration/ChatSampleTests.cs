@@ -191,4 +191,26 @@ public sealed class ChatSampleTests(CountingStorageFixture fixture, ITestOutputH
         Assert.Contains("\"history\"", await again.ReceiveTextAsync());
         Assert.Contains("\"name\":\"ZO\\u00C9\"", await again.ReceiveTextAsync());
     }
+
+    [Fact]
+    public async Task A_name_stays_taken_and_its_holder_keeps_it_after_the_room_hibernated_and_came_back()
+    {
+        using var tally = new MeterTally();
+        var hibernations = tally.Sum("roomactors.room.hibernations", "roomactors.room.type=chat");
+        await using var server = await AllInOneServer.StartAsync("--RoomActors:Rooms:HibernateAfter=00:00:01");
+        var room = NewName();
+        await using var ada = await TestClient.ConnectAsync(server.Room("chat", room));
+        await ada.SendAsync("""{"type":"join","name":"ada"}""");
+        Assert.Contains("\"history\"", await ada.ReceiveTextAsync());
+        Assert.Contains("\"presence\"", await ada.ReceiveTextAsync());
+
+        // No traffic for a second: the room leaves memory with its connection; the next join brings it back.
+        await GatewayTests.Eventually(() => tally.Sum("roomactors.room.hibernations", "roomactors.room.type=chat") > hibernations);
+        await using var spoofer = await TestClient.ConnectAsync(server.Room("chat", room));
+        await spoofer.SendAsync("""{"type":"join","name":"ADA"}""");
+        Assert.Equal(ChatRoom.NameTaken, (int?)(await spoofer.WaitClosedAsync()).Status);
+
+        await ada.SendAsync("""{"type":"message","text":"still me"}""");
+        Assert.Contains("\"name\":\"ada\"", await ada.ReceiveTextAsync());
+    }
 }
