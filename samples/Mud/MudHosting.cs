@@ -21,6 +21,7 @@ public static class MudHosting
             .Validate(o => o.MaxText >= 1, "Mud:MaxText must be at least 1 (characters in a line)")
             .Validate(o => o.ShoutCooldown >= TimeSpan.Zero, "Mud:ShoutCooldown must not be negative (e.g. 00:00:10)")
             .Validate(o => o.CensusInterval >= TimeSpan.FromSeconds(1), "Mud:CensusInterval must be at least 00:00:01")
+            .Validate(o => o.RoomListInterval >= TimeSpan.FromMilliseconds(100), "Mud:RoomListInterval must be at least 00:00:00.1")
             .ValidateOnStart();
         return builder;
     }

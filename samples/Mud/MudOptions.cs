@@ -24,6 +24,12 @@ public sealed class MudOptions
     /// </summary>
     public TimeSpan CensusInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often, at most, the hub sends the room list (live occupancy) to the venue's rooms while it changes: every
+    /// attendee gets it, so a venue of many thousands may want it less often. Default 1 s.
+    /// </summary>
+    public TimeSpan RoomListInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The longest line, in characters: longer ones are refused, never cut. Default 1,000.</summary>
     public int MaxText { get; set; } = 1000;
 }

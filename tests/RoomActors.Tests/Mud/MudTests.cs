@@ -163,6 +163,27 @@ public sealed class MudTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_room_list_goes_out_at_most_once_per_interval_however_many_move()
+    {
+        await using var host = await StartAsync(o => o.RoomListInterval = TimeSpan.FromSeconds(3));
+        var (watcher, _) = await ArriveAsync(host, "Watcher", "cafe");
+        var started = DateTime.UtcNow;
+        for (var i = 0; i < 8; i++)
+        {
+            await ArriveAsync(host, $"Guest{i}", "garden"); // each arrival changes the list
+            await Task.Delay(700);
+        }
+
+        // Every change is in a list within the interval; and in the time it took, at most one list per 3 s went out
+        // (the first at once, for the watcher's own arrival). Once a second, as before the setting, would be about 7.
+        var last = await watcher.NextJsonAsync(m => Is("rooms")(m) && Count(m, "garden") == 8, TimeSpan.FromSeconds(15));
+        var elapsed = DateTime.UtcNow - started;
+        var lists = watcher.Received.Count(m => m.Text.StartsWith("{\"type\":\"rooms\"", StringComparison.Ordinal));
+        Assert.InRange(lists, 2, 2 + (int)(elapsed.TotalSeconds / 3));
+        Assert.Equal(1, Count(last, "cafe"));
+    }
+
+    [Fact]
     public async Task A_line_over_1000_characters_is_refused_whole_and_nothing_is_said()
     {
         var (ada, _) = await ArriveAsync(_host, "Ada");
