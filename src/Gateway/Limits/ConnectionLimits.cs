@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RoomActors.Gateway.Diagnostics;
 
 namespace RoomActors.Gateway.Limits;
 
@@ -50,6 +51,7 @@ internal sealed partial class ConnectionLimits : IConfigureOptions<KestrelServer
         }
 
         lease.Dispose();
+        GatewayMetrics.LimitRefused(LimitRefusal.MaxConnections);
         Log.WebSocketRefused(_logger, Budget.WebSockets);
         return null;
     }

@@ -32,7 +32,7 @@ internal sealed class RoomRecordSerializer(Serializer binary, IGrainStorageSeria
             return fallback.Serialize(input);
         }
 
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        var buffer = new ArrayBufferWriter<byte>(256);
         buffer.Write(Marker);
         binary.Serialize(input, buffer);
         return new BinaryData(buffer.WrittenMemory);
