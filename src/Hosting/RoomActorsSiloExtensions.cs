@@ -47,9 +47,22 @@ public static class RoomActorsSiloExtensions
             builder.Services.PostConfigure<GrainTypeOptions>(o => o.Classes.RemoveWhere(c => c.Assembly == typeof(Orleans.Dashboard.DashboardOptions).Assembly));
         }
 
+        builder.Services.AddSingleton(sp =>
+        {
+            var descriptors = Gateway.Limits.ConnectionBudget.ReadDescriptorLimit();
+            return new OrleansPortLimits(OrleansPortLimits.PerPort(descriptors, options.MaxClusterConnections), descriptors,
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>());
+        });
         var tracing = RoomActorsObservabilityExtensions.TracingEnabled(builder.Configuration);
         builder.UseOrleans(silo =>
         {
+            // First, so that the cap is the outermost middleware: a connection past it is closed before TLS or Orleans read it.
+            silo.Services.AddOptions<SiloConnectionOptions>().Configure<OrleansPortLimits>((o, limits) =>
+            {
+                o.ConfigureSiloInboundConnection(limits.SiloPort.Use);
+                o.ConfigureGatewayInboundConnection(limits.ClientPort.Use);
+            });
+
             if (tracing)
             {
                 silo.AddActivityPropagation(); // a room's turn joins the trace of the gateway call that caused it
