@@ -17,11 +17,14 @@ public static class RoomActorsSiloExtensions
     /// localhost clustering, room state and reminders in memory. With <c>RoomActors:Samples</c> false, the sample rooms'
     /// grain classes stay out of the silo. With <c>RoomActors:Operator:Dashboard</c> (default true), the Orleans Dashboard's silo
     /// side, so that any process of the cluster can serve the dashboard (<see cref="RoomActorsOperatorExtensions.MapRoomActorsOperator"/>).
+    /// Its Orleans ports hold at most <see cref="RoomActorsOptions.MaxClusterConnections"/> connections each, and use TLS
+    /// with <c>RoomActors:Tls:Enabled</c> (<see cref="ClusterTlsOptions"/>).
     /// </summary>
     public static IHostApplicationBuilder UseRoomActorsSilo(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
         var dashboard = builder.Configuration.GetOperatorOptions().Dashboard;
+        var tls = ClusterTls.Read(builder.Configuration, silo: true);
         builder.Services.AddRoomActorsOperator();
         builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<RoomOptions>, RoomOptionsValidator>();
@@ -62,6 +65,10 @@ public static class RoomActorsSiloExtensions
                 o.ConfigureSiloInboundConnection(limits.SiloPort.Use);
                 o.ConfigureGatewayInboundConnection(limits.ClientPort.Use);
             });
+            if (tls is not null)
+            {
+                silo.UseTls(o => tls.Configure(o, silo: true)); // silo to silo, both ways, and gateways to this silo
+            }
 
             if (tracing)
             {
