@@ -25,7 +25,7 @@ public sealed class RoomActorsOptions
 
     /// <summary>
     /// The most connections each of a silo's two Orleans ports (<see cref="SiloPort"/>, <see cref="ClientPort"/>) holds at
-    /// once; one more is closed right after the accept. A cluster needs one per other silo on the silo port and one per
+    /// once; one more is closed in the accept loop. A cluster needs one per other silo on the silo port and one per
     /// gateway on the client port. 0 (default): derived from the process's file-descriptor limit (an eighth of the
     /// descriptors kept out of the WebSocket budget: 125 at 2,000, at most 1,024), so a flood of idle connects cannot
     /// exhaust the descriptors; no cap when the limit is unknown.

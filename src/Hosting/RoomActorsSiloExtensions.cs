@@ -54,12 +54,14 @@ public static class RoomActorsSiloExtensions
         {
             var descriptors = Gateway.Limits.ConnectionBudget.ReadDescriptorLimit();
             return new OrleansPortLimits(OrleansPortLimits.PerPort(descriptors, options.MaxClusterConnections), descriptors,
-                sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>());
+                options.SiloPort, options.ClientPort, sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>());
         });
         var tracing = RoomActorsObservabilityExtensions.TracingEnabled(builder.Configuration);
         builder.UseOrleans(silo =>
         {
-            // First, so that the cap is the outermost middleware: a connection past it is closed before TLS or Orleans read it.
+            // The cap: checked in the accept loop, released by the outermost middleware (first, before TLS), so a
+            // connection past it is closed before TLS or Orleans read it.
+            OrleansPortLimits.Install(silo.Services);
             silo.Services.AddOptions<SiloConnectionOptions>().Configure<OrleansPortLimits>((o, limits) =>
             {
                 o.ConfigureSiloInboundConnection(limits.SiloPort.Use);

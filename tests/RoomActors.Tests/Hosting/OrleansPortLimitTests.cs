@@ -95,6 +95,10 @@ public sealed class OrleansPortLimitTests
             Assert.True(closedByServer >= Connects - 2 * cap,
                 $"only {closedByServer} of {Connects} idle connections were closed (cap {cap} a port); the process holds {descriptors} descriptors");
             Assert.True(descriptors < Limit - 100, $"the process holds {descriptors} descriptors of {Limit}");
+
+            // Logged as a count, not a line per refused connection: each port's first refusal, then at most one every 10 s.
+            var refusalLines = node.Log.Split('\n').Count(l => l.Contains("OrleansPortLimits[4202]", StringComparison.Ordinal));
+            Assert.InRange(refusalLines, 1, 10);
         }
         finally
         {
