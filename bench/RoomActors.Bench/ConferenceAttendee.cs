@@ -49,7 +49,9 @@ internal sealed class Attendee(ConferenceRun run, int index)
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 timeout.CancelAfter(TimeSpan.FromSeconds(30));
-                socket = await LeanWebSocket.ConnectAsync(new Uri($"{Url}/rooms/mud/{roomId}?name={Name}"), timeout.Token, source: Source, bufferSize: 8192);
+                // As the page does: a connect that follows a move says so (&from=), so the room skips the sign-in.
+                var from = _state == Moving ? "&from=1" : "";
+                socket = await LeanWebSocket.ConnectAsync(new Uri($"{Url}/rooms/mud/{roomId}?name={Name}{from}"), timeout.Token, source: Source, bufferSize: 8192);
             }
             catch (Exception) when (!stop.IsCancellationRequested)
             {

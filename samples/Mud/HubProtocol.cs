@@ -44,6 +44,9 @@ internal sealed record HubCall
     public DateTimeOffset? Time { get; init; }
     public RoomInfo? Info { get; init; }
     public RoomCount[]? Rooms { get; init; }
+
+    /// <summary>A census: the connections of the attendees in the room.</summary>
+    public string[]? Connections { get; init; }
 }
 
 /// <summary>The hub's (or the people room's) answer.</summary>

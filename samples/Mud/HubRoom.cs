@@ -31,6 +31,7 @@ public sealed class HubRoom : Room
     private SpaceState _space = new(true, null);
     private long _shouts;
     private bool _listDirty;
+    private DateTimeOffset _listDue; // the room list goes out no earlier than this
 
     private MudOptions Options => ServiceProvider.GetRequiredService<IOptions<MudOptions>>().Value;
 
@@ -66,6 +67,7 @@ public sealed class HubRoom : Room
             "enter" => Enter(request),
             "move" => Move(request),
             "left" => Left(request),
+            "census" => Census(request),
             "whereis" => WhereIs(request.Name!),
             "profile" => UpdateProfile(request),
             "shout" => Shout(request),
@@ -84,7 +86,7 @@ public sealed class HubRoom : Room
         ScheduleList();
     }
 
-    /// <summary>The room list goes out at most once a second, and the moves that never arrived expire.</summary>
+    /// <summary>The room list goes out at most once per <see cref="MudOptions.RoomListInterval"/>, and the moves that never arrived expire.</summary>
     protected override Task OnAlarmAsync(AlarmInfo alarm)
     {
         var expired = _online.Values.Where(p => p.Connection is null && Now - p.Since > MoveTimeout).ToList();
@@ -93,9 +95,10 @@ public sealed class HubRoom : Room
             Untrack(presence.User);
         }
 
-        if (_listDirty || expired.Count > 0)
+        if (_listDirty && Now >= _listDue)
         {
             _listDirty = false;
+            _listDue = Now + Options.RoomListInterval;
             var list = new HubCall { Op = "rooms", Rooms = RoomList() };
             foreach (var room in _counts.Where(c => c.Value > 0).Select(c => c.Key))
             {
@@ -103,13 +106,21 @@ public sealed class HubRoom : Room
             }
         }
 
-        if (_online.Values.Any(p => p.Connection is null))
+        DateTimeOffset? next = _listDirty ? _listDue : null;
+        if (_online.Values.Any(p => p.Connection is null) && (next is null || next > Now + MoveCheck))
         {
-            SetAlarm(Now + TimeSpan.FromSeconds(5)); // to expire the moves still under way
+            next = Now + MoveCheck; // to expire the moves still under way
+        }
+
+        if (next is { } at)
+        {
+            SetAlarm(at);
         }
 
         return Task.CompletedTask;
     }
+
+    private static readonly TimeSpan MoveCheck = TimeSpan.FromSeconds(5);
 
     private HubReply Enter(HubCall call)
     {
@@ -193,6 +204,31 @@ public sealed class HubRoom : Room
 
         return new HubReply();
     }
+
+    /// <summary>
+    /// A venue room says who is there. Whoever the hub counts in that room with a connection the room does not have, and
+    /// entered it well before the census was taken, left without the hub hearing of it (a lost <c>left</c>): they are
+    /// dropped, as a leave would. Anyone who entered since (or within the clocks' margin) is left alone: the room may
+    /// not have had them yet.
+    /// </summary>
+    private HubReply Census(HubCall call)
+    {
+        var present = call.Connections?.ToHashSet() ?? [];
+        var taken = call.Time ?? Now;
+        var gone = _online.Values
+            .Where(p => p.Room == call.Room && p.Connection is { } c && !present.Contains(c) && p.Since < taken - CensusMargin)
+            .Select(p => p.User)
+            .ToList();
+        foreach (var user in gone)
+        {
+            Untrack(user);
+        }
+
+        return new HubReply();
+    }
+
+    /// <summary>How much older than a census an entry must be for the census to drop it (clocks of different silos).</summary>
+    internal static readonly TimeSpan CensusMargin = TimeSpan.FromSeconds(10);
 
     /// <summary>An attendee online changed their profile: their next move carries the new one.</summary>
     private HubReply UpdateProfile(HubCall call)
@@ -379,10 +415,10 @@ public sealed class HubRoom : Room
         }
     }
 
-    /// <summary>A changed room list goes out within a second (the alarm is brought forward if it was set later).</summary>
+    /// <summary>A changed room list goes out within <see cref="MudOptions.RoomListInterval"/> (the alarm is brought forward if it was set later).</summary>
     private void ScheduleList()
     {
-        var due = Now + TimeSpan.FromSeconds(1);
+        var due = _listDue > Now ? _listDue : Now;
         if (_listDirty && (GetAlarm() is not { } at || at > due))
         {
             SetAlarm(due);

@@ -16,7 +16,13 @@ public static class MudHosting
     {
         const string resumeWindow = "RoomActors:Rooms:ResumeWindow";
         builder.Configuration[resumeWindow] ??= "00:00:30";
-        builder.Services.AddOptions<MudOptions>().Bind(builder.Configuration.GetSection(MudOptions.Section)).ValidateOnStart();
+        builder.Services.AddOptions<MudOptions>().Bind(builder.Configuration.GetSection(MudOptions.Section))
+            .Validate(o => o.History is >= 1 and <= 1000, "Mud:History must be 1-1000 (messages a room keeps for arrivals)")
+            .Validate(o => o.MaxText >= 1, "Mud:MaxText must be at least 1 (characters in a line)")
+            .Validate(o => o.ShoutCooldown >= TimeSpan.Zero, "Mud:ShoutCooldown must not be negative (e.g. 00:00:10)")
+            .Validate(o => o.CensusInterval >= TimeSpan.FromSeconds(1), "Mud:CensusInterval must be at least 00:00:01")
+            .Validate(o => o.RoomListInterval >= TimeSpan.FromMilliseconds(100), "Mud:RoomListInterval must be at least 00:00:00.1")
+            .ValidateOnStart();
         return builder;
     }
 

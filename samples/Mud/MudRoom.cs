@@ -39,9 +39,23 @@ public sealed class MudRoom : Room
     {
         _info = await Storage.GetAsync<RoomInfo>("info");
         _next = await Storage.GetAsync<long>("next");
+        foreach (var (_, item) in await Storage.ListAsync<HistoryItem>(SlotPrefix))
+        {
+            _history.Add((item!.N, item.Json));
+        }
+
+        // Rooms saved before the ring: one record per message, keyed by its number. Moved into the ring once.
         foreach (var (key, json) in await Storage.ListAsync<string>("h:"))
         {
             _history.Add((long.Parse(key[2..]), json!));
+            Storage.Delete(key);
+            Storage.Put(SlotKey(long.Parse(key[2..])), new HistoryItem(long.Parse(key[2..]), json!));
+        }
+
+        _history.Sort((a, b) => a.N.CompareTo(b.N));
+        if (_history.Count > Options.History)
+        {
+            _history.RemoveRange(0, _history.Count - Options.History);
         }
 
         foreach (var connection in Connections)
@@ -73,21 +87,43 @@ public sealed class MudRoom : Room
         var moderator = context.Claims.GetValueOrDefault("mod") == "true"
             || Options.Moderators.Any(m => string.Equals(m, user, StringComparison.OrdinalIgnoreCase));
 
-        // An attendee on the way here from another room: the hub has their profile (one request). Anyone else signs in
-        // with the people room first (is the name theirs?), then enters with the profile.
+        // An attendee on the way here from another room (the page says so with ?from=) enters with the profile the hub
+        // has: one request. Anyone else signs in with the people room first (is the name theirs?), then enters with the
+        // profile: two. Should the hint be wrong, the hub asks for the profile and it takes three.
         var enterCall = new HubCall { Op = "enter", User = user, Room = RoomName, Connection = connection.Id, Moderator = moderator };
+        var signedIn = false;
+        if (name is not null && context.Query["from"] is null)
+        {
+            if (await SignInAsync(user, name) is not { } known)
+            {
+                return;
+            }
+
+            enterCall = enterCall with { Name = known.Name, Pronouns = known.Pronouns, Description = known.Description };
+            signedIn = true;
+        }
+
         var enter = await AskHubAsync(enterCall);
-        if (enter.NeedProfile || name is not null && enter.Ok && enter.Profile?.Name != name)
+        if (!signedIn && (enter.NeedProfile || name is not null && enter.Ok && enter.Profile?.Name != name))
+        {
+            if (await SignInAsync(user, name) is not { } known)
+            {
+                return;
+            }
+
+            enter = await AskHubAsync(enterCall with { Name = known.Name, Pronouns = known.Pronouns, Description = known.Description });
+        }
+
+        async Task<Profile?> SignInAsync(string user, string? name)
         {
             var signIn = Wire.Read<HubReply>(await People.RequestAsync(Wire.Write(new HubCall { Op = "signin", User = user, Name = name })));
             if (!signIn.Ok)
             {
                 context.Reject(signIn.Code, signIn.Error!);
-                return;
+                return null;
             }
 
-            var known = signIn.Profile!;
-            enter = await AskHubAsync(enterCall with { Name = known.Name, Pronouns = known.Pronouns, Description = known.Description });
+            return signIn.Profile!;
         }
 
         if (!enter.Ok)
@@ -111,6 +147,26 @@ public sealed class MudRoom : Room
         _attendees[connection.Id] = attendee;
         connection.Send(RoomView(attendee));
         Broadcast(Json(new { type = "arrive", name = attendee.Name, pronouns = attendee.Pronouns, from = enter.From }), except: [connection.Id]);
+        if (GetAlarm() is null)
+        {
+            SetAlarm(Now + Options.CensusInterval);
+        }
+    }
+
+    /// <summary>
+    /// The census: the hub hears who is here every <see cref="MudOptions.CensusInterval"/> while anyone is, and once
+    /// more after the last one left, and drops whomever it counts here that the room does not have.
+    /// </summary>
+    protected override Task OnAlarmAsync(AlarmInfo alarm)
+    {
+        var present = _attendees.Where(a => !a.Value.Moving).Select(a => a.Key).ToArray();
+        Hub.Send(Wire.Write(new HubCall { Op = "census", Room = RoomName, Connections = present, Time = Now }));
+        if (present.Length > 0)
+        {
+            SetAlarm(Now + Options.CensusInterval);
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -263,17 +319,19 @@ public sealed class MudRoom : Room
         Audit(kind, me, text, id);
     }
 
-    /// <summary>Broadcasts a message and keeps it for arrivals (the last <see cref="MudOptions.History"/>).</summary>
+    /// <summary>
+    /// Broadcasts a message and keeps it for arrivals (the last <see cref="MudOptions.History"/>), in a ring of that
+    /// many records: one write per message, whatever the history's length.
+    /// </summary>
     private void Remember(string id, string json)
     {
         Broadcast(json);
         var n = _history.Count > 0 ? _history[^1].N + 1 : 1;
         _history.Add((n, json));
-        Storage.Put(HistoryKey(n), json);
+        Storage.Put(SlotKey(n), new HistoryItem(n, json));
         while (_history.Count > Options.History)
         {
-            Storage.Delete(HistoryKey(_history[0].N));
-            _history.RemoveAt(0);
+            _history.RemoveAt(0); // its slot is the one just written, or will be
         }
     }
 
@@ -283,7 +341,7 @@ public sealed class MudRoom : Room
         var index = _history.FindIndex(h => h.Json.Contains(marker, StringComparison.Ordinal));
         if (index >= 0)
         {
-            Storage.Delete(HistoryKey(_history[index].N));
+            Storage.Delete(SlotKey(_history[index].N));
             _history.RemoveAt(index);
         }
 
@@ -489,11 +547,16 @@ public sealed class MudRoom : Room
 
     private static string Json<T>(T value) => Wire.ToClient(value);
 
-    private static string HistoryKey(long n) => $"h:{n:D10}";
+    private const string SlotPrefix = "ring:";
+
+    private string SlotKey(long n) => $"{SlotPrefix}{n % Options.History}";
 
     private static bool IsName(string name) =>
         name.Length is > 0 and <= MaxName && name.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.');
 }
+
+/// <summary>A message kept for arrivals: its number in the room's history and the JSON it was sent as.</summary>
+internal sealed record HistoryItem(long N, string Json);
 
 /// <summary>An attendee in a room (the connection's state).</summary>
 /// <param name="Moving">True once they left for another room (their socket is closing).</param>

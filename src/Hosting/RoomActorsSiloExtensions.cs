@@ -87,11 +87,12 @@ public static class RoomActorsSiloExtensions
             {
                 var redis = options.Redis!;
                 silo.UseRedisClustering(redis);
-                silo.AddRedisGrainStorage(RoomOptions.StorageName, o =>
+                silo.AddRedisGrainStorage(RoomOptions.StorageName, o => o.Configure<IServiceProvider>((o, services) =>
                 {
                     o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis);
                     o.DeleteStateOnClear = true; // a closed connection's record, a deleted key: gone from Redis, not kept empty
-                });
+                    o.GrainStorageSerializer = RoomRecordSerializer.Create(services);
+                }));
                 silo.UseRedisReminderService(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
                 silo.Configure<ClusterOptions>(o =>
                 {
@@ -104,7 +105,8 @@ public static class RoomActorsSiloExtensions
             else
             {
                 silo.UseLocalhostClustering(options.SiloPort, options.ClientPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
-                silo.AddMemoryGrainStorage(RoomOptions.StorageName);
+                silo.AddMemoryGrainStorage(RoomOptions.StorageName, o => o.Configure<IServiceProvider>((o, services) =>
+                    o.GrainStorageSerializer = RoomRecordSerializer.Create(services)));
                 silo.UseInMemoryReminderService();
             }
         });

@@ -43,7 +43,9 @@ const state = {
 
 function connect(roomId) {
   clearTimeout(state.moveTimer);
-  const socket = new RoomSocket({ type: "mud", name: roomId, query: { name: state.name }, ...(ticket ? { ticket } : {}) });
+  // After a move the room need not sign the attendee in again: `from` tells it so (it is only a hint).
+  const query = state.movingTo === roomId && state.roomId ? { name: state.name, from: state.roomId } : { name: state.name };
+  const socket = new RoomSocket({ type: "mud", name: roomId, query, ...(ticket ? { ticket } : {}) });
   Object.assign(state, { socket, roomId, arrived: false, movingTo: null });
   setStatus(`entering ${roomName(roomId)}…`);
   socket.addEventListener("open", e => {

@@ -19,8 +19,15 @@ public sealed class RoomStorage
     private readonly JsonSerializerOptions _json;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
-    private GrainState<KeyIndex> _index = new();
-    private bool _indexDirty;
+
+    // The index of keys, in pages of at most PageSize keys (page 0 is the index record itself, so stores written before
+    // pages existed load as one page): adding or removing a key rewrites one page, not every key the room has.
+    private readonly List<GrainState<KeyIndex>> _pages = new();
+    private readonly Dictionary<string, int> _pageOf = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _dirtyPages = new();
+
+    /// <summary>Keys per index page: a page written for one added or removed key stays a few kilobytes.</summary>
+    internal const int PageSize = 128;
 
     internal RoomStorage(IGrainStorage storage, GrainId room, JsonSerializerOptions json, string indexRecord = "kv-index", string keyPrefix = "kv:")
     {
@@ -42,25 +49,27 @@ public sealed class RoomStorage
     public void Put<T>(string key, T value)
     {
         ValidateKey(key);
-        var entry = _entries.TryGetValue(key, out var known) ? known : _entries[key] = new Entry(new GrainState<StoredValue>(), Loaded: false);
+        var added = AddKey(key);
+        if (!_entries.TryGetValue(key, out var entry))
+        {
+            // A key the index did not list has no record (unless a turn that wrote one failed before its index page):
+            // it is written without reading it first.
+            entry = _entries[key] = new Entry(new GrainState<StoredValue>(), Loaded: added, Fresh: added);
+        }
+
         entry.State.State = new StoredValue { Json = JsonSerializer.SerializeToUtf8Bytes(value, _json) };
         _dirty.Add(key);
-        if (Keys.Add(key))
-        {
-            _indexDirty = true;
-        }
     }
 
     /// <summary>Removes <paramref name="key"/> (durable at the end of the turn). Nothing happens when it is absent.</summary>
     public void Delete(string key)
     {
         ValidateKey(key);
-        if (!Keys.Remove(key))
+        if (!RemoveKey(key))
         {
             return;
         }
 
-        _indexDirty = true;
         var entry = _entries.TryGetValue(key, out var known) ? known : _entries[key] = new Entry(new GrainState<StoredValue>(), Loaded: false);
         entry.State.State = new StoredValue();
         _dirty.Add(key);
@@ -68,30 +77,87 @@ public sealed class RoomStorage
 
     /// <summary>The keys that start with <paramref name="prefix"/>, in ordinal order.</summary>
     public IReadOnlyList<string> ListKeys(string prefix = "") =>
-        Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        _pageOf.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>The keys and values that start with <paramref name="prefix"/>, in ordinal key order.</summary>
     public async Task<IReadOnlyList<KeyValuePair<string, T?>>> ListAsync<T>(string prefix = "")
     {
-        var result = new List<KeyValuePair<string, T?>>();
-        foreach (var key in ListKeys(prefix))
-        {
-            result.Add(new(key, await GetAsync<T>(key)));
-        }
-
-        return result;
+        // Read at once, not one after the other: a room with thousands of records (a big room's connections coming back
+        // after a crash) would otherwise wait for thousands of round trips to storage.
+        var keys = ListKeys(prefix);
+        var values = await Task.WhenAll(keys.Select(GetAsync<T>));
+        return keys.Select((key, i) => new KeyValuePair<string, T?>(key, values[i])).ToList();
     }
 
-    private HashSet<string> Keys => (_index.State ??= new KeyIndex()).Keys;
+    internal bool HasChanges => _dirty.Count > 0 || _dirtyPages.Count > 0;
 
-    internal bool HasChanges => _dirty.Count > 0 || _indexDirty;
+    /// <summary>How many index pages the store has (for tests).</summary>
+    internal int PageCount => _pages.Count;
 
     internal async Task LoadIndexAsync()
     {
-        _index = new GrainState<KeyIndex>();
-        await _storage.ReadStateAsync(IndexRecord, _room, _index);
-        _index.State ??= new KeyIndex();
+        _pages.Clear();
+        _pageOf.Clear();
+        _dirtyPages.Clear();
+        var first = new GrainState<KeyIndex>();
+        await _storage.ReadStateAsync(IndexRecord, _room, first);
+        first.State ??= new KeyIndex();
+        var more = Enumerable.Range(1, Math.Max(0, first.State.Pages - 1)).Select(_ => new GrainState<KeyIndex>()).ToList();
+        await Task.WhenAll(more.Select((page, i) => _storage.ReadStateAsync(PageRecord(i + 1), _room, page)));
+        _pages.Add(first);
+        _pages.AddRange(more);
+        for (var i = 0; i < _pages.Count; i++)
+        {
+            _pages[i].State ??= new KeyIndex();
+            foreach (var key in Page(i).Keys)
+            {
+                _pageOf.TryAdd(key, i);
+            }
+        }
     }
+
+    private bool AddKey(string key)
+    {
+        if (_pageOf.ContainsKey(key))
+        {
+            return false;
+        }
+
+        if (_pages.Count == 0)
+        {
+            _pages.Add(new GrainState<KeyIndex> { State = new KeyIndex() });
+        }
+
+        var page = _pages.FindIndex(p => p.State!.Keys.Count < PageSize);
+        if (page < 0)
+        {
+            page = _pages.Count;
+            _pages.Add(new GrainState<KeyIndex> { State = new KeyIndex() });
+            Page(0).Pages = _pages.Count;
+            _dirtyPages.Add(0);
+        }
+
+        Page(page).Keys.Add(key);
+        _pageOf[key] = page;
+        _dirtyPages.Add(page);
+        return true;
+    }
+
+    private bool RemoveKey(string key)
+    {
+        if (!_pageOf.Remove(key, out var page))
+        {
+            return false;
+        }
+
+        Page(page).Keys.Remove(key);
+        _dirtyPages.Add(page);
+        return true;
+    }
+
+    private KeyIndex Page(int page) => _pages[page].State!;
+
+    private string PageRecord(int page) => page == 0 ? IndexRecord : $"{IndexRecord}:{page}";
 
     /// <summary>Writes every changed key, then the index; the turn's output waits for it.</summary>
     internal async Task FlushAsync()
@@ -117,10 +183,10 @@ public sealed class RoomStorage
 
         await Task.WhenAll(writes);
         _dirty.Clear();
-        if (_indexDirty)
+        if (_dirtyPages.Count > 0)
         {
-            await Timed(() => _storage.WriteStateAsync(IndexRecord, _room, _index));
-            _indexDirty = false;
+            await Task.WhenAll(_dirtyPages.Select(page => Timed(() => _storage.WriteStateAsync(PageRecord(page), _room, _pages[page]))));
+            _dirtyPages.Clear();
         }
     }
 
@@ -135,8 +201,22 @@ public sealed class RoomStorage
             entry.State.RecordExists = current.RecordExists;
         }
 
-        await Timed(() => _storage.WriteStateAsync(KeyPrefix + key, _room, entry.State));
-        _entries[key] = entry with { Loaded = true };
+        try
+        {
+            await Timed(() => _storage.WriteStateAsync(KeyPrefix + key, _room, entry.State));
+        }
+        catch (InconsistentStateException) when (entry.Fresh)
+        {
+            // Policy: a key the index did not list, yet its record exists (a turn wrote it and failed before its index
+            // page): that record was never part of the store, so this write takes it over, once.
+            var current = new GrainState<StoredValue>();
+            await _storage.ReadStateAsync(KeyPrefix + key, _room, current);
+            entry.State.ETag = current.ETag;
+            entry.State.RecordExists = current.RecordExists;
+            await Timed(() => _storage.WriteStateAsync(KeyPrefix + key, _room, entry.State));
+        }
+
+        _entries[key] = entry with { Loaded = true, Fresh = false };
     }
 
     private async Task<Entry> LoadAsync(string key)
@@ -148,7 +228,7 @@ public sealed class RoomStorage
         }
 
         var state = new GrainState<StoredValue>();
-        if (Keys.Contains(key))
+        if (_pageOf.ContainsKey(key))
         {
             await _storage.ReadStateAsync(KeyPrefix + key, _room, state);
         }
@@ -173,10 +253,13 @@ public sealed class RoomStorage
     {
         _entries.Clear();
         _dirty.Clear();
-        _indexDirty = false;
+        _dirtyPages.Clear();
     }
 
-    private sealed record Entry(GrainState<StoredValue> State, bool Loaded);
+    /// <param name="State">The record.</param>
+    /// <param name="Loaded">Its ETag is known (read, written, or known not to exist).</param>
+    /// <param name="Fresh">Added to the index by this activation and not written yet.</param>
+    private sealed record Entry(GrainState<StoredValue> State, bool Loaded, bool Fresh = false);
 }
 
 /// <summary>One stored value, as JSON.</summary>
@@ -187,10 +270,13 @@ internal sealed class StoredValue
     [Id(0)] public byte[]? Json { get; set; }
 }
 
-/// <summary>The keys of a room's store.</summary>
+/// <summary>A page of the keys of a room's store (page 0 also says how many pages there are).</summary>
 [GenerateSerializer]
 internal sealed class KeyIndex
 {
-    /// <summary>Every key.</summary>
+    /// <summary>The keys of this page.</summary>
     [Id(0)] public HashSet<string> Keys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>On page 0: how many pages the index has (0 or 1: only this one).</summary>
+    [Id(1)] public int Pages { get; set; }
 }

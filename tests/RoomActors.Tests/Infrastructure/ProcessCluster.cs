@@ -8,10 +8,13 @@ public sealed class ProcessCluster : IAsyncDisposable
 {
     private readonly List<NodeProcess> _nodes = new();
 
-    private ProcessCluster(RedisServer redis, string clusterId)
+    private readonly string? _app;
+
+    private ProcessCluster(RedisServer redis, string clusterId, string? app)
     {
         Redis = redis;
         ClusterId = clusterId;
+        _app = app;
     }
 
     public RedisServer Redis { get; }
@@ -20,8 +23,13 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
-    public static async Task<ProcessCluster> StartAsync() =>
-        new(await RedisServer.StartAsync(), "it-" + Guid.NewGuid().ToString("N")[..8]);
+    /// <summary>
+    /// Starts redis-server. Silos and gateways are the platform's hosts (src/Silo, src/GatewayHost), or with
+    /// <paramref name="app"/> an app's own program (a path from the repository root, e.g. <c>samples/Mud</c>) that is a
+    /// silo by default and a standalone gateway with <c>--gateway</c>.
+    /// </summary>
+    public static async Task<ProcessCluster> StartAsync(string? app = null) =>
+        new(await RedisServer.StartAsync(), "it-" + Guid.NewGuid().ToString("N")[..8], app);
 
     private string[] Common => ["--redis", Redis.Address, "--cluster-id", ClusterId, "--service-id", ClusterId];
 
@@ -29,7 +37,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     public async Task<NodeProcess> StartSiloAsync(string name, bool http = false, params string[] settings)
     {
         var siloPort = FreePort.Next();
-        var node = await NodeProcess.StartAsync("Silo", name, http ? LoopbackUrl() : null, siloPort,
+        var node = await NodeProcess.StartAsync(_app ?? "Silo", name, http ? LoopbackUrl() : null, siloPort,
             [.. Common, "--silo-port", siloPort.ToString(), "--client-port", FreePort.Next().ToString(), .. settings]);
         _nodes.Add(node);
         return node;
@@ -38,7 +46,9 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>A standalone gateway (an Orleans client).</summary>
     public async Task<NodeProcess> StartGatewayAsync(string name, params string[] settings)
     {
-        var node = await NodeProcess.StartAsync("GatewayHost", name, LoopbackUrl(), [.. Common, .. settings]);
+        var node = _app is null
+            ? await NodeProcess.StartAsync("GatewayHost", name, LoopbackUrl(), [.. Common, .. settings])
+            : await NodeProcess.StartAsync(_app, name, LoopbackUrl(), ["--gateway", .. Common, .. settings]);
         _nodes.Add(node);
         return node;
     }

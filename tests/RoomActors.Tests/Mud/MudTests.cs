@@ -100,6 +100,90 @@ public sealed class MudTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_census_drops_an_attendee_whose_leave_never_reached_the_hub()
+    {
+        await using var host = await StartAsync(o => o.CensusInterval = TimeSpan.FromSeconds(1));
+
+        // The hub counts Ghost in the cafe on a connection the cafe never had: what a leave lost with its room's silo leaves.
+        var hub = host.Grains.GetGrain<IRoomGrain>(RoomGrainIds.Of(HubRoom.Type, HubRoom.Main));
+        var enter = """{"op":"enter","user":"ghost","name":"Ghost","room":"cafe","connection":"c-ghost"}""";
+        var reply = await hub.Call(new RoomCallEnvelope
+        {
+            Kind = RoomCallKind.Request, FromType = MudRoom.Type, FromName = "cafe", Payload = new Payload(true, System.Text.Encoding.UTF8.GetBytes(enter)),
+        });
+        Assert.Null(reply.Error);
+
+        var (ada, room) = await ArriveAsync(host, "Ada", "cafe");
+        Assert.Equal(2, Count(room, "cafe")); // Ghost and Ada
+        await ada.SendAsync("/whisper Ghost are you there?");
+        Assert.Equal("Ghost", (await ada.NextJsonAsync(Is("whisper"))).GetProperty("to").GetString()); // the hub still knows Ghost
+
+        // A census every second; the first one past the margin (entered 10 s before it) drops Ghost, and the list follows.
+        var list = await ada.NextJsonAsync(m => Is("rooms")(m) && Count(m, "cafe") == 1, HubRoom.CensusMargin + TimeSpan.FromSeconds(20));
+        Assert.Equal(1, Count(list, "cafe"));
+        await ada.SendAsync("/whisper Ghost hello?");
+        Assert.Equal("Ghost is not here", (await ada.NextJsonAsync(Is("error"))).GetProperty("message").GetString());
+        await ada.SendAsync("/look");
+        Assert.Equal(["Ada"], Names((await ada.NextJsonAsync(Is("room"))).GetProperty("occupants")));
+    }
+
+    [Fact]
+    public async Task A_wrong_move_hint_still_signs_the_attendee_in()
+    {
+        // `from` says "I was moved here", but Ada was not: the hub asks for her profile and the room signs her in.
+        var client = await _host.ConnectAsync(MudRoom.Type, "garden", "?name=Ada&from=entrance");
+        var room = await client.NextJsonAsync(Is("room"));
+        Assert.Equal("Ada", room.GetProperty("you").GetProperty("name").GetString());
+        var (_, seen) = await ArriveAsync(_host, "Bob", "garden");
+        Assert.Equal(["Ada", "Bob"], Names(seen.GetProperty("occupants")));
+    }
+
+    [Fact]
+    public async Task The_history_is_the_last_n_messages_in_order_after_the_room_restarts_from_storage()
+    {
+        await using var host = await StartAsync(o => o.History = 3);
+        var (ada, _) = await ArriveAsync(host, "Ada", "cafe");
+        for (var i = 1; i <= 7; i++)
+        {
+            await ada.SendAsync($"line {i}");
+            await ada.NextJsonAsync(Is("say"));
+        }
+
+        await ada.CloseAsync();
+        await host.RestartRoomAsync(MudRoom.Type, "cafe"); // a new activation reads the ring from storage
+        var (bob, room) = await ArriveAsync(host, "Bob", "cafe");
+        Assert.Equal(["line 5", "line 6", "line 7"], room.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("text").GetString()!));
+
+        await bob.SendAsync("line 8");
+        var eighth = await bob.NextJsonAsync(Is("say"));
+        Assert.EndsWith(":8", eighth.GetProperty("id").GetString()); // message ids go on from where they were
+        await host.RestartRoomAsync(MudRoom.Type, "cafe");
+        var (_, again) = await ArriveAsync(host, "Cy", "cafe");
+        Assert.Equal(["line 6", "line 7", "line 8"], again.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("text").GetString()!));
+    }
+
+    [Fact]
+    public async Task The_room_list_goes_out_at_most_once_per_interval_however_many_move()
+    {
+        await using var host = await StartAsync(o => o.RoomListInterval = TimeSpan.FromSeconds(3));
+        var (watcher, _) = await ArriveAsync(host, "Watcher", "cafe");
+        var started = DateTime.UtcNow;
+        for (var i = 0; i < 8; i++)
+        {
+            await ArriveAsync(host, $"Guest{i}", "garden"); // each arrival changes the list
+            await Task.Delay(700);
+        }
+
+        // Every change is in a list within the interval; and in the time it took, at most one list per 3 s went out
+        // (the first at once, for the watcher's own arrival). Once a second, as before the setting, would be about 7.
+        var last = await watcher.NextJsonAsync(m => Is("rooms")(m) && Count(m, "garden") == 8, TimeSpan.FromSeconds(15));
+        var elapsed = DateTime.UtcNow - started;
+        var lists = watcher.Received.Count(m => m.Text.StartsWith("{\"type\":\"rooms\"", StringComparison.Ordinal));
+        Assert.InRange(lists, 2, 2 + (int)(elapsed.TotalSeconds / 3));
+        Assert.Equal(1, Count(last, "cafe"));
+    }
+
+    [Fact]
     public async Task A_line_over_1000_characters_is_refused_whole_and_nothing_is_said()
     {
         var (ada, _) = await ArriveAsync(_host, "Ada");
