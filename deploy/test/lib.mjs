@@ -233,6 +233,9 @@ export const roomActorsMetrics = [
   ["roomactors.gateway.overflow_closes", "Counter", "roomactors_gateway_overflow_closes_total"],
   ["roomactors.gateway.resyncs", "Counter", "roomactors_gateway_resyncs_total"],
   ["roomactors.gateway.auth_refusals", "Counter", "roomactors_gateway_auth_refusals_total"],
+  ["roomactors.gateway.limit_refusals", "Counter", "roomactors_gateway_limit_refusals_total"],
+  ["roomactors.gateway.rate_closes", "Counter", "roomactors_gateway_rate_closes_total"],
+  ["roomactors.gateway.ticket_expiry_closes", "Counter", "roomactors_gateway_ticket_expiry_closes_total"],
   ["roomactors.rooms.active", "ObservableUpDownCounter", "roomactors_rooms_active"],
   ["roomactors.room.hibernations", "Counter", "roomactors_room_hibernations_total"],
   ["roomactors.room.wakes", "Counter", "roomactors_room_wakes_total"],
@@ -241,6 +244,7 @@ export const roomActorsMetrics = [
   ["roomactors.room.storage.write.failures", "Counter", "roomactors_room_storage_write_failures_total"],
   ["roomactors.room.alarm.runs", "Counter", "roomactors_room_alarm_runs_total"],
   ["roomactors.room.alarm.retries", "Counter", "roomactors_room_alarm_retries_total"],
+  ["roomactors.room.idle_collections", "Counter", "roomactors_room_idle_collections_total"],
 ].map(([instrument, kind, prometheus]) => ({ instrument, kind, prometheus }));
 
 /**

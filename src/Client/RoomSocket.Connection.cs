@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using RoomActors.Client.Internal;
 
@@ -105,7 +106,13 @@ public sealed partial class RoomSocket
         // With fallback gateways, each attempt takes the next one in turn.
         var servers = _options.FallbackServers;
         var server = servers.Count == 0 ? _options.Server! : (int)(_attempts++ % (servers.Count + 1)) switch { 0 => _options.Server!, var i => servers[i - 1] };
-        var uri = RoomUrl.Build(_options, resume, server);
+        var (ticket, noTicket) = await TicketAsync().ConfigureAwait(false);
+        if (noTicket is not null)
+        {
+            return noTicket;
+        }
+
+        var uri = RoomUrl.Build(_options, resume, server, ticket);
         var (link, failed) = await OpenAsync(uri).ConfigureAwait(false);
         if (link is null)
         {
@@ -132,6 +139,31 @@ public sealed partial class RoomSocket
                     _seq.OnDisconnected();
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The ticket for this attempt: <see cref="RoomSocketOptions.TicketProvider"/>'s answer (within the connect timeout), or
+    /// <see cref="RoomSocketOptions.Ticket"/>. A provider that fails ends the attempt like a failed connect.
+    /// </summary>
+    private async Task<(string? Ticket, Ending? Failed)> TicketAsync()
+    {
+        if (_options.TicketProvider is not { } provider)
+        {
+            return (_options.Ticket, null);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            return (await provider(timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false), null);
+        }
+        catch (Exception e) when (!_stop.IsCancellationRequested)
+        {
+            // Retry after the backoff: the ticket source (the app's backend) may be down for a moment; say why.
+            Trace.TraceWarning($"RoomSocket: the ticket provider failed ({e.GetType().Name}: {e.Message}); trying again after the backoff.");
+            return (null, new Ending(CloseAction.Resume, 1006, $"ticket provider failed: {e.Message}"));
         }
     }
 
@@ -185,7 +217,8 @@ public sealed partial class RoomSocket
     private static string RefusalHint(int status) => status switch
     {
         400 => ": check RoomSocketOptions.Name and Query.",
-        401 => ": the ticket is missing, expired or forged; set RoomSocketOptions.Ticket to a fresh one from your backend.",
+        401 => ": the ticket is missing, expired or forged; set RoomSocketOptions.Ticket to a fresh one from your backend, "
+            + "or a TicketProvider that asks it for one before every connect.",
         403 => ": the ticket is for another room or user, or the origin is not allowed.",
         404 => ": no room type of that name; check RoomSocketOptions.Type (and that the server hosts it).",
         _ => ".",

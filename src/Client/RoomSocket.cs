@@ -345,6 +345,7 @@ public sealed partial class RoomSocket : IAsyncDisposable
             Type = options.Type,
             Name = options.Name,
             Ticket = options.Ticket,
+            TicketProvider = options.TicketProvider,
             MaxBufferedMessages = options.MaxBufferedMessages,
             MinReconnectDelay = options.MinReconnectDelay,
             MaxReconnectDelay = options.MaxReconnectDelay,

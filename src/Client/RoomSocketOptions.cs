@@ -34,9 +34,18 @@ public sealed class RoomSocketOptions
 
     /// <summary>
     /// The ticket (a JWT from your backend) when the server requires one, sent as <c>?ticket=</c> on every connect and
-    /// resume. Default none.
+    /// resume. Default none. A ticket expires: for a socket that outlives it, set <see cref="TicketProvider"/> instead.
     /// </summary>
     public string? Ticket { get; set; }
+
+    /// <summary>
+    /// Asked for a ticket before every connect and resume attempt (instead of <see cref="Ticket"/>; set one or the other),
+    /// so that a socket the server closed with 4401 (ticket expired) resumes with a fresh ticket. Return the ticket, or
+    /// null for none. It is given <see cref="ConnectTimeout"/> (its token is cancelled then, and when the socket closes);
+    /// a provider that throws or times out counts as a failed attempt: the socket waits its backoff and asks again.
+    /// Default none.
+    /// </summary>
+    public Func<CancellationToken, ValueTask<string?>>? TicketProvider { get; set; }
 
     /// <summary>
     /// Most messages held at once: sent but not yet acknowledged by the room, plus waiting for a connection (before

@@ -131,9 +131,9 @@ public sealed class GatewayOptions
     public int MaxConnectionsPerAddress { get; set; } = 1000;
 
     /// <summary>
-    /// Rooms one client address may wake per minute through this gateway (a token bucket of this size, refilled at this
-    /// rate): every WebSocket or HTTP request to a room that has no socket on this gateway counts, as it may bring a room
-    /// into memory. One more is refused with 429, <c>Retry-After</c> and the reason, before the room is asked. Bounds a
+    /// Distinct rooms one client address may wake per minute through this gateway (a sliding one-minute window): a
+    /// WebSocket or HTTP request to a room that has no socket on this gateway counts, as it may bring a room into memory,
+    /// unless the address asked for the same room within the window. One more is refused with 429, <c>Retry-After</c> and the reason, before the room is asked. Bounds a
     /// room-name flood. Behind a proxy: as <see cref="MaxConnectionsPerAddress"/>. 0: no limit. Default 600.
     /// </summary>
     [Range(0, int.MaxValue)]

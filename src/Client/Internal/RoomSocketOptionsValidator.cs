@@ -37,6 +37,12 @@ internal static class RoomSocketOptionsValidator
             throw Invalid(nameof(RoomSocketOptions.Name), options.Name, "must be 1-128 characters of A-Z a-z 0-9 . _ ~ -");
         }
 
+        if (options.Ticket is not null && options.TicketProvider is not null)
+        {
+            throw Invalid(nameof(RoomSocketOptions.TicketProvider), "set",
+                "and Ticket are both set: set TicketProvider alone (it is asked before every connect), or Ticket alone");
+        }
+
         foreach (var key in ReservedQuery.Where(options.Query.ContainsKey))
         {
             throw Invalid(nameof(RoomSocketOptions.Query), key,

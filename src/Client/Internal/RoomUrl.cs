@@ -12,8 +12,10 @@ internal static class RoomUrl
     /// <param name="options">Server, type, name, query and ticket.</param>
     /// <param name="resume">The resume token and the last seen number, or null for a fresh connection.</param>
     /// <param name="server">The gateway to use (default <see cref="RoomSocketOptions.Server"/>).</param>
-    public static Uri Build(RoomSocketOptions options, (string Token, long LastSeq)? resume, Uri? server = null)
+    /// <param name="ticket">The ticket to send (default <see cref="RoomSocketOptions.Ticket"/>), e.g. the ticket provider's.</param>
+    public static Uri Build(RoomSocketOptions options, (string Token, long LastSeq)? resume, Uri? server = null, string? ticket = null)
     {
+        ticket ??= options.Ticket;
         server ??= options.Server!;
         var builder = new UriBuilder(server)
         {
@@ -26,7 +28,7 @@ internal static class RoomUrl
             Append(query, key, value);
         }
 
-        if (options.Ticket is { Length: > 0 } ticket)
+        if (ticket is { Length: > 0 })
         {
             Append(query, "ticket", ticket);
         }

@@ -24,6 +24,9 @@ internal static class GatewayMetrics
     private static readonly KeyValuePair<string, object?>[] AuthReasons =
         [.. Enum.GetNames<AuthRefusal>().Select(n => new KeyValuePair<string, object?>(RoomActorsNames.ReasonTag, ToSnake(n)))];
 
+    private static readonly KeyValuePair<string, object?>[] LimitReasons =
+        [.. Enum.GetNames<LimitRefusal>().Select(n => new KeyValuePair<string, object?>(RoomActorsNames.ReasonTag, ToSnake(n)))];
+
     private static readonly Meter Meter = new(RoomActorsDiagnostics.MeterName);
 
     private static readonly UpDownCounter<long> Connections = Meter.CreateUpDownCounter<long>(RoomActorsNames.GatewayConnections, "{connection}",
@@ -47,6 +50,16 @@ internal static class GatewayMetrics
 
     private static readonly Counter<long> AuthRefusals = Meter.CreateCounter<long>(RoomActorsNames.GatewayAuthRefusals, "{request}",
         "Room requests refused before any socket opened, by reason (missing, invalid, expired, wrong_room, origin).");
+
+    private static readonly Counter<long> LimitRefusals = Meter.CreateCounter<long>(RoomActorsNames.GatewayLimitRefusals, "{request}",
+        "Room requests refused by a limit before any socket opened, by reason (max_connections: 503 at the gateway's cap; "
+        + "connections_per_address, new_rooms: 429).");
+
+    private static readonly Counter<long> RateCloses = Meter.CreateCounter<long>(RoomActorsNames.GatewayRateCloses, "{connection}",
+        "Clients closed with 1008 because they sent over the message rate (MessageRatePerSecond, MessageRateBurst).");
+
+    private static readonly Counter<long> TicketExpiryCloses = Meter.CreateCounter<long>(RoomActorsNames.GatewayTicketExpiryCloses, "{connection}",
+        "Sockets closed with 4401 because their ticket expired (exp + ClockSkew).");
 
     public static void Connected(bool v1) => Connections.Add(1, v1 ? V1 : Raw);
 
@@ -105,6 +118,12 @@ internal static class GatewayMetrics
 
     public static void AuthRefused(AuthRefusal reason) => AuthRefusals.Add(1, AuthReasons[(int)reason]);
 
+    public static void LimitRefused(LimitRefusal reason) => LimitRefusals.Add(1, LimitReasons[(int)reason]);
+
+    public static void RateClosed() => RateCloses.Add(1);
+
+    public static void TicketExpiryClosed() => TicketExpiryCloses.Add(1);
+
     private static string ToSnake(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 }
@@ -117,4 +136,15 @@ internal enum AuthRefusal
     Expired,
     WrongRoom,
     Origin,
+}
+
+/// <summary>
+/// Which limit refused a room request (the tag <c>roomactors.reason</c>: max_connections, connections_per_address,
+/// new_rooms).
+/// </summary>
+internal enum LimitRefusal
+{
+    MaxConnections,
+    ConnectionsPerAddress,
+    NewRooms,
 }

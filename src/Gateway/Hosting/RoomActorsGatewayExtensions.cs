@@ -34,7 +34,8 @@ public static class RoomActorsGatewayExtensions
             services.Configure(configure);
         }
 
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddSingleton<TicketCheck>();
 
         // The connection caps, and the Kestrel section's limits, which ASP.NET Core alone does not apply.

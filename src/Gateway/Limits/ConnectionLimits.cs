@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RoomActors.Gateway.Diagnostics;
 
 namespace RoomActors.Gateway.Limits;
 
@@ -93,6 +94,7 @@ internal sealed partial class ConnectionLimits : IConfigureOptions<KestrelServer
         }
 
         lease.Dispose();
+        GatewayMetrics.LimitRefused(LimitRefusal.MaxConnections);
         Log.WebSocketRefused(_logger, Budget.WebSockets);
         return null;
     }

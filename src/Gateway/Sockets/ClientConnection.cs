@@ -71,6 +71,9 @@ internal sealed class ClientConnection : IDisposable
 
     private bool _rateExceeded; // set once, by the reader only
 
+    /// <summary>The client went over the message rate and is closed with 1008 (read once the reader ended).</summary>
+    public bool RateExceeded => _rateExceeded;
+
     /// <summary>The resume token's secret until the welcome frame carries it (then dropped: an open socket keeps no copy).</summary>
     public string? ResumeSecret { init => _secret = value; }
 

@@ -35,7 +35,7 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         MessageRate = Options.MessageRatePerSecond == 0 ? null
             : TokenBuckets<ClientConnection>(Options.MessageRateBurst, Options.MessageRatePerSecond, TimeSpan.FromSeconds(1));
         NewRooms = Options.NewRoomsPerMinute == 0 ? null
-            : TokenBuckets<IPAddress>(Options.NewRoomsPerMinute, Options.NewRoomsPerMinute, TimeSpan.FromMinutes(1));
+            : new Limits.NewRoomBudget(Options.NewRoomsPerMinute, TimeSpan.FromMinutes(1), TimeProvider.System);
         var perAddress = Options.MaxConnectionsPerAddress;
         ConnectionsPerAddress = perAddress == 0 ? null : PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
             RateLimitPartition.GetConcurrencyLimiter(address, _ => new ConcurrencyLimiterOptions { PermitLimit = perAddress, QueueLimit = 0 }));
@@ -59,8 +59,8 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
     /// <summary>Each connection's inbound message bucket (<see cref="GatewayOptions.MessageRatePerSecond"/>); null: no limit.</summary>
     public PartitionedRateLimiter<ClientConnection>? MessageRate { get; }
 
-    /// <summary>Rooms each client address may wake per minute (<see cref="GatewayOptions.NewRoomsPerMinute"/>); null: no limit.</summary>
-    public PartitionedRateLimiter<IPAddress>? NewRooms { get; }
+    /// <summary>Distinct rooms each client address may wake per minute (<see cref="GatewayOptions.NewRoomsPerMinute"/>); null: no limit.</summary>
+    public Limits.NewRoomBudget? NewRooms { get; }
 
     /// <summary>Open sockets per client address (<see cref="GatewayOptions.MaxConnectionsPerAddress"/>); null: no limit.</summary>
     public PartitionedRateLimiter<IPAddress>? ConnectionsPerAddress { get; }

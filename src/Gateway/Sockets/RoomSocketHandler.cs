@@ -46,6 +46,8 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         using var addressLease = gateway.ConnectionsPerAddress?.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
         if (addressLease is { IsAcquired: false })
         {
+            GatewayMetrics.LimitRefused(LimitRefusal.ConnectionsPerAddress);
+            Log.PerAddressRefused(logger, AddressOf(http), gateway.Options.MaxConnectionsPerAddress);
             http.Response.Headers.RetryAfter = "10";
             await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many connections",
                 detail: $"This address has {gateway.Options.MaxConnectionsPerAddress} open connections to this gateway "
@@ -110,8 +112,13 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             if (joined)
             {
                 request = null!; // the room has it: an open connection keeps no copy
-                using var expiry = TicketExpiry(connection, caller!);
+                using var expiry = TicketExpiry(connection, caller!, room.RoomId);
                 var (code, reason) = await connection.RunReaderAsync(room, _autoResponse);
+                if (connection.RateExceeded)
+                {
+                    GatewayMetrics.RateClosed();
+                    Log.RateClosed(logger, connection.Id, room.RoomId, AddressOf(http), gateway.Options.MessageRatePerSecond, gateway.Options.MessageRateBurst);
+                }
 
                 // Exactly once, after the connection's last frame: the room's close hook runs for it (or, for a client
                 // that may resume, the room waits for it).
@@ -197,7 +204,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
 
     /// <summary>
     /// The room-name flood guard: a request to a room with no socket on this gateway may bring a room into memory, and
-    /// each client address may do that <c>RoomActors:Gateway:NewRoomsPerMinute</c> times a minute; then 429.
+    /// each client address may ask for <c>RoomActors:Gateway:NewRoomsPerMinute</c> distinct such rooms a minute; then 429.
     /// </summary>
     private IResult? OverRoomBudget(HttpContext http, string type, string name)
     {
@@ -206,16 +213,16 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             return null;
         }
 
-        using var lease = budget.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
-        if (lease.IsAcquired)
+        if (budget.TryAdmit(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None, type, name) is not { } retry)
         {
             return null;
         }
 
-        var retry = lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
+        GatewayMetrics.LimitRefused(LimitRefusal.NewRooms);
+        Log.NewRoomsRefused(logger, AddressOf(http), type, name, gateway.Options.NewRoomsPerMinute);
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many new rooms",
-            detail: $"This address opened {gateway.Options.NewRoomsPerMinute} rooms without a connection here in the last minute "
+            detail: $"This address asked for {gateway.Options.NewRoomsPerMinute} distinct rooms without a connection here in the last minute "
             + "(RoomActors:Gateway:NewRoomsPerMinute); try again later, or reuse rooms.");
     }
 
@@ -310,7 +317,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
     /// A socket does not outlive its ticket: when the ticket stops being accepted (<c>exp</c> + clock skew) the gateway
     /// closes it with 4401; the client gets a new ticket and resumes.
     /// </summary>
-    private static Timer? TicketExpiry(ClientConnection connection, Caller caller)
+    private Timer? TicketExpiry(ClientConnection connection, Caller caller, GrainId room)
     {
         if (caller.EndsAt is not { } endsAt)
         {
@@ -319,7 +326,12 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
 
         var due = endsAt - DateTimeOffset.UtcNow;
         var longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1); // the longest a Timer waits (49 days)
-        return new Timer(_ => connection.RequestClose(CloseCodes.TicketExpired, "ticket expired; reconnect with a new ticket"),
+        return new Timer(_ =>
+            {
+                GatewayMetrics.TicketExpiryClosed();
+                Log.TicketExpired(logger, connection.Id, room, caller.UserId);
+                connection.RequestClose(CloseCodes.TicketExpired, "ticket expired; reconnect with a new ticket");
+            },
             null, due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due, Timeout.InfiniteTimeSpan);
     }
 
@@ -421,8 +433,26 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
 
     private static string NewConnectionId() => Guid.NewGuid().ToString("N");
 
+    private static string AddressOf(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
     private static partial class Log
     {
+        [LoggerMessage(EventId = 2032, Level = LogLevel.Debug,
+            Message = "WebSocket from {Address} refused with 429: the address holds its maximum of {Limit} connections (RoomActors:Gateway:MaxConnectionsPerAddress).")]
+        public static partial void PerAddressRefused(ILogger logger, string address, int limit);
+
+        [LoggerMessage(EventId = 2033, Level = LogLevel.Debug,
+            Message = "Request from {Address} to {RoomType}/{RoomName} refused with 429: the address opened {Limit} new rooms in the last minute (RoomActors:Gateway:NewRoomsPerMinute).")]
+        public static partial void NewRoomsRefused(ILogger logger, string address, string roomType, string roomName, int limit);
+
+        [LoggerMessage(EventId = 2034, Level = LogLevel.Information,
+            Message = "Connection {ConnectionId} to {Room} from {Address} closed with 1008: over the message rate ({Rate}/s, burst {Burst}; RoomActors:Gateway:MessageRatePerSecond, MessageRateBurst).")]
+        public static partial void RateClosed(ILogger logger, string connectionId, GrainId room, string address, int rate, int burst);
+
+        [LoggerMessage(EventId = 2035, Level = LogLevel.Debug,
+            Message = "Connection {ConnectionId} to {Room} (user {UserId}) closed with 4401: its ticket expired.")]
+        public static partial void TicketExpired(ILogger logger, string connectionId, GrainId room, string? userId);
+
         [LoggerMessage(EventId = 2021, Level = LogLevel.Error, Message = "Room {RoomType}/{RoomName}: HTTP request failed.")]
         public static partial void RequestFailed(ILogger logger, Exception exception, string roomType, string roomName);
 

@@ -29,6 +29,9 @@ internal static class RoomActorsNames
     public const string GatewayOverflowCloses = "roomactors.gateway.overflow_closes";
     public const string GatewayResyncs = "roomactors.gateway.resyncs";
     public const string GatewayAuthRefusals = "roomactors.gateway.auth_refusals";
+    public const string GatewayLimitRefusals = "roomactors.gateway.limit_refusals";
+    public const string GatewayRateCloses = "roomactors.gateway.rate_closes";
+    public const string GatewayTicketExpiryCloses = "roomactors.gateway.ticket_expiry_closes";
     public const string RoomsActive = "roomactors.rooms.active";
     public const string RoomHibernations = "roomactors.room.hibernations";
     public const string RoomWakes = "roomactors.room.wakes";
@@ -37,6 +40,7 @@ internal static class RoomActorsNames
     public const string RoomStorageWriteFailures = "roomactors.room.storage.write.failures";
     public const string RoomAlarmRuns = "roomactors.room.alarm.runs";
     public const string RoomAlarmRetries = "roomactors.room.alarm.retries";
+    public const string RoomIdleCollections = "roomactors.room.idle_collections";
 
     public const string ProtocolTag = "roomactors.protocol";
     public const string CloseCodeTag = "roomactors.close_code";

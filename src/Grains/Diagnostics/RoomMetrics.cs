@@ -71,6 +71,9 @@ internal static class RoomMetrics
     private static readonly Counter<long> AlarmRetries = Meter.CreateCounter<long>(RoomActorsNames.RoomAlarmRetries, "{retry}",
         "Alarm retries scheduled after the alarm hook threw.");
 
+    private static readonly Counter<long> IdleCollections = Meter.CreateCounter<long>(RoomActorsNames.RoomIdleCollections, "{room}",
+        "Empty rooms without an alarm that left memory after RoomActors:Rooms:IdleCollectAfter (their state stays durable).");
+
     /// <summary>The count of active rooms of <paramref name="type"/>, for the room to keep (one lookup per activation).</summary>
     public static StrongBox<long> ActiveCounter(string type)
     {
@@ -128,4 +131,6 @@ internal static class RoomMetrics
     public static void AlarmRan(bool ok) => AlarmRuns.Add(1, ok ? Ok : Failed);
 
     public static void AlarmRetried() => AlarmRetries.Add(1);
+
+    public static void IdleCollected(string type) => IdleCollections.Add(1, new KeyValuePair<string, object?>(RoomActorsNames.RoomTypeTag, type));
 }

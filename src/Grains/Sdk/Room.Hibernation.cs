@@ -58,6 +58,8 @@ public abstract partial class Room
         {
             _idleCheck?.Dispose();
             _idleCheck = null;
+            RoomMetrics.IdleCollected(RoomType);
+            Log.IdleCollected(Logger, RoomType, RoomName, Options.IdleCollectAfter);
             DeactivateOnIdle();
         }
 

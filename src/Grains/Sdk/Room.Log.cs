@@ -51,6 +51,9 @@ public abstract partial class Room
         [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: the state's record of an earlier version could not be cleared; it stays unused in storage.")]
         public static partial void LegacyStateNotCleared(ILogger logger, Exception exception, string roomType, string roomName);
 
+        [LoggerMessage(EventId = 1016, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: empty, without an alarm and idle for {IdleCollectAfter} (RoomActors:Rooms:IdleCollectAfter); leaving memory.")]
+        public static partial void IdleCollected(ILogger logger, string roomType, string roomName, TimeSpan idleCollectAfter);
+
         [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: an operator ({RequestedBy}) asked it to hibernate ({Count} connections): {Outcome}.")]
         public static partial void OperatorHibernate(ILogger logger, string roomType, string roomName, string requestedBy, int count, HibernateOutcome outcome);
 

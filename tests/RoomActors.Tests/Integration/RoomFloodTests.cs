@@ -38,6 +38,24 @@ public sealed class RoomFloodTests
     }
 
     [Fact]
+    public async Task The_budget_counts_distinct_rooms_so_asking_again_for_the_same_room_costs_nothing()
+    {
+        await using var server = await AllInOneServer.StartAsync("--RoomActors:Gateway:NewRoomsPerMinute=3");
+        using var http = new HttpClient();
+        var polled = NewName();
+        for (var i = 0; i < 10; i++)
+        {
+            // No socket here: each request may wake the room, but it is the same room.
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(server.Http, $"/rooms/counter/{polled}"))).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(server.Http, $"/rooms/counter/{NewName()}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(server.Http, $"/rooms/counter/{NewName()}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await http.GetAsync(new Uri(server.Http, $"/rooms/counter/{NewName()}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(server.Http, $"/rooms/counter/{polled}"))).StatusCode); // still free
+    }
+
+    [Fact]
     public async Task A_room_with_a_socket_here_does_not_count_against_the_budget()
     {
         await using var server = await AllInOneServer.StartAsync("--RoomActors:Gateway:NewRoomsPerMinute=1");

@@ -25,6 +25,13 @@ public sealed class SettingsValidationTests
     [InlineData("RoomActors:SiloPort (70000) must be a port from 1 to 65535", "--RoomActors:SiloPort=70000")]
     [InlineData("RoomActors:ClusterId is empty", "--RoomActors:ClusterId= ")]
     [InlineData("RoomActors:AdvertisedIp ('silo-1') is not an IP address", "--advertised-ip", "silo-1")]
+    [InlineData("RoomActors:Auth:MaxTicketLifetime (-01:00:00) must be positive", "--RoomActors:Auth:MaxTicketLifetime=-01:00:00")]
+    [InlineData("RoomActors:Auth:MaxTicketLifetime (00:00:00) must be positive", "--RoomActors:Auth:MaxTicketLifetime=00:00:00")]
+    [InlineData("RoomActors:Auth:ClockSkew (-00:00:30) must not be negative", "--RoomActors:Auth:ClockSkew=-00:00:30")]
+    [InlineData("RoomActors:Auth:ClockSkew (01:00:00) must be below RoomActors:Auth:MaxTicketLifetime (00:30:00)",
+        "--RoomActors:Auth:ClockSkew=01:00:00", "--RoomActors:Auth:MaxTicketLifetime=00:30:00")]
+    [InlineData("RoomActors:Auth:AllowedOrigins:0 ('good.example') is not an origin", "--RoomActors:Auth:AllowedOrigins:0=good.example")]
+    [InlineData("RoomActors:Auth:AllowedOrigins:0 ('https://good.example/app') is not an origin", "--RoomActors:Auth:AllowedOrigins:0=https://good.example/app")]
     public async Task The_all_in_one_host_refuses_to_start_with_a_bad_setting(string message, params string[] settings)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
@@ -49,6 +56,12 @@ public sealed class SettingsValidationTests
     public void The_defaults_are_valid()
     {
         Assert.True(new GatewayOptionsValidator().Validate(null, new GatewayOptions()).Succeeded);
+        Assert.True(new RoomActors.Gateway.Auth.AuthOptionsValidator().Validate(null, new RoomActors.Gateway.Auth.AuthOptions
+        {
+            ClockSkew = TimeSpan.Zero,
+            AllowedOrigins = ["https://good.example", "http://localhost:8080", "HTTPS://Good.Example/"],
+        }).Succeeded);
+        Assert.True(new RoomActors.Gateway.Auth.AuthOptionsValidator().Validate(null, new RoomActors.Gateway.Auth.AuthOptions()).Succeeded);
         Assert.True(new RoomOptionsValidator().Validate(null, new RoomOptions()).Succeeded);
         Assert.True(new RoomActorsOptionsValidator().Validate(null, new RoomActorsOptions()).Succeeded);
         Assert.True(new GatewayLeaseValidator(Options.Create(new RoomOptions())).Validate(null, new GatewayOptions()).Succeeded);
