@@ -118,7 +118,7 @@ public static class RoomActorsHost
         if (builder.Configuration[$"Logging:LogLevel:{Gateway.Limits.ConnectionLimits.KestrelConnectionsCategory}"] is null)
         {
             // Kestrel warns once per connection it closes at MaxConcurrentConnections: a flood would be a flood of lines.
-            // The gateway logs the count instead (event 2032, at most every 10 s); Kestrel's errors in this category stay.
+            // The gateway logs the count instead (event 2036, at most every 10 s); Kestrel's errors in this category stay.
             builder.Logging.AddFilter(Gateway.Limits.ConnectionLimits.KestrelConnectionsCategory, LogLevel.Error);
         }
 

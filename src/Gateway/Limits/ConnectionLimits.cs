@@ -137,7 +137,7 @@ internal sealed partial class ConnectionLimits : IConfigureOptions<KestrelServer
             Message = "WebSocket refused with 503: this gateway holds its maximum of {Limit} connections (RoomActors:Gateway:MaxConnections).")]
         public static partial void WebSocketRefused(ILogger logger, int limit);
 
-        [LoggerMessage(EventId = 2032, Level = LogLevel.Warning,
+        [LoggerMessage(EventId = 2036, Level = LogLevel.Warning,
             Message = "This gateway holds its maximum of {Limit} TCP connections (Kestrel:Limits:MaxConcurrentConnections) and closes new ones right after the accept; {Refused} closed since start (logged at most every 10 s; metric kestrel.rejected_connections). Raise the descriptor limit or RoomActors:Gateway:MaxConnections, or add gateways.")]
         public static partial void TcpRefused(ILogger logger, long limit, long refused);
     }

@@ -172,7 +172,7 @@ public sealed class ConnectionLimitTests
 
     /// <summary>
     /// Kestrel warned once per connection it closed at its cap, so a flood was a flood of log lines; now the gateway logs
-    /// the running count at most every 10 s (event 2032) and Kestrel's per-connection warning is filtered out.
+    /// the running count at most every 10 s (event 2036) and Kestrel's per-connection warning is filtered out.
     /// </summary>
     /// <param name="kestrelWarnings">
     /// True: Kestrel's category configured at Warning (the operator's choice wins), so its per-connection lines return.
@@ -216,10 +216,10 @@ public sealed class ConnectionLimitTests
             }
         }
 
-        Assert.True(await node.WaitForLogAsync(l => l.Contains("ConnectionLimits[2032]", StringComparison.Ordinal), TimeSpan.FromSeconds(10)), node.Log);
+        Assert.True(await node.WaitForLogAsync(l => l.Contains("ConnectionLimits[2036]", StringComparison.Ordinal), TimeSpan.FromSeconds(10)), node.Log);
         var lines = node.Log.Split('\n');
         var perConnection = lines.Count(l => l.Contains("rejected because the maximum number of concurrent connections", StringComparison.Ordinal));
-        var counted = lines.Count(l => l.Contains("ConnectionLimits[2032]", StringComparison.Ordinal));
+        var counted = lines.Count(l => l.Contains("ConnectionLimits[2036]", StringComparison.Ordinal));
         Assert.InRange(counted, 1, 3); // the first refusal, then at most one line every 10 s
         Assert.Equal(kestrelWarnings ? Connects - Cap : 0, kestrelWarnings ? Math.Min(perConnection, Connects - Cap) : perConnection);
     }
