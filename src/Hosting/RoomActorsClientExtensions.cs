@@ -14,12 +14,14 @@ public static class RoomActorsClientExtensions
     /// Connects to the cluster as an Orleans client: through Redis membership when <c>RoomActors:Redis</c> is set,
     /// else to the localhost silo at <see cref="RoomActorsOptions.ClientPort"/>. Keeps retrying until the cluster
     /// answers, so gateways may start before silos. With <c>RoomActors:Operator:Dashboard</c> (default true), the Orleans
-    /// Dashboard's client side (the silos serve its data).
+    /// Dashboard's client side (the silos serve its data). With <c>RoomActors:Tls:Enabled</c> (<see cref="ClusterTlsOptions"/>),
+    /// its connections to silos use TLS.
     /// </summary>
     public static IHostApplicationBuilder UseRoomActorsClient(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
         var dashboard = builder.Configuration.GetOperatorOptions().Dashboard;
+        var tls = ClusterTls.Read(builder.Configuration, silo: false);
         builder.Services.AddRoomActorsOperator();
         if (options.IsDistributed)
         {
@@ -52,6 +54,11 @@ public static class RoomActorsClientExtensions
             else
             {
                 client.UseLocalhostClustering(options.ClientPort, options.ServiceId, options.ClusterId);
+            }
+
+            if (tls is not null)
+            {
+                client.UseTls(o => tls.Configure(o, silo: false));
             }
 
             client.Services.AddSingleton<IClientConnectionRetryFilter, RetryForever>();

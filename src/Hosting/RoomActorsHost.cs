@@ -115,6 +115,13 @@ public static class RoomActorsHost
         }
 
         QuietPolly(builder);
+        if (builder.Configuration[$"Logging:LogLevel:{Gateway.Limits.ConnectionLimits.KestrelConnectionsCategory}"] is null)
+        {
+            // Kestrel warns once per connection it closes at MaxConcurrentConnections: a flood would be a flood of lines.
+            // The gateway logs the count instead (event 2036, at most every 10 s); Kestrel's errors in this category stay.
+            builder.Logging.AddFilter(Gateway.Limits.ConnectionLimits.KestrelConnectionsCategory, LogLevel.Error);
+        }
+
         CheckLogFormat(builder.Configuration);
         return builder;
     }

@@ -23,6 +23,15 @@ public sealed class RoomActorsOptions
     /// </summary>
     public int ClientPort { get; set; } = 30000;
 
+    /// <summary>
+    /// The most connections each of a silo's two Orleans ports (<see cref="SiloPort"/>, <see cref="ClientPort"/>) holds at
+    /// once; one more is closed in the accept loop. A cluster needs one per other silo on the silo port and one per
+    /// gateway on the client port. 0 (default): derived from the process's file-descriptor limit (an eighth of the
+    /// descriptors kept out of the WebSocket budget: 125 at 2,000, at most 1,024), so a flood of idle connects cannot
+    /// exhaust the descriptors; no cap when the limit is unknown.
+    /// </summary>
+    public int MaxClusterConnections { get; set; }
+
     /// <summary>The Orleans cluster id: processes with the same id form one cluster. Default <c>roomactors</c>.</summary>
     public string ClusterId { get; set; } = "roomactors";
 

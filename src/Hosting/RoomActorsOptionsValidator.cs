@@ -23,6 +23,12 @@ internal sealed class RoomActorsOptionsValidator : IValidateOptions<RoomActorsOp
                 + $"{options.SiloPort}; a silo listens on both, so give them different ports.");
         }
 
+        if (options.MaxClusterConnections < 0)
+        {
+            failures.Add($"{Key}{nameof(RoomActorsOptions.MaxClusterConnections)} ({options.MaxClusterConnections}) must not be negative; "
+                + "give the most connections each Orleans port may hold (at least the number of silos plus gateways), or 0 to derive it from the descriptor limit.");
+        }
+
         Id(failures, nameof(RoomActorsOptions.ClusterId), "--cluster-id", options.ClusterId);
         Id(failures, nameof(RoomActorsOptions.ServiceId), "--service-id", options.ServiceId);
         if (!string.IsNullOrWhiteSpace(options.AdvertisedIp) && !System.Net.IPAddress.TryParse(options.AdvertisedIp, out _))

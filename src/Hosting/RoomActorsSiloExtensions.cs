@@ -17,11 +17,14 @@ public static class RoomActorsSiloExtensions
     /// localhost clustering, room state and reminders in memory. With <c>RoomActors:Samples</c> false, the sample rooms'
     /// grain classes stay out of the silo. With <c>RoomActors:Operator:Dashboard</c> (default true), the Orleans Dashboard's silo
     /// side, so that any process of the cluster can serve the dashboard (<see cref="RoomActorsOperatorExtensions.MapRoomActorsOperator"/>).
+    /// Its Orleans ports hold at most <see cref="RoomActorsOptions.MaxClusterConnections"/> connections each, and use TLS
+    /// with <c>RoomActors:Tls:Enabled</c> (<see cref="ClusterTlsOptions"/>).
     /// </summary>
     public static IHostApplicationBuilder UseRoomActorsSilo(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetRoomActorsOptions();
         var dashboard = builder.Configuration.GetOperatorOptions().Dashboard;
+        var tls = ClusterTls.Read(builder.Configuration, silo: true);
         builder.Services.AddRoomActorsOperator();
         builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<RoomOptions>, RoomOptionsValidator>();
@@ -47,9 +50,28 @@ public static class RoomActorsSiloExtensions
             builder.Services.PostConfigure<GrainTypeOptions>(o => o.Classes.RemoveWhere(c => c.Assembly == typeof(Orleans.Dashboard.DashboardOptions).Assembly));
         }
 
+        builder.Services.AddSingleton(sp =>
+        {
+            var descriptors = Gateway.Limits.ConnectionBudget.ReadDescriptorLimit();
+            return new OrleansPortLimits(OrleansPortLimits.PerPort(descriptors, options.MaxClusterConnections), descriptors,
+                options.SiloPort, options.ClientPort, sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>());
+        });
         var tracing = RoomActorsObservabilityExtensions.TracingEnabled(builder.Configuration);
         builder.UseOrleans(silo =>
         {
+            // The cap: checked in the accept loop, released by the outermost middleware (first, before TLS), so a
+            // connection past it is closed before TLS or Orleans read it.
+            OrleansPortLimits.Install(silo.Services);
+            silo.Services.AddOptions<SiloConnectionOptions>().Configure<OrleansPortLimits>((o, limits) =>
+            {
+                o.ConfigureSiloInboundConnection(limits.SiloPort.Use);
+                o.ConfigureGatewayInboundConnection(limits.ClientPort.Use);
+            });
+            if (tls is not null)
+            {
+                silo.UseTls(o => tls.Configure(o, silo: true)); // silo to silo, both ways, and gateways to this silo
+            }
+
             if (tracing)
             {
                 silo.AddActivityPropagation(); // a room's turn joins the trace of the gateway call that caused it

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -21,11 +22,26 @@ internal sealed partial class ConnectionLimits : IConfigureOptions<KestrelServer
     /// <summary>What <c>Retry-After</c> says to a client refused for the connection cap, in seconds.</summary>
     public const int RetryAfterSeconds = 5;
 
+    /// <summary>The meter and instrument through which Kestrel counts connections closed at <c>MaxConcurrentConnections</c>.</summary>
+    public const string KestrelMeter = "Microsoft.AspNetCore.Server.Kestrel", KestrelRejected = "kestrel.rejected_connections";
+
+    /// <summary>
+    /// Kestrel's log category whose only warning is one line per connection closed at <c>MaxConcurrentConnections</c>
+    /// (event 24; the others are Debug, and one Information line per connection the application aborts). The hosts raise
+    /// it to Error unless configured, and <see cref="ConnectionLimits"/> logs the count instead.
+    /// </summary>
+    public const string KestrelConnectionsCategory = "Microsoft.AspNetCore.Server.Kestrel.Connections";
+
+    /// <summary>How often, at most, the count of TCP connections refused at the cap is logged.</summary>
+    public static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
+
     private readonly IConfiguration _configuration;
     private readonly ILogger<ConnectionLimits> _logger;
     private readonly ConcurrencyLimiter _webSockets;
+    private readonly RefusalThrottle _tcpRefusals = new(RefusalLogInterval);
+    private readonly MeterListener _kestrelRejections;
 
-    public ConnectionLimits(IOptions<GatewayOptions> options, IConfiguration configuration, ILogger<ConnectionLimits> logger)
+    public ConnectionLimits(IOptions<GatewayOptions> options, IConfiguration configuration, IMeterFactory meters, ILogger<ConnectionLimits> logger)
     {
         _configuration = configuration;
         _logger = logger;
@@ -33,6 +49,33 @@ internal sealed partial class ConnectionLimits : IConfigureOptions<KestrelServer
         var configuredTcp = configuration.GetSection(KestrelSection).GetSection("Limits").GetValue<long?>(nameof(KestrelServerLimits.MaxConcurrentConnections));
         Budget = ConnectionBudget.For(DescriptorLimit, options.Value.MaxConnections, configuredTcp);
         _webSockets = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = Budget.WebSockets, QueueLimit = 0 });
+
+        // Kestrel counts what it closes at MaxConcurrentConnections in a metric (also on /metrics); listening to it here
+        // turns a flood into one log line every RefusalLogInterval. Only this host's Kestrel: its meter comes from this
+        // host's meter factory (several hosts share a process in tests).
+        _kestrelRejections = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument is { Name: KestrelRejected, Meter.Name: KestrelMeter } && ReferenceEquals(instrument.Meter.Scope, meters))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _kestrelRejections.SetMeasurementEventCallback<long>((_, count, _, _) => OnTcpRefused(count));
+        _kestrelRejections.Start();
+    }
+
+    /// <summary>TCP connections Kestrel closed at <c>MaxConcurrentConnections</c> since start.</summary>
+    public long TcpRefused => _tcpRefusals.Total;
+
+    private void OnTcpRefused(long count)
+    {
+        if (_tcpRefusals.Count(count))
+        {
+            Log.TcpRefused(_logger, Budget.Tcp ?? 0, _tcpRefusals.Total);
+        }
     }
 
     /// <summary>This process's descriptor limit as read at start; null when unknown.</summary>
@@ -78,7 +121,11 @@ internal sealed partial class ConnectionLimits : IConfigureOptions<KestrelServer
             Budget.Tcp?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited");
     }
 
-    public void Dispose() => _webSockets.Dispose();
+    public void Dispose()
+    {
+        _kestrelRejections.Dispose();
+        _webSockets.Dispose();
+    }
 
     private static partial class Log
     {
@@ -89,5 +136,9 @@ internal sealed partial class ConnectionLimits : IConfigureOptions<KestrelServer
         [LoggerMessage(EventId = 2031, Level = LogLevel.Debug,
             Message = "WebSocket refused with 503: this gateway holds its maximum of {Limit} connections (RoomActors:Gateway:MaxConnections).")]
         public static partial void WebSocketRefused(ILogger logger, int limit);
+
+        [LoggerMessage(EventId = 2036, Level = LogLevel.Warning,
+            Message = "This gateway holds its maximum of {Limit} TCP connections (Kestrel:Limits:MaxConcurrentConnections) and closes new ones right after the accept; {Refused} closed since start (logged at most every 10 s; metric kestrel.rejected_connections). Raise the descriptor limit or RoomActors:Gateway:MaxConnections, or add gateways.")]
+        public static partial void TcpRefused(ILogger logger, long limit, long refused);
     }
 }

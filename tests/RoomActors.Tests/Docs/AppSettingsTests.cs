@@ -23,19 +23,21 @@ public sealed class AppSettingsTests
         AssertDefault(settings, RoomOptions.Section, new RoomOptions());
         AssertDefault(settings, AuthOptions.Section, new AuthOptions());
         AssertDefault(settings, OperatorOptions.Section, new OperatorOptions());
+        AssertDefault(settings, ClusterTlsOptions.Section, new ClusterTlsOptions());
     }
 
     [Fact]
     public void The_example_lists_every_setting_but_the_lists_and_the_secret()
     {
         // Lists are left out: the configuration binder appends to a list's default items instead of replacing them.
-        string[] left = ["RoomActors:Gateway:ForwardedHeaders", "RoomActors:Auth:AllowedOrigins", "RoomActors:Auth:SigningKey", "RoomActors:Auth:PreviousSigningKey", "RoomActors:Operator:Key"];
+        string[] left = ["RoomActors:Gateway:ForwardedHeaders", "RoomActors:Auth:AllowedOrigins", "RoomActors:Auth:SigningKey", "RoomActors:Auth:PreviousSigningKey", "RoomActors:Operator:Key", "RoomActors:Tls:CertificatePassword"];
         var keys = Example().AsEnumerable().Select(kv => kv.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var missing = Settings(RoomActorsOptions.Section, typeof(RoomActorsOptions))
             .Concat(Settings(GatewayOptions.Section, typeof(GatewayOptions)))
             .Concat(Settings(RoomOptions.Section, typeof(RoomOptions)))
             .Concat(Settings(AuthOptions.Section, typeof(AuthOptions)))
             .Concat(Settings(OperatorOptions.Section, typeof(OperatorOptions)))
+            .Concat(Settings(ClusterTlsOptions.Section, typeof(ClusterTlsOptions)))
             .Where(key => !keys.Contains(key) && !left.Contains(key));
         Assert.Empty(missing);
     }

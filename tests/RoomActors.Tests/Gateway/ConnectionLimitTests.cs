@@ -31,6 +31,21 @@ public sealed class ConnectionLimitTests
     }
 
     [Fact]
+    public void RefusalsAreCountedAndLoggedAtMostOnceAnInterval()
+    {
+        var throttle = new RefusalThrottle(TimeSpan.FromHours(1));
+        Assert.True(throttle.Count()); // the first is logged
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.False(throttle.Count()); // the rest of the hour is counted only
+        }
+
+        Assert.False(throttle.Count(5));
+        Assert.Equal(1006, throttle.Total);
+        Assert.True(new RefusalThrottle(TimeSpan.Zero) is var every && every.Count() && every.Count());
+    }
+
+    [Fact]
     public void DescriptorLimitIsTheSoftOpenFilesLimit()
     {
         string[] limits =
@@ -153,6 +168,60 @@ public sealed class ConnectionLimitTests
                 socket.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// Kestrel warned once per connection it closed at its cap, so a flood was a flood of log lines; now the gateway logs
+    /// the running count at most every 10 s (event 2036) and Kestrel's per-connection warning is filtered out.
+    /// </summary>
+    /// <param name="kestrelWarnings">
+    /// True: Kestrel's category configured at Warning (the operator's choice wins), so its per-connection lines return.
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConnectionsRefusedAtTheCapAreOneLogLineNotOnePerConnection(bool kestrelWarnings)
+    {
+        const int Cap = 5, Connects = 100;
+        string[] logging = kestrelWarnings
+            ? ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information", $"--Logging:LogLevel:{ConnectionLimits.KestrelConnectionsCategory}=Warning"]
+            : [];
+        var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        await using var node = await NodeProcess.StartAsync("Silo", "tcp-capped", url,
+            ["--silo-port", FreePort.Next().ToString(), "--client-port", FreePort.Next().ToString(), $"--Kestrel:Limits:MaxConcurrentConnections={Cap}", .. logging]);
+        var sockets = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < Connects; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(socket);
+                await socket.ConnectAsync(IPAddress.Loopback, url.Port).WaitAsync(TimeSpan.FromSeconds(5));
+            }
+
+            var closed = 0;
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (DateTime.UtcNow < until && (closed = sockets.Count(ClosedByPeer)) < Connects - Cap)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(closed >= Connects - Cap, $"{closed} of {Connects} idle connections were closed with MaxConcurrentConnections={Cap}");
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        Assert.True(await node.WaitForLogAsync(l => l.Contains("ConnectionLimits[2036]", StringComparison.Ordinal), TimeSpan.FromSeconds(10)), node.Log);
+        var lines = node.Log.Split('\n');
+        var perConnection = lines.Count(l => l.Contains("rejected because the maximum number of concurrent connections", StringComparison.Ordinal));
+        var counted = lines.Count(l => l.Contains("ConnectionLimits[2036]", StringComparison.Ordinal));
+        Assert.InRange(counted, 1, 3); // the first refusal, then at most one line every 10 s
+        Assert.Equal(kestrelWarnings ? Connects - Cap : 0, kestrelWarnings ? Math.Min(perConnection, Connects - Cap) : perConnection);
     }
 
     [Fact]

@@ -79,7 +79,34 @@ public sealed class NodeProcess : IAsyncDisposable
     /// As above; with <paramref name="descriptorLimit"/>, the process runs under that limit of open files (soft and hard,
     /// through <c>prlimit</c>, which keeps the process id).
     /// </summary>
-    public static async Task<NodeProcess> StartAsync(string project, string name, Uri? http, int? siloPort, int? descriptorLimit, params string[] args)
+    public static Task<NodeProcess> StartAsync(string project, string name, Uri? http, int? siloPort, int? descriptorLimit, params string[] args)
+        => LaunchAsync(project, name, http, siloPort, descriptorLimit, TimeSpan.FromSeconds(60), args);
+
+    /// <summary>
+    /// Starts <paramref name="project"/> without waiting for it to say it started: for a process expected not to start
+    /// (see <see cref="WaitForLogAsync"/>).
+    /// </summary>
+    public static Task<NodeProcess> LaunchAsync(string project, string name, params string[] args)
+        => LaunchAsync(project, name, http: null, siloPort: null, descriptorLimit: null, startTimeout: null, args);
+
+    /// <summary>True once a line of the log matches <paramref name="match"/>; false if none did within <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForLogAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (!_log.Any(match))
+        {
+            if (DateTime.UtcNow >= until)
+            {
+                return false;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return true;
+    }
+
+    private static async Task<NodeProcess> LaunchAsync(string project, string name, Uri? http, int? siloPort, int? descriptorLimit, TimeSpan? startTimeout, string[] args)
     {
         var dll = BuildOutput.Dll(project);
         // Wrappers that exec the next program (the process id stays): the descriptor limit, then SIGINT's default action.
@@ -131,11 +158,16 @@ public sealed class NodeProcess : IAsyncDisposable
         node._process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         node._process.BeginOutputReadLine();
         node._process.BeginErrorReadLine();
+        if (startTimeout is not { } wait)
+        {
+            return node;
+        }
+
         var exited = node._process.WaitForExitAsync();
-        var started = await Task.WhenAny(node._started.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
+        var started = await Task.WhenAny(node._started.Task, exited, Task.Delay(wait));
         if (started != node._started.Task)
         {
-            var why = exited.IsCompleted ? $"exited with {node._process.ExitCode}" : "did not start within 60 s";
+            var why = exited.IsCompleted ? $"exited with {node._process.ExitCode}" : $"did not start within {wait.TotalSeconds:0} s";
             await node.DisposeAsync();
             throw new InvalidOperationException($"{name} {why}. Log:\n{node.Log}");
         }

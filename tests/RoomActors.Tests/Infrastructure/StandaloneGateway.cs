@@ -32,14 +32,19 @@ public sealed class StandaloneGateway : IAsyncDisposable
     /// <summary>Starts a gateway that joins the cluster of <paramref name="server"/> through its gateway port.</summary>
     /// <param name="server">The cluster's silo.</param>
     /// <param name="settings">Extra command-line settings, e.g. <c>--RoomActors:Operator:Key=…</c>.</param>
-    public static async Task<StandaloneGateway> StartAsync(AllInOneServer server, params string[] settings)
+    public static Task<StandaloneGateway> StartAsync(AllInOneServer server, params string[] settings)
     {
         var options = server.App.Configuration.GetRoomActorsOptions();
+        return StartAsync(options.ClientPort, ["--cluster-id", options.ClusterId, .. settings]);
+    }
+
+    /// <summary>Starts a gateway that joins the localhost silo (no Redis) listening for clients on <paramref name="clientPort"/>.</summary>
+    public static async Task<StandaloneGateway> StartAsync(int clientPort, string[] settings)
+    {
         var app = RoomActorsHost.BuildGateway(
             [
                 "--urls", "http://127.0.0.1:0",
-                "--gateway-port", options.ClientPort.ToString(), // the former name of --client-port: still accepted
-                "--cluster-id", options.ClusterId,
+                "--gateway-port", clientPort.ToString(), // the former name of --client-port: still accepted
                 .. settings,
             ],
             builder => builder.Logging.ClearProviders());
