@@ -245,6 +245,7 @@ export const roomActorsMetrics = [
   ["roomactors.room.alarm.runs", "Counter", "roomactors_room_alarm_runs_total"],
   ["roomactors.room.alarm.retries", "Counter", "roomactors_room_alarm_retries_total"],
   ["roomactors.room.idle_collections", "Counter", "roomactors_room_idle_collections_total"],
+  ["roomactors.room.busy_refusals", "Counter", "roomactors_room_busy_refusals_total"],
 ].map(([instrument, kind, prometheus]) => ({ instrument, kind, prometheus }));
 
 /**

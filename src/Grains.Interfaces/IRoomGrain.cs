@@ -7,6 +7,10 @@ namespace RoomActors.Contracts;
 /// <remarks>
 /// A gateway never calls one room concurrently for one connection: it sends the frames and closes of its local
 /// connections in the order they happened, batched per room, awaiting each call before the next.
+/// Every method interleaves as far as Orleans is concerned: the room orders its events itself, first come first served
+/// through its turn gate, one turn at a time, and lets the next one in while a turn awaits another room (as Durable
+/// Objects open their input gate while an object awaits another). Orleans' own queue would hold every event behind a
+/// hook waiting for another room.
 /// </remarks>
 public interface IRoomGrain : IGrainWithStringKey
 {
@@ -14,12 +18,14 @@ public interface IRoomGrain : IGrainWithStringKey
     /// Before the upgrade: may this client connect? Runs the room's before-connect hook; called only for room types
     /// that have one (see <see cref="RoomGrainIds.BeforeConnectProperty"/>).
     /// </summary>
+    [AlwaysInterleave]
     Task<Admission> Admit(ConnectRequest request);
 
     /// <summary>
     /// Asks the room to accept a new connection. Runs the room's connect hook. Idempotent per connection id: asked
     /// again for a member (the first answer was lost), the room sends the join again and runs no hook.
     /// </summary>
+    [AlwaysInterleave]
     Task<ConnectResult> Connect(ConnectRequest request);
 
     /// <summary>
@@ -29,6 +35,7 @@ public interface IRoomGrain : IGrainWithStringKey
     /// connection, or the missed messages are gone: the client starts fresh). Runs the room's resume hook, not its
     /// connect or close hooks. Asked again for the same socket, it answers the same and sends nothing more.
     /// </summary>
+    [AlwaysInterleave]
     Task<ConnectResult> Resume(ResumeRequest request);
 
     /// <summary>
@@ -36,18 +43,20 @@ public interface IRoomGrain : IGrainWithStringKey
     /// order they happened on that gateway. Returns the connection ids the room does not know (their events were not
     /// processed): the room closed them in its eyes (or never had them), so the gateway closes their clients.
     /// </summary>
+    [AlwaysInterleave]
     Task<ReceiveResult> Receive(InboundBatch batch);
 
     /// <summary>
     /// An HTTP request to the room (any method on <c>/rooms/{type}/{name}</c> without a WebSocket upgrade, or on
     /// <c>/rooms/{type}/{name}/{**path}</c>). Runs the room's request hook.
     /// </summary>
+    [AlwaysInterleave]
     Task<RoomHttpResponse> Request(RoomHttpRequest request);
 
     /// <summary>
     /// A call from another room (a message or a request) or from the user directory. Runs in a turn of its own, like every
-    /// event; it may start while the room's current turn awaits a request to another room (so two rooms requesting each
-    /// other at once do not deadlock), never in the middle of anything else.
+    /// event; like every event, it may start while the room's current turn awaits a request to another room (so two rooms
+    /// requesting each other at once do not deadlock), never in the middle of anything else.
     /// </summary>
     [AlwaysInterleave]
     Task<RoomCallResult> Call(RoomCallEnvelope call);

@@ -41,6 +41,7 @@ internal static class RoomActorsNames
     public const string RoomAlarmRuns = "roomactors.room.alarm.runs";
     public const string RoomAlarmRetries = "roomactors.room.alarm.retries";
     public const string RoomIdleCollections = "roomactors.room.idle_collections";
+    public const string RoomBusyRefusals = "roomactors.room.busy_refusals";
 
     public const string ProtocolTag = "roomactors.protocol";
     public const string CloseCodeTag = "roomactors.close_code";

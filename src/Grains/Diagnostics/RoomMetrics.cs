@@ -74,6 +74,9 @@ internal static class RoomMetrics
     private static readonly Counter<long> IdleCollections = Meter.CreateCounter<long>(RoomActorsNames.RoomIdleCollections, "{room}",
         "Empty rooms without an alarm that left memory after RoomActors:Rooms:IdleCollectAfter (their state stays durable).");
 
+    private static readonly Counter<long> BusyRefusals = Meter.CreateCounter<long>(RoomActorsNames.RoomBusyRefusals, "{connection}",
+        "Connects refused with 1013 because the room's events waited RoomActors:Rooms:BusyAfter or longer for their turn.");
+
     /// <summary>The count of active rooms of <paramref name="type"/>, for the room to keep (one lookup per activation).</summary>
     public static StrongBox<long> ActiveCounter(string type)
     {
@@ -131,6 +134,8 @@ internal static class RoomMetrics
     public static void AlarmRan(bool ok) => AlarmRuns.Add(1, ok ? Ok : Failed);
 
     public static void AlarmRetried() => AlarmRetries.Add(1);
+
+    public static void BusyRefused(string type) => BusyRefusals.Add(1, new KeyValuePair<string, object?>(RoomActorsNames.RoomTypeTag, type));
 
     public static void IdleCollected(string type) => IdleCollections.Add(1, new KeyValuePair<string, object?>(RoomActorsNames.RoomTypeTag, type));
 }

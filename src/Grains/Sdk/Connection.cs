@@ -83,7 +83,19 @@ public sealed class Connection
     internal long Joined { get; init; }
 
     /// <summary>The room's sequence number at the join: messages numbered above it may be addressed to it.</summary>
-    internal long JoinedSeq { get; init; }
+    internal long JoinedSeq { get; set; }
+
+    /// <summary>
+    /// Its connect hook runs and the gateway has not been told it joined: other events' messages do not reach it yet. The
+    /// join goes out when the hook first sends to it (or broadcasts), or when the hook ends and accepts it.
+    /// </summary>
+    internal bool JoinPending { get; set; }
+
+    /// <summary>The answer to its connect, while the connect hook runs (a gateway that asks again waits for it).</summary>
+    internal TaskCompletionSource<ConnectResult>? Connecting { get; set; }
+
+    /// <summary>The close that came while its connect hook ran (its close hook runs once that hook is done).</summary>
+    internal (int Code, string Reason)? ClosedWhileConnecting { get; set; }
 
     /// <summary>The latest client id processed (messages at or below it are not processed again).</summary>
     internal long LastClientId { get; set; }

@@ -183,25 +183,41 @@ public abstract partial class Room : IRemindable
 
     private async Task FireAlarmAsync(CancellationToken cancellationToken)
     {
+        // Decided with the turn taken: an event that runs first may set or delete the alarm.
+        AlarmInfo info;
+        await EnterTurnAsync();
         var system = AlarmRecord;
-        if (system.AlarmAt is not { } at)
+        var ring = false;
+        try
         {
-            // Fired already (the timer beat the reminder): the backstop is no longer needed.
-            _alarmChanged = true;
-            await ArmAlarmAsync();
-            return;
+            if (system.AlarmAt is not { } at)
+            {
+                // Fired already (the timer beat the reminder): the backstop is no longer needed.
+                _alarmChanged = true;
+                await ArmAlarmAsync();
+                return;
+            }
+
+            if (at > TimeProvider.GetUtcNow())
+            {
+                ArmAlarmTimer(); // an early reminder tick: the timer fires it on time
+                return;
+            }
+
+            info = new AlarmInfo(system.AlarmScheduled ?? at, system.AlarmRetries);
+            _alarmChanged = false;
+            Log.AlarmRinging(Logger, RoomType, RoomName, info.ScheduledTime, info.RetryCount);
+            ring = true;
+        }
+        finally
+        {
+            if (!ring)
+            {
+                ExitTurn();
+            }
         }
 
-        if (at > TimeProvider.GetUtcNow())
-        {
-            ArmAlarmTimer(); // an early reminder tick: the timer fires it on time
-            return;
-        }
-
-        var info = new AlarmInfo(system.AlarmScheduled ?? at, system.AlarmRetries);
-        _alarmChanged = false;
-        Log.AlarmRinging(Logger, RoomType, RoomName, info.ScheduledTime, info.RetryCount);
-        await TurnAsync(TurnKind.Alarm, async () =>
+        await HeldTurnAsync(TurnKind.Alarm, async () =>
         {
             var ran = await TryHookAsync(null, () => OnAlarmAsync(info));
             RoomMetrics.AlarmRan(ran);
@@ -230,6 +246,6 @@ public abstract partial class Room : IRemindable
                     Log.AlarmRetry(Logger, RoomType, RoomName, retries, system.AlarmAt.Value);
                 }
             }
-        });
+        }, null);
     }
 }

@@ -5,8 +5,10 @@ namespace RoomActors;
 /// <summary>
 /// Rooms calling rooms (like Durable Object stubs) and users wherever they are. One-way messages, user sends and the
 /// user directory's updates are outputs of the turn: they leave when the turn's changes are saved, in the order made.
-/// A request goes out at once and is awaited in the hook; while it is out, the room takes calls from other rooms (so
-/// two rooms that request each other at once do not deadlock), and nothing else.
+/// A request goes out at once and is awaited in the hook; while it is out, the room takes its other events (a connect, a
+/// batch of messages, a call from another room…) one at a time, as Durable Objects open their input gate while an object
+/// awaits another: two rooms that request each other at once do not deadlock, and a hook waiting for a busy room does
+/// not hold up everyone else's.
 /// </summary>
 public abstract partial class Room
 {
@@ -17,7 +19,7 @@ public abstract partial class Room
     private readonly Queue<Func<Task>> _calls = new();
     private Task? _callPump;
     private bool _turnHeld;
-    private Queue<TaskCompletionSource>? _turnWaiters;
+    private Queue<(TaskCompletionSource Waiter, long Since)>? _turnWaiters;
 
     /// <summary>
     /// A stub for the room (<paramref name="type"/>, <paramref name="name"/>) of this cluster: send it messages or make
@@ -154,14 +156,17 @@ public abstract partial class Room
     }
 
     /// <summary>
-    /// Awaits <paramref name="call"/> with the turn released, so that calls from other rooms can run meanwhile (a room
-    /// that awaits another one which awaits it back would otherwise wait forever); takes the turn back after.
+    /// Awaits <paramref name="call"/> with the turn released, so that the room's other events run meanwhile (a room
+    /// that awaits another one which awaits it back would otherwise wait forever); takes the turn back after. A connect
+    /// hook that awaits here has not joined its connection yet unless it sent to it first (see <c>PendingJoin</c>).
     /// </summary>
     private async Task<T> OutsideTurnAsync<T>(Task<T> call)
     {
         var held = _turnHeld;
+        var connecting = _connecting;
         if (held)
         {
+            _connecting = null;
             ExitTurn();
         }
 
@@ -174,11 +179,12 @@ public abstract partial class Room
             if (held)
             {
                 await EnterTurnAsync();
+                _connecting = connecting;
             }
         }
     }
 
-    /// <summary>Takes the turn: at once when no turn runs, else when the running one ends or awaits another room.</summary>
+    /// <summary>Takes the turn: at once when no turn runs, else (first come, first served) when the running one ends or awaits another room.</summary>
     private Task EnterTurnAsync()
     {
         if (!_turnHeld)
@@ -188,7 +194,7 @@ public abstract partial class Room
         }
 
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        (_turnWaiters ??= new()).Enqueue(waiter);
+        (_turnWaiters ??= new()).Enqueue((waiter, Environment.TickCount64));
         return waiter.Task;
     }
 
@@ -197,12 +203,17 @@ public abstract partial class Room
     {
         if (_turnWaiters is { Count: > 0 } waiters)
         {
-            waiters.Dequeue().SetResult();
+            waiters.Dequeue().Waiter.SetResult();
             return;
         }
 
         _turnHeld = false;
     }
+
+    /// <summary>How long the event first in line for the turn has waited (zero when none waits).</summary>
+    private TimeSpan TurnQueueDelay() => _turnWaiters is { Count: > 0 } waiters
+        ? TimeSpan.FromMilliseconds(Environment.TickCount64 - waiters.Peek().Since)
+        : TimeSpan.Zero;
 
     private IUserDirectory Directory(string userId) => GrainFactory.GetGrain<IUserDirectory>(userId);
 

@@ -53,7 +53,7 @@ public abstract partial class Room
     /// </summary>
     private Task IdleCheckAsync(CancellationToken cancellation)
     {
-        if (_connections.Count == 0 && AlarmRecord.AlarmAt is null
+        if (_connections.Count == 0 && AlarmRecord.AlarmAt is null && _turnsInFlight == 0
             && TimeProvider.GetElapsedTime(_lastActivity) >= Options.IdleCollectAfter)
         {
             _idleCheck?.Dispose();
@@ -88,9 +88,9 @@ public abstract partial class Room
         await ExpireDetachedAsync();
         var idle = TimeProvider.GetElapsedTime(_lastActivity);
 
-        // Not while a client may resume: what it missed is kept in memory only.
+        // Not while a client may resume (what it missed is kept in memory only), nor while an event is under way.
         if (_membership is not null && _connections.Count > 0 && Options.HibernateAfter > TimeSpan.Zero && idle >= Options.HibernateAfter
-            && _connections.Values.All(c => c.IsConnected))
+            && _turnsInFlight == 0 && _connections.Values.All(c => c.IsConnected))
         {
             await HibernateAsync();
         }
@@ -129,23 +129,25 @@ public abstract partial class Room
     /// <summary>Closes the connections whose clients did not resume within the resume window: their close hooks run now.</summary>
     private async Task ExpireDetachedAsync()
     {
-        var now = TimeProvider.GetUtcNow().UtcTicks;
-        var expired = _connections.Values.Where(c => !c.IsConnected && now - c.DetachedAt >= Options.ResumeWindow.Ticks).ToList();
-        if (expired.Count == 0)
-        {
-            return;
-        }
-
-        Log.ResumeExpired(Logger, RoomType, RoomName, expired.Count);
-        await TurnAsync(TurnKind.Close, () =>
-        {
-            foreach (var connection in expired)
+        List<Connection> expired = [];
+        await TurnIfAsync(
+            TurnKind.Close,
+            () =>
             {
-                Closed(connection, connection.DetachCode, connection.DetachReason ?? "");
-            }
+                var now = TimeProvider.GetUtcNow().UtcTicks;
+                expired = _connections.Values.Where(c => !c.IsConnected && now - c.DetachedAt >= Options.ResumeWindow.Ticks).ToList();
+                return expired.Count > 0;
+            },
+            () =>
+            {
+                Log.ResumeExpired(Logger, RoomType, RoomName, expired.Count);
+                foreach (var connection in expired)
+                {
+                    Closed(connection, connection.DetachCode, connection.DetachReason ?? "");
+                }
 
-            return Task.CompletedTask;
-        });
+                return Task.CompletedTask;
+            });
     }
 
     /// <summary>
@@ -155,29 +157,32 @@ public abstract partial class Room
     private async Task CheckLeasesAsync()
     {
         var liveness = ServiceProvider.GetService<GatewayLivenessCache>(); // null in a host without the registry (a bare test cluster)
-        var lost = liveness is null ? [] : _connections.Values.Where(c => c.IsConnected && liveness.IsDead(c.Gateway.GetGrainId())).ToList();
-        if (lost.Count == 0)
+        if (liveness is null)
         {
             return;
         }
 
-        await TurnAsync(TurnKind.Close, () =>
-        {
-            foreach (var connection in lost)
+        List<Connection> lost = [];
+        await TurnIfAsync(
+            TurnKind.Close,
+            () => (lost = _connections.Values.Where(c => c.IsConnected && liveness.IsDead(c.Gateway.GetGrainId())).ToList()).Count > 0,
+            () =>
             {
-                // A client that can resume gets its resume window (it reconnects to another gateway); others are gone.
-                if (connection.ResumeHash is not null)
+                foreach (var connection in lost)
                 {
-                    Detach(connection, CloseCodes.Abnormal, "gateway lost");
+                    // A client that can resume gets its resume window (it reconnects to another gateway); others are gone.
+                    if (connection.ResumeHash is not null)
+                    {
+                        Detach(connection, CloseCodes.Abnormal, "gateway lost");
+                    }
+                    else
+                    {
+                        Closed(connection, CloseCodes.Abnormal, "gateway lost");
+                    }
                 }
-                else
-                {
-                    Closed(connection, CloseCodes.Abnormal, "gateway lost");
-                }
-            }
 
-            Log.GatewaysLost(Logger, RoomType, RoomName, lost.Select(c => c.Gateway.GetGrainId()).Distinct().Count());
-            return Task.CompletedTask;
-        });
+                Log.GatewaysLost(Logger, RoomType, RoomName, lost.Select(c => c.Gateway.GetGrainId()).Distinct().Count());
+                return Task.CompletedTask;
+            });
     }
 }

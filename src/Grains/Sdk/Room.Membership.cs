@@ -33,8 +33,19 @@ public abstract partial class Room
         };
         _connections.Add(connection.Id, connection);
         Outbox.AddMember(connection.Gateway);
-        Joined(connection);
+        connection.JoinPending = true;
         return connection;
+    }
+
+    /// <summary>
+    /// The connection joins now (its gateway is told): the first time its connect hook sends to it or broadcasts, or when
+    /// the hook accepts it. Until then messages of the events that run while the hook awaits another room skip it.
+    /// </summary>
+    private void JoinNow(Connection connection)
+    {
+        connection.JoinPending = false;
+        connection.JoinedSeq = Outbox.Seq;
+        Joined(connection);
     }
 
     /// <summary>Tells the connection's gateway that it is a member: from here on it receives the room's messages.</summary>
@@ -79,6 +90,16 @@ public abstract partial class Room
             return;
         }
 
+        if (connection.JoinPending)
+        {
+            if (connection != _connecting)
+            {
+                return; // not joined yet: its own connect hook gives it what it needs
+            }
+
+            JoinNow(connection);
+        }
+
         // Numbered and kept for a resume even while the client is away.
         var op = Outbox.NewSend(frame, TargetKind.Only, [connection.Id]);
         if (connection.IsConnected)
@@ -96,8 +117,9 @@ public abstract partial class Room
             return;
         }
 
-        if (connection.IsConnected)
+        if (connection.IsConnected && !connection.JoinPending)
         {
+            // (A connection that has not joined is refused by the answer to its connect instead.)
             Outbox.ToGateway(connection.Gateway, CloseOp(connection, code, reason));
         }
 
@@ -154,13 +176,27 @@ public abstract partial class Room
     private void Closed(Connection connection, int code, string reason)
     {
         Remove(connection);
+        if (connection.Connecting is not null)
+        {
+            // Closed while its connect hook awaits another room: the close hook runs after the connect hook (if accepted).
+            connection.ClosedWhileConnecting ??= (code, reason);
+            return;
+        }
+
         _closing.Enqueue((connection, code, reason));
     }
 
-    private void BroadcastPayload(Payload payload, string[]? except) =>
+    private void BroadcastPayload(Payload payload, string[]? except)
+    {
+        if (_connecting is { JoinPending: true, IsOpen: true } connecting)
+        {
+            JoinNow(connecting); // a connect hook's broadcast reaches its own connection too (unless excepted)
+        }
+
         Outbox.ToAllGateways(except is { Length: > 0 }
             ? Outbox.NewSend(payload, TargetKind.AllExcept, except)
             : Outbox.NewSend(payload, TargetKind.All, null));
+    }
 
     private static RoomOp CloseOp(Connection connection, int code, string reason) =>
         new(RoomOpKind.Close, ConnectionId: connection.Id, CloseCode: code, CloseReason: reason);

@@ -11,7 +11,10 @@ namespace RoomActors;
 public abstract partial class Room
 {
     private readonly Queue<(Connection Connection, int Code, string Reason)> _closing = new();
+    private Connection? _connecting;
     private RoomOutbox? _outbox;
+    private bool _saveFailed;
+    private int _turnsInFlight;
     private RoomOptions? _options;
     private RoomStorage? _storage;
 
@@ -62,36 +65,93 @@ public abstract partial class Room
 
     async Task<ConnectResult> IRoomGrain.Connect(ConnectRequest request)
     {
-        var context = new ConnectContext(request);
-        await TurnAsync(TurnKind.Connect, async () =>
+        if (Options.BusyAfter > TimeSpan.Zero && TurnQueueDelay() is var waited && waited >= Options.BusyAfter)
         {
-            if (_connections.TryGetValue(request.ConnectionId, out var member))
-            {
-                // Asked again (the answer, or the join, was lost): the join again, so the client is never left deaf.
-                Joined(member);
-                return;
-            }
+            // Admission control: a room whose events wait this long for their turn takes no one new; the client tries again
+            // later instead of queueing behind everyone (and its gateway retrying into the same queue).
+            RoomMetrics.BusyRefused(RoomType);
+            return new ConnectResult(false, CloseCodes.TryAgainLater, $"the room is busy; try again in {Math.Ceiling(waited.TotalSeconds):0} s");
+        }
 
-            var connection = Admit(request);
-            if (!await TryHookAsync(connection, () => OnConnectAsync(connection, context)))
+        var context = new ConnectContext(request);
+        TaskCompletionSource<ConnectResult>? answer = null;
+        Task<ConnectResult>? first = null;
+        ConnectResult? closedMeanwhile = null;
+        try
+        {
+            await TurnAsync(TurnKind.Connect, async () =>
             {
-                // A connect hook that throws refuses the connection with 1011.
-                context.Reject(CloseCodes.InternalError, "room error");
-            }
+                if (_connections.TryGetValue(request.ConnectionId, out var member))
+                {
+                    if (member.Connecting is { } running)
+                    {
+                        first = running.Task; // asked again while its hook awaits another room: the same answer, when there is one
+                        return;
+                    }
 
-            connection.TagsFrozen = true;
-            MarkDirty(connection);
-            if (context.IsRejected && connection.IsOpen)
-            {
-                Remove(connection);
-                Outbox.ToGateway(connection.Gateway, CloseOp(connection, context.RejectCode, context.RejectReason));
-            }
-            else if (connection.IsOpen)
-            {
-                Register(connection);
-            }
-        });
-        return context.IsRejected ? new ConnectResult(false, context.RejectCode, context.RejectReason) : ConnectResult.Accept;
+                    // Asked again (the answer, or the join, was lost): the join again, so the client is never left deaf.
+                    Joined(member);
+                    return;
+                }
+
+                var connection = Admit(request);
+                connection.Connecting = answer = new TaskCompletionSource<ConnectResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _connecting = connection;
+                var ran = await TryHookAsync(connection, () => OnConnectAsync(connection, context));
+                _connecting = null;
+                if (!ran)
+                {
+                    // A connect hook that throws refuses the connection with 1011.
+                    context.Reject(CloseCodes.InternalError, "room error");
+                }
+
+                connection.TagsFrozen = true;
+                MarkDirty(connection);
+                if (context.IsRejected && connection.IsOpen)
+                {
+                    var joined = !connection.JoinPending;
+                    Remove(connection);
+                    if (joined)
+                    {
+                        Outbox.ToGateway(connection.Gateway, CloseOp(connection, context.RejectCode, context.RejectReason));
+                    }
+                }
+                else if (connection.IsOpen)
+                {
+                    if (connection.JoinPending)
+                    {
+                        JoinNow(connection);
+                    }
+
+                    Register(connection);
+                }
+                else if (!context.IsRejected && connection.ClosedWhileConnecting is { } closed)
+                {
+                    // Closed while the hook awaited another room (a ban, an operator): accepted, then closed, so its
+                    // close hook runs now, once; the client is refused with the close.
+                    _closing.Enqueue((connection, closed.Code, closed.Reason));
+                    closedMeanwhile = new ConnectResult(false, CloseCodes.IsSendable(closed.Code) ? closed.Code : CloseCodes.GoingAway, closed.Reason);
+                }
+
+                connection.Connecting = null;
+            });
+        }
+        catch (Exception ex) when (answer is not null)
+        {
+            // The turn failed (its save, or the activation is going away): a gateway that asked again meanwhile gets the
+            // same failure, and retries on a fresh activation.
+            answer.TrySetException(ex);
+            throw;
+        }
+
+        if (first is not null)
+        {
+            return await first;
+        }
+
+        var result = context.IsRejected ? new ConnectResult(false, context.RejectCode, context.RejectReason) : closedMeanwhile ?? ConnectResult.Accept;
+        answer?.TrySetResult(result);
+        return result;
     }
 
     async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
@@ -247,7 +307,44 @@ public abstract partial class Room
     /// </summary>
     private async Task<RoomDelivery?> TurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo = null)
     {
+        _turnsInFlight++;
+        try
+        {
+            await EnterTurnAsync();
+            return await HeldTurnAsync(kind, body, replyTo);
+        }
+        finally
+        {
+            _turnsInFlight--;
+        }
+    }
+
+    /// <summary>
+    /// Runs a turn if <paramref name="needed"/> says so once the turn is this room's (a timer's check must see the room as
+    /// the turn will: another event may run first). Returns whether it ran.
+    /// </summary>
+    private async Task<bool> TurnIfAsync(TurnKind kind, Func<bool> needed, Func<Task> body)
+    {
         await EnterTurnAsync();
+        if (!needed())
+        {
+            ExitTurn();
+            return false;
+        }
+
+        await HeldTurnAsync(kind, body, null);
+        return true;
+    }
+
+    /// <summary>The turn, the turn gate already taken (it is given back at the end).</summary>
+    private async Task<RoomDelivery?> HeldTurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo)
+    {
+        if (_saveFailed)
+        {
+            ExitTurn();
+            throw SaveFailedError();
+        }
+
         var started = Stopwatch.GetTimestamp();
         using var span = RoomTracing.StartTurn(RoomType, RoomName, RoomMetrics.KindName(kind));
         try
@@ -327,6 +424,14 @@ public abstract partial class Room
     /// </summary>
     private async Task<RoomDelivery?> EndTurnAsync(IGatewayObserver? replyTo)
     {
+        if (_saveFailed)
+        {
+            // A turn that awaited another room while an earlier turn's save failed: memory is ahead of storage, so
+            // nothing of it is saved or sent; its caller retries on the next activation.
+            DiscardTurn();
+            throw SaveFailedError();
+        }
+
         var writes = StateChanged() || _storage?.HasChanges == true || _dirty.Count > 0 || _membership?.HasChanges == true || _systemDirty;
         var clientIds = WriteDirtyConnections(withClientIds: writes);
         try
@@ -354,11 +459,8 @@ public abstract partial class Room
             // not durable. A stale ETag means another activation won; any other failure leaves memory ahead of
             // storage. Either way this activation goes away and the caller retries on a fresh one, which reads the
             // last durable state.
-            Outbox.Discard();
-            _afterTurn.Clear();
-            _storage?.Discard();
-            _membership?.Discard();
-            _systemDirty = _alarmChanged = false;
+            _saveFailed = true;
+            DiscardTurn();
             Log.SaveFailed(Logger, ex, RoomType, RoomName);
             DeactivateOnIdle();
             throw;
@@ -370,6 +472,18 @@ public abstract partial class Room
         await AfterTurnAsync();
         return reply;
     }
+
+    private void DiscardTurn()
+    {
+        Outbox.Discard();
+        _afterTurn.Clear();
+        _storage?.Discard();
+        _membership?.Discard();
+        _systemDirty = _alarmChanged = false;
+    }
+
+    private InvalidOperationException SaveFailedError() => new(
+        $"Room {RoomType}/{RoomName}: an earlier turn's save failed and this activation is going away; call again (the next activation reads the last saved state).");
 
     /// <summary>The record <see cref="Room{TState}"/> keeps its state in (a <see cref="StateRecord"/>).</summary>
     internal const string StateRecordName = "room-state";

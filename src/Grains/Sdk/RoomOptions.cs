@@ -52,6 +52,14 @@ public sealed class RoomOptions
     /// <summary>Most recent messages a room keeps for resumes (with <see cref="ReplayBytes"/> and <see cref="ResumeWindow"/>). Default 1024.</summary>
     public int ReplayMessages { get; set; } = 1024;
 
+    /// <summary>
+    /// Admission control: while the event first in line for the room's turn has waited this long, the room refuses new
+    /// connections with 1013 (try again later) at once, instead of queueing them behind everyone (a gateway would give up
+    /// on a connect after <c>RoomActors:Gateway:RoomCallTimeout</c>, 4 s, and ask again into the same queue). Members'
+    /// messages are never refused. Keep it below that timeout. <see cref="TimeSpan.Zero"/> turns it off. Default 2 s.
+    /// </summary>
+    public TimeSpan BusyAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Most payload bytes a room keeps for resumes. Default 1 MiB.</summary>
     public long ReplayBytes { get; set; } = 1024 * 1024;
 }

@@ -36,6 +36,12 @@ internal sealed class RoomOptionsValidator : IValidateOptions<RoomOptions>
                 + "set a duration such as 00:00:30 (the default), or 00:00:00 to keep rooms in memory.");
         }
 
+        if (options.BusyAfter < TimeSpan.Zero)
+        {
+            failures.Add($"{Key}{nameof(RoomOptions.BusyAfter)} ({options.BusyAfter}) must not be negative; "
+                + "set a duration below the gateways' RoomCallTimeout such as 00:00:02 (the default), or 00:00:00 to never refuse a connect as busy.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -18,6 +18,7 @@ public sealed class SettingsValidationTests
         "--RoomActors:Gateway:AutoResponseRequest=ping")]
     [InlineData("RoomActors:Rooms:LeaseCheckInterval (-00:00:01) must be positive", "--RoomActors:Rooms:LeaseCheckInterval=-00:00:01")]
     [InlineData("RoomActors:Rooms:HibernateAfter (-00:00:01) must not be negative", "--RoomActors:Rooms:HibernateAfter=-00:00:01")]
+    [InlineData("RoomActors:Rooms:BusyAfter (-00:00:01) must not be negative", "--RoomActors:Rooms:BusyAfter=-00:00:01")]
     [InlineData("RoomActors:Gateway:RenewInterval (00:00:10) must be at most a third of RoomActors:Rooms:GatewayLease (00:00:20)",
         "--RoomActors:Gateway:RenewInterval=00:00:10")]
     [InlineData("RoomActors:Gateway:RenewInterval (00:00:05) must be at most a third of RoomActors:Rooms:GatewayLease (00:00:12)",
