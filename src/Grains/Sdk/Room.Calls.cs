@@ -198,7 +198,10 @@ public abstract partial class Room
         return waiter.Task;
     }
 
-    /// <summary>Gives the turn to the next waiter (it stays held), or frees it.</summary>
+    /// <summary>
+    /// Gives the turn to the next waiter (it stays held); with nobody waiting, saves the turns that ended without saving
+    /// first (it stays held for that), or frees it.
+    /// </summary>
     private void ExitTurn()
     {
         if (_turnWaiters is { Count: > 0 } waiters)
@@ -207,7 +210,19 @@ public abstract partial class Room
             return;
         }
 
+        if (_group.Count > 0)
+        {
+            _ = SaveGroupThenExitAsync();
+            return;
+        }
+
         _turnHeld = false;
+    }
+
+    private async Task SaveGroupThenExitAsync()
+    {
+        await SaveGroupAsync(); // never throws: a failure goes to the group's turns
+        ExitTurn();
     }
 
     /// <summary>How long the event first in line for the turn has waited (zero when none waits).</summary>

@@ -15,6 +15,15 @@ public abstract partial class Room
     private RoomOutbox? _outbox;
     private bool _saveFailed;
     private int _turnsInFlight;
+
+    /// <summary>The turns that ended without saving (others waited for the turn): one save covers them all.</summary>
+    private readonly List<(IGatewayObserver? ReplyTo, TaskCompletionSource<RoomDelivery?> Done)> _group = new();
+
+    /// <summary>The most turns one save covers (a bound on how long the first of them waits).</summary>
+    private const int MaxGroup = 64;
+
+    /// <summary>The gateways' batches under way, by (gateway, session, number): a batch asked again waits for the first.</summary>
+    private readonly Dictionary<(GrainId, long, long), Task<ReceiveResult>> _receiving = new();
     private RoomOptions? _options;
     private RoomStorage? _storage;
 
@@ -155,6 +164,39 @@ public abstract partial class Room
     }
 
     async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
+    {
+        var key = (batch.Gateway.GetGrainId(), batch.Session, batch.BatchNumber);
+        if (batch.BatchNumber > 0 && _receiving.TryGetValue(key, out var running))
+        {
+            return await running; // asked again while the first is under way (waiting for its turn, or saving): its answer
+        }
+
+        var answer = new TaskCompletionSource<ReceiveResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (batch.BatchNumber > 0)
+        {
+            _receiving[key] = answer.Task;
+        }
+
+        try
+        {
+            var result = await ReceiveAsync(batch);
+            answer.TrySetResult(result);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            // The caller retries; a retry that waited for this one gets the same failure (observed here if none did).
+            answer.TrySetException(ex);
+            _ = answer.Task.Exception;
+            throw;
+        }
+        finally
+        {
+            _receiving.Remove(key);
+        }
+    }
+
+    private async Task<ReceiveResult> ReceiveAsync(InboundBatch batch)
     {
         List<string>? unknown = null;
         ReceiveResult? earlier = null;
@@ -336,7 +378,12 @@ public abstract partial class Room
         return true;
     }
 
-    /// <summary>The turn, the turn gate already taken (it is given back at the end).</summary>
+    /// <summary>
+    /// The turn, the turn gate already taken (it is given back at the end). Its end joins the turns that ended without
+    /// saving yet; it saves them all at once (group commit) unless another event waits for the turn, in which case it
+    /// hands the turn on and one of the next turns saves for it (see <see cref="SaveGroupAsync"/>). Either way it returns
+    /// once its changes are saved and what it sent has left.
+    /// </summary>
     private async Task<RoomDelivery?> HeldTurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo)
     {
         if (_saveFailed)
@@ -349,9 +396,26 @@ public abstract partial class Room
         using var span = RoomTracing.StartTurn(RoomType, RoomName, RoomMetrics.KindName(kind));
         try
         {
-            await body();
-            await RunClosingHooksAsync();
-            return await EndTurnAsync(replyTo);
+            Task<RoomDelivery?> saved;
+            try
+            {
+                await body();
+                await RunClosingHooksAsync();
+                var done = new TaskCompletionSource<RoomDelivery?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _group.Add((replyTo, done));
+                if (_turnWaiters is not { Count: > 0 } || _group.Count >= MaxGroup)
+                {
+                    await SaveGroupAsync();
+                }
+
+                saved = done.Task;
+            }
+            finally
+            {
+                ExitTurn();
+            }
+
+            return await saved;
         }
         catch (Exception ex) when (span is not null)
         {
@@ -361,8 +425,40 @@ public abstract partial class Room
         }
         finally
         {
-            ExitTurn();
             RoomMetrics.TurnEnded(RoomType, kind, started);
+        }
+    }
+
+    /// <summary>
+    /// Saves what the turns of the group changed, in one go, then sends what they sent (the output gate holds for each of
+    /// them), and answers each with its gateway's part. Runs with the turn gate held. Never throws: a failed save fails
+    /// every turn of the group.
+    /// </summary>
+    private async Task SaveGroupAsync()
+    {
+        var group = _group.ToArray();
+        _group.Clear();
+        try
+        {
+            var replies = await EndTurnAsync([.. group.Where(g => g.ReplyTo is not null).Select(g => g.ReplyTo!.GetGrainId())]);
+            foreach (var (replyTo, done) in group)
+            {
+                RoomDelivery? reply = null;
+                if (replyTo is not null)
+                {
+                    replies?.Remove(replyTo.GetGrainId(), out reply); // the first turn of that gateway answers with it
+                }
+
+                done.TrySetResult(reply);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Each turn's caller gets the failure and applies its policy (a gateway calls again).
+            foreach (var (_, done) in group)
+            {
+                done.TrySetException(ex);
+            }
         }
     }
 
@@ -419,10 +515,10 @@ public abstract partial class Room
     }
 
     /// <summary>
-    /// Ends the turn: saves what changed, then sends what the turn sent (the output gate). Returns
-    /// <paramref name="replyTo"/>'s delivery instead of sending it, for the answer to that gateway's call.
+    /// Ends the turns of a group: saves what changed, then sends what they sent (the output gate). Returns the deliveries of
+    /// the gateways in <paramref name="replyTo"/> instead of sending them, for the answers to those gateways' calls.
     /// </summary>
-    private async Task<RoomDelivery?> EndTurnAsync(IGatewayObserver? replyTo)
+    private async Task<Dictionary<GrainId, RoomDelivery>?> EndTurnAsync(List<GrainId> replyTo)
     {
         if (_saveFailed)
         {
@@ -466,7 +562,7 @@ public abstract partial class Room
             throw;
         }
 
-        var reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), Environment.TickCount64, replyTo);
+        var reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), Environment.TickCount64, replyTo.Count > 0 ? replyTo : null);
         SendCalls();
         await ArmAlarmAsync();
         await AfterTurnAsync();

@@ -118,10 +118,11 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
     public void ToGateway(IGatewayObserver gateway, RoomOp op) => Add(Link(gateway), op);
 
     /// <summary>
-    /// Sends every gateway its part of this turn, one call each, and returns <paramref name="replyTo"/>'s part instead of
-    /// sending it (it goes back with the answer to that gateway's call). Never awaits a gateway.
+    /// Sends every gateway its part of the turns since the last flush, one call each, and returns the parts of the
+    /// gateways in <paramref name="replyTo"/> instead of sending them (each goes back with the answer to that gateway's
+    /// call). Never awaits a gateway.
     /// </summary>
-    public RoomDelivery? Flush(Action<Exception> onSendError, long nowMs, IGatewayObserver? replyTo = null)
+    public Dictionary<GrainId, RoomDelivery>? Flush(Action<Exception> onSendError, long nowMs, ICollection<GrainId>? replyTo)
     {
         foreach (var op in _turnSends)
         {
@@ -136,8 +137,7 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
             _turnAcks.Clear();
         }
 
-        RoomDelivery? reply = null;
-        var replyId = replyTo?.GetGrainId();
+        Dictionary<GrainId, RoomDelivery>? replies = null;
         foreach (var link in _dirty)
         {
             var delivery = new RoomDelivery
@@ -151,9 +151,9 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
             };
             link.Pending.Clear();
             link.Dirty = false;
-            if (replyId is { } id && link.Gateway.GetGrainId() == id)
+            if (replyTo is { Count: > 0 } && link.Gateway.GetGrainId() is var id && replyTo.Contains(id))
             {
-                reply = delivery;
+                (replies ??= new())[id] = delivery;
                 continue;
             }
 
@@ -170,7 +170,7 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
         }
 
         _dirty.Clear();
-        return reply;
+        return replies;
     }
 
     /// <summary>Drops everything this turn would have sent (the output gate closed).</summary>

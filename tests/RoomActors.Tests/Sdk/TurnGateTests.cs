@@ -196,6 +196,46 @@ public sealed class TurnGateTests(SdkClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Turns_that_waited_for_each_other_are_saved_and_sent_together_in_their_order()
+    {
+        var room = NewName();
+        var listener = new RecordingGateway(Client);
+        Assert.True((await Room(room).Connect(listener.Connect("l"))).Accepted);
+        var senders = Enumerable.Range(1, 5).Select(_ => new RecordingGateway(Client)).ToList();
+        for (var i = 0; i < senders.Count; i++)
+        {
+            Assert.True((await Room(room).Connect(senders[i].Connect($"s{i + 1}"))).Accepted);
+        }
+
+        await WaitForTextAsync(listener, "welcome l");
+        var before = listener.All.Count;
+
+        // s1 holds the turn; the others' messages wait for it, one after the other.
+        var busy = Room(room).SendBatchAsync(senders[0].Batch(RecordingGateway.Text("s1", "busy 500")));
+        await Task.Delay(100);
+        var says = new List<Task<ReceiveResult>>();
+        for (var i = 1; i < senders.Count; i++)
+        {
+            says.Add(Room(room).SendBatchAsync(senders[i].Batch(RecordingGateway.Text($"s{i + 1}", $"say {i + 1}"))));
+            await Task.Delay(20); // in this order
+        }
+
+        await Task.WhenAll([busy, .. says]).WaitAsync(TimeSpan.FromSeconds(10));
+        await WaitForTextAsync(listener, "s5: 5");
+
+        // One save for the four turns that waited (the first ran alone): the listener's gateway got one delivery with all four.
+        var after = listener.All.Skip(before).Where(d => d.Ops.Any(o => o.Kind == RoomOpKind.Send)).ToList();
+        Assert.Single(after);
+        Assert.Equal(["s2: 2", "s3: 3", "s4: 4", "s5: 5"], after[0].Ops.Select(RecordingGateway.TextOf));
+
+        // And each sender's answer carried what the room sent its gateway in that group.
+        for (var i = 1; i < senders.Count; i++)
+        {
+            Assert.Contains($"s{i + 1}: {i + 1}", Texts(senders[i]));
+        }
+    }
+
+    [Fact]
     public async Task A_room_whose_events_wait_past_BusyAfter_refuses_new_connects_with_1013_and_takes_them_again_after()
     {
         var room = NewName();
