@@ -13,7 +13,7 @@ internal delegate void MessageHandler(ReadOnlySpan<byte> payload);
 /// The load generator's client socket: an RFC 6455 client over a plain TCP socket that parses every frame already
 /// received from one read. <c>ClientWebSocket</c> costs the generator a receive call per frame; at several hundred
 /// thousand frames per second on one core that, not the server, set the limit, so the measurement needs a cheaper
-/// reader. Sends are masked text frames; pings are not answered (the servers measured here do not need it).
+/// reader. Sends are masked text frames; pings are answered with pongs.
 /// </summary>
 internal sealed class LeanWebSocket : IDisposable
 {
@@ -135,6 +135,33 @@ internal sealed class LeanWebSocket : IDisposable
         return _socket.SendAsync(frame, SocketFlags.None, CancellationToken.None);
     }
 
+    /// <summary>
+    /// Answers a ping with a masked pong carrying its payload. Not awaited: a control frame of at most 131 bytes goes out
+    /// in one send call, so it does not split a text frame being sent at the same moment.
+    /// </summary>
+    private void SendPong(ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[2 + 4 + payload.Length];
+        frame[0] = 0x8A; // FIN + pong
+        frame[1] = (byte)(0x80 | payload.Length);
+        var mask = frame.AsSpan(2, 4);
+        Random.Shared.NextBytes(mask);
+        for (var i = 0; i < payload.Length; i++)
+        {
+            frame[6 + i] = (byte)(payload[i] ^ mask[i & 3]);
+        }
+
+        try
+        {
+            _ = _socket.SendAsync(frame, SocketFlags.None, CancellationToken.None).AsTask().ContinueWith(
+                t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted); // a socket already gone: nothing to answer
+        }
+        catch (Exception)
+        {
+            // The socket is closed: nothing to answer.
+        }
+    }
+
     /// <summary>Answers the server's close frame (or starts the closing handshake) with a masked close frame.</summary>
     public ValueTask<int> SendCloseAsync(int code)
     {
@@ -239,8 +266,11 @@ internal sealed class LeanWebSocket : IDisposable
                     CloseCode = payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : 1005;
                     CloseReason = payload.Length > 2 ? Encoding.UTF8.GetString(payload[2..]) : "";
                     return true;
-                case 0x9 or 0xA:
-                    continue; // ping, pong
+                case 0x9:
+                    SendPong(payload); // as a browser does: a gateway aborts a client that does not answer its pings (KeepAliveTimeout)
+                    continue;
+                case 0xA:
+                    continue;
                 case 0x0 or 0x1 or 0x2 when fin && _fragmentLength == 0:
                     onMessage(payload);
                     break;

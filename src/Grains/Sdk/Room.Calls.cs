@@ -4,7 +4,8 @@ namespace RoomActors;
 
 /// <summary>
 /// Rooms calling rooms (like Durable Object stubs) and users wherever they are. One-way messages, user sends and the
-/// user directory's updates are outputs of the turn: they leave when the turn's changes are saved, in the order made.
+/// user directory's updates are outputs of the turn: they leave when the turn's changes are saved, in the order made for
+/// each target.
 /// A request goes out at once and is awaited in the hook; while it is out, the room takes its other events (a connect, a
 /// batch of messages, a call from another room…) one at a time, as Durable Objects open their input gate while an object
 /// awaits another: two rooms that request each other at once do not deadlock, and a hook waiting for a busy room does
@@ -15,9 +16,9 @@ public abstract partial class Room
     /// <summary>How long <see cref="RoomStub.RequestAsync(string)"/> waits for an answer unless told otherwise: 10 s.</summary>
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly List<Func<Task>> _afterTurn = new();
-    private readonly Queue<Func<Task>> _calls = new();
-    private Task? _callPump;
+    private readonly List<(GrainId Target, Func<Task> Call)> _afterTurn = new();
+    private readonly Dictionary<GrainId, Queue<Func<Task>>> _calls = new();
+    private readonly Dictionary<GrainId, Task> _callPumps = new();
     private bool _turnHeld;
     private Queue<(TaskCompletionSource Waiter, long Since)>? _turnWaiters;
 
@@ -54,7 +55,8 @@ public abstract partial class Room
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         var payload = Payloads.Text(text);
-        _afterTurn.Add(() => Directory(userId).Send(payload));
+        var directory = Directory(userId);
+        _afterTurn.Add((directory.GetGrainId(), () => directory.Send(payload)));
     }
 
     /// <summary>
@@ -68,7 +70,8 @@ public abstract partial class Room
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         CloseCodes.ThrowIfNotSendable(code);
-        _afterTurn.Add(() => Directory(userId).Close(code, reason ?? ""));
+        var directory = Directory(userId);
+        _afterTurn.Add((directory.GetGrainId(), () => directory.Close(code, reason ?? "")));
     }
 
     /// <summary>
@@ -140,7 +143,7 @@ public abstract partial class Room
     internal void SendToRoom(RoomStub target, Payload payload)
     {
         var call = new RoomCallEnvelope { Kind = RoomCallKind.Message, FromType = RoomType, FromName = RoomName, Payload = payload };
-        _afterTurn.Add(() => target.Grain.Call(call));
+        _afterTurn.Add((target.Grain.GetGrainId(), () => target.Grain.Call(call)));
     }
 
     internal async Task<RoomMessage?> RequestAsync(RoomStub target, Payload payload, TimeSpan timeout)
@@ -242,7 +245,8 @@ public abstract partial class Room
 
         connection.Registered = true;
         var entry = new UserConnection(RoomType, RoomName, connection.Id);
-        _afterTurn.Add(() => Directory(user).Add(entry));
+        var directory = Directory(user);
+        _afterTurn.Add((directory.GetGrainId(), () => directory.Add(entry)));
     }
 
     /// <summary>Tells the user directory that a member with a user left.</summary>
@@ -255,10 +259,15 @@ public abstract partial class Room
 
         connection.Registered = false;
         var entry = new UserConnection(RoomType, RoomName, connection.Id);
-        _afterTurn.Add(() => Directory(user).Remove(entry));
+        var directory = Directory(user);
+        _afterTurn.Add((directory.GetGrainId(), () => directory.Remove(entry)));
     }
 
-    /// <summary>The turn's changes are saved: its calls to other rooms and to the directory leave, in order.</summary>
+    /// <summary>
+    /// The turn's changes are saved: its calls to other rooms and to the directory leave, in the order made for each
+    /// target; different targets do not wait for each other (a hub telling 120 rooms of a shout does not wait for each
+    /// room's turn before the next).
+    /// </summary>
     private void SendCalls()
     {
         if (_afterTurn.Count == 0)
@@ -266,19 +275,35 @@ public abstract partial class Room
             return;
         }
 
-        foreach (var call in _afterTurn)
+        foreach (var (target, call) in _afterTurn)
         {
-            _calls.Enqueue(call);
+            if (!_calls.TryGetValue(target, out var queue))
+            {
+                _calls[target] = queue = new Queue<Func<Task>>();
+            }
+
+            queue.Enqueue(call);
+        }
+
+        foreach (var (target, _) in _afterTurn)
+        {
+            if (!_callPumps.ContainsKey(target) && _calls.TryGetValue(target, out var queue))
+            {
+                var pump = PumpCallsAsync(target, queue);
+                if (!pump.IsCompleted)
+                {
+                    _callPumps[target] = pump;
+                }
+            }
         }
 
         _afterTurn.Clear();
-        _callPump ??= PumpCallsAsync();
     }
 
-    /// <summary>Makes the queued calls one after another (so each target sees them in the order made), off the turn.</summary>
-    private async Task PumpCallsAsync()
+    /// <summary>Makes one target's queued calls one after another (so it sees them in the order made), off the turn.</summary>
+    private async Task PumpCallsAsync(GrainId target, Queue<Func<Task>> queue)
     {
-        while (_calls.TryDequeue(out var call))
+        while (queue.TryDequeue(out var call))
         {
             try
             {
@@ -291,22 +316,23 @@ public abstract partial class Room
             }
         }
 
-        _callPump = null;
+        _calls.Remove(target);
+        _callPumps.Remove(target);
     }
 
     /// <summary>At deactivation: the calls already made leave before the room does (bounded).</summary>
     private async Task DrainCallsAsync()
     {
-        if (_callPump is { } pump)
+        if (_callPumps.Count > 0)
         {
             try
             {
-                await pump.WaitAsync(TimeSpan.FromSeconds(5));
+                await Task.WhenAll(_callPumps.Values.ToArray()).WaitAsync(TimeSpan.FromSeconds(5));
             }
             catch (TimeoutException)
             {
                 // Leave anyway (a deactivation must end): what is still queued is lost, and said so.
-                Log.CallsDropped(Logger, _calls.Count, RoomType, RoomName);
+                Log.CallsDropped(Logger, _calls.Values.Sum(q => q.Count), RoomType, RoomName);
             }
         }
     }

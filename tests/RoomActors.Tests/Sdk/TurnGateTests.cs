@@ -45,7 +45,19 @@ public sealed class HeldRoom : Room
             case "busy":
                 await Task.Delay(int.Parse(words[1])); // holds the turn: nothing else runs meanwhile
                 break;
+            case "tell":
+                // One-way: first to a gate room that holds its turn until released, then to another held room.
+                var (key, room) = (words[1].Split(' ')[0], words[1].Split(' ')[1]);
+                GetRoom("held-gate", key).Send("hold");
+                GetRoom("held", room).Send($"from {RoomName}");
+                break;
         }
+    }
+
+    protected override Task OnRoomMessageAsync(RoomCall call)
+    {
+        Broadcast($"heard {call.Text}");
+        return Task.CompletedTask;
     }
 
     protected override Task OnCloseAsync(Connection connection, int code, string reason)
@@ -233,6 +245,20 @@ public sealed class TurnGateTests(SdkClusterFixture fixture)
         {
             Assert.Contains($"s{i + 1}: {i + 1}", Texts(senders[i]));
         }
+    }
+
+    [Fact]
+    public async Task A_one_way_message_to_a_busy_room_does_not_hold_up_the_next_one_to_another_room()
+    {
+        var (a, b, key) = (NewName(), NewName(), NewName());
+        var gateway = new RecordingGateway(Client);
+        Assert.True((await Room(a).Connect(gateway.Connect("c1"))).Accepted);
+        Assert.True((await Room(b).Connect(gateway.Connect("c2"))).Accepted);
+
+        await Room(a).SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", $"tell {key} {b}")));
+        await WaitUntilAskedAsync(key); // the gate room's turn now waits for the test
+        await WaitForTextAsync(gateway, $"heard from {a}"); // before: it waited behind the gate room's turn
+        HeldRoom.Hold(key).SetResult("ok");
     }
 
     [Fact]
