@@ -43,7 +43,7 @@ public abstract partial class Room
             }
 
             var missed = new List<RoomOp>();
-            if (!Outbox.Replay.TryCollect(request.LastSeq, connection.IsAddressedBy, missed))
+            if (!Outbox.TryCollectMissed(request.LastSeq, connection.IsAddressedBy, missed))
             {
                 // Never a silent gap: the connection closes for good, and the client starts fresh.
                 const string reason = "resync: the missed messages are no longer available; connect without resume";

@@ -52,7 +52,30 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
     /// </summary>
     public long Epoch { get; set; }
 
-    /// <summary>True when the turn has sent something.</summary>
+    /// <summary>
+    /// What a connection missed after <paramref name="lastSeq"/>: the replay buffer's messages and those of the turns not
+    /// saved yet (group commit: they leave with the next save, which also carries the resume). False when the buffer no
+    /// longer reaches back that far.
+    /// </summary>
+    public bool TryCollectMissed(long lastSeq, Func<RoomOp, bool> wanted, List<RoomOp> missed)
+    {
+        if (!Replay.TryCollect(lastSeq, wanted, missed))
+        {
+            return false;
+        }
+
+        foreach (var op in _turnSends)
+        {
+            if (op.Seq > lastSeq && wanted(op))
+            {
+                missed.Add(op);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>True when the turns not saved yet have sent something.</summary>
     public bool HasOutput => _dirty.Count > 0 || _turnSends.Count > 0;
 
     /// <summary>

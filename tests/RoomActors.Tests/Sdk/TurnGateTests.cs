@@ -118,15 +118,21 @@ public sealed class TurnGateTests(SdkClusterFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task While_a_connect_hook_awaits_another_room_the_rooms_other_events_run_and_do_not_reach_that_connection()
+    /// <summary>A room with member c1, and c2's connect, whose hook now waits for the gate room <c>key</c>.</summary>
+    private async Task<(string Room, string Key, RecordingGateway Gateway, Task<ConnectResult> Pending)> MemberAndHeldConnectAsync()
     {
         var (room, key) = (NewName(), NewName());
         var gateway = new RecordingGateway(Client);
         Assert.True((await Room(room).Connect(gateway.Connect("c1"))).Accepted);
-
         var pending = Room(room).Connect(gateway.Connect("c2", $"hold={key}"));
         await WaitUntilAskedAsync(key);
+        return (room, key, gateway, pending);
+    }
+
+    [Fact]
+    public async Task While_a_connect_hook_awaits_another_room_the_rooms_other_events_run_and_do_not_reach_that_connection()
+    {
+        var (room, key, gateway, pending) = await MemberAndHeldConnectAsync();
 
         // Messages and another connect run while c2's hook waits (before, they queued behind it).
         await Room(room).SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "say while c2 waits"))).WaitAsync(TimeSpan.FromSeconds(10));
@@ -148,11 +154,7 @@ public sealed class TurnGateTests(SdkClusterFixture fixture)
     [Fact]
     public async Task A_connect_refused_after_its_hook_awaited_never_joins_and_gets_no_close_op()
     {
-        var (room, key) = (NewName(), NewName());
-        var gateway = new RecordingGateway(Client);
-        Assert.True((await Room(room).Connect(gateway.Connect("c1"))).Accepted);
-        var pending = Room(room).Connect(gateway.Connect("c2", $"hold={key}"));
-        await WaitUntilAskedAsync(key);
+        var (room, key, gateway, pending) = await MemberAndHeldConnectAsync();
         await Room(room).SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "say meanwhile")));
 
         HeldRoom.Hold(key).SetResult("reject");
@@ -187,11 +189,7 @@ public sealed class TurnGateTests(SdkClusterFixture fixture)
     [Fact]
     public async Task A_connection_closed_while_its_connect_hook_awaits_is_refused_with_that_close_and_its_close_hook_runs_once_after()
     {
-        var (room, key) = (NewName(), NewName());
-        var gateway = new RecordingGateway(Client);
-        Assert.True((await Room(room).Connect(gateway.Connect("c1"))).Accepted);
-        var pending = Room(room).Connect(gateway.Connect("c2", $"hold={key}"));
-        await WaitUntilAskedAsync(key);
+        var (room, key, gateway, pending) = await MemberAndHeldConnectAsync();
 
         var operations = Client.GetGrain<IRoomOperations>(RoomGrainIds.Of("held", room));
         Assert.True(await operations.CloseConnection("c2", 4003, "banned", "test"));
