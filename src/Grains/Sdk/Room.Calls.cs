@@ -161,7 +161,7 @@ public abstract partial class Room
     /// <summary>
     /// Awaits <paramref name="call"/> with the turn released, so that the room's other events run meanwhile (a room
     /// that awaits another one which awaits it back would otherwise wait forever); takes the turn back after. A connect
-    /// hook that awaits here has not joined its connection yet unless it sent to it first (see <c>PendingJoin</c>).
+    /// hook that awaits here has not joined its connection yet unless it sent to it first (see <c>Connection.JoinPending</c>).
     /// </summary>
     private async Task<T> OutsideTurnAsync<T>(Task<T> call)
     {

@@ -344,8 +344,8 @@ public abstract partial class Room
 
     /// <summary>
     /// Runs one turn: <paramref name="body"/> (which calls the hooks), then the close hooks it caused, then the end of
-    /// the turn. Every entry point of the room goes through here. Returns <paramref name="replyTo"/>'s delivery (see
-    /// <see cref="EndTurnAsync"/>).
+    /// the turn. Every entry point of the room goes through here. Returns <paramref name="replyTo"/>'s delivery, once the
+    /// turn is saved (see <see cref="HeldTurnAsync"/>).
     /// </summary>
     private async Task<RoomDelivery?> TurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo = null)
     {
