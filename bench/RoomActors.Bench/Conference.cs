@@ -31,7 +31,7 @@ internal static class Conference
 internal sealed record VenueRoom(string Id, int? Capacity);
 
 internal sealed record ConferenceOptions(
-    string[] Urls, int Attendees, int Sources, IReadOnlyList<VenueRoom> Rooms, TimeSpan Ramp, TimeSpan Duration,
+    string[] Urls, int Attendees, int Sources, IReadOnlyList<VenueRoom> Rooms, TimeSpan Ramp, TimeSpan Settle, TimeSpan Duration,
     double MoveEvery, double SayEvery, double WhisperEvery, double ShoutEvery, double ShoutCooldown, int Text,
     int[] ServerPids, string[] ServerNames, string Label, bool LookAll)
 {
@@ -48,7 +48,7 @@ internal sealed record ConferenceOptions(
         var pids = map.Get("server-pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, inv)).ToArray();
         var names = map.Get("server-names", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var options = new ConferenceOptions(urls, map.Int("attendees", 1000), map.Int("sources", 4), rooms,
-            TimeSpan.FromSeconds(map.Seconds("ramp", 30)), TimeSpan.FromSeconds(map.Seconds("duration", 60)),
+            TimeSpan.FromSeconds(map.Seconds("ramp", 30)), TimeSpan.FromSeconds(map.Seconds("settle", 30)), TimeSpan.FromSeconds(map.Seconds("duration", 60)),
             map.Seconds("move-every", 30), map.Seconds("say-every", 20), map.Seconds("whisper-every", 120),
             map.Seconds("shout-every", 600), map.Seconds("shout-cooldown", 10), map.Int("text", 64),
             pids, names.Length == pids.Length ? names : pids.Select(p => p.ToString(inv)).ToArray(),
@@ -190,7 +190,11 @@ internal sealed class ConferenceRun(ConferenceOptions options)
             await Task.Delay(rampLeft);
         }
 
-        Console.WriteLine($"{options.Label}: ramp-up done in {clock.Elapsed.TotalSeconds:F1} s, {_attendees.Count(a => a.State == Ready)} attendees in a room; measuring {options.Duration.TotalSeconds:F0} s");
+        Console.WriteLine($"{options.Label}: ramp-up done in {clock.Elapsed.TotalSeconds:F1} s, {_attendees.Count(a => a.State == Ready)} attendees in a room; settling {options.Settle.TotalSeconds:F0} s");
+        // Everyone acts at the full rate before the window opens: a fresh server still re-compiles its hot code (tier-up)
+        // and runs its first full collections then, which held up the first 30 s's p99 (80 ms there, 29-39 ms after).
+        await Task.Delay(options.Settle);
+        Console.WriteLine($"{options.Label}: {_attendees.Count(a => a.State == Ready)} attendees in a room; measuring {options.Duration.TotalSeconds:F0} s");
         // A process that exited (a silo the cluster declared dead stops itself) reads as null from here on.
         static long? Read(Func<long?> read)
         {
