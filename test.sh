@@ -46,6 +46,15 @@ if [ "$(cat deploy/node_modules/.lock-sha256 2>/dev/null)" != "$lock_hash" ]; th
   echo "$lock_hash" > deploy/node_modules/.lock-sha256
 fi
 
+# The Yjs interop packages (yjs, y-protocols, y-websocket and its 1.5.4 Node server), from the committed lock: the
+# document room's tests run the real clients, and the Yjs update format tests use yjs as the oracle (tests/yjs).
+lock_hash=$(sha256sum tests/yjs/package-lock.json | cut -d' ' -f1)
+if [ "$(cat tests/yjs/node_modules/.lock-sha256 2>/dev/null)" != "$lock_hash" ]; then
+  (cd tests/yjs && npm ci --no-audit --no-fund --loglevel=error) \
+    || { echo "test.sh: npm ci in tests/yjs failed; the document tests need yjs, y-protocols and y-websocket from the npm registry" >&2; exit 1; }
+  echo "$lock_hash" > tests/yjs/node_modules/.lock-sha256
+fi
+
 dotnet build RoomActors.sln -c Release -nologo -v q
 log=$(mktemp)
 jslog=$(mktemp)
