@@ -59,7 +59,8 @@ dotnet build RoomActors.sln -c Release -nologo -v q
 log=$(mktemp)
 jslog=$(mktemp)
 deploylog=$(mktemp)
-trap 'rm -f "$log" "$jslog" "$deploylog"' EXIT
+yjslog=$(mktemp)
+trap 'rm -f "$log" "$jslog" "$deploylog" "$yjslog"' EXIT
 set +e
 dotnet test RoomActors.sln -c Release --no-build --blame-hang-timeout "$hang_timeout" --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
@@ -69,11 +70,14 @@ jsstatus=${PIPESTATUS[0]}
 # The container files, the Kubernetes manifests and the Grafana dashboard (deploy/test; no Docker engine, no cluster).
 node --test deploy/test/*.test.mjs 2>&1 | tee "$deploylog"
 deploystatus=${PIPESTATUS[0]}
+# The document room with the real Yjs clients (yjs on the stock y-websocket provider), all-in-one and on Redis.
+node --test tests/yjs/test/ 2>&1 | tee "$yjslog"
+yjsstatus=${PIPESTATUS[0]}
 set -e
 
 # One plain closing line: "N passed, N failed, N skipped", the .NET and the node tests together.
 count() { awk -v k="$1" '$1 == k":" && $2 ~ /^[0-9]+$/ && NF == 2 { n += $2 } END { print n + 0 }' "$log"; }
-jscount() { awk -v k="$1" '$1 == "#" && $2 == k && $3 ~ /^[0-9]+$/ && NF == 3 { n += $3 } END { print n + 0 }' "$jslog" "$deploylog"; }
+jscount() { awk -v k="$1" '$1 == "#" && $2 == k && $3 ~ /^[0-9]+$/ && NF == 3 { n += $3 } END { print n + 0 }' "$jslog" "$deploylog" "$yjslog"; }
 passed=$(( $(count Passed) + $(jscount pass) ))
 failed=$(( $(count Failed) + $(jscount fail) + $(jscount cancelled) ))
 skipped=$(( $(count Skipped) + $(jscount skipped) + $(jscount todo) ))
@@ -87,5 +91,8 @@ if [ "$status" -eq 0 ] && [ "$jsstatus" -ne 0 ]; then
 fi
 if [ "$status" -eq 0 ] && [ "$deploystatus" -ne 0 ]; then
   status=$deploystatus
+fi
+if [ "$status" -eq 0 ] && [ "$yjsstatus" -ne 0 ]; then
+  status=$yjsstatus
 fi
 exit "$status"

@@ -61,6 +61,14 @@ public sealed class GatewayOptions
     /// <summary>How long this gateway keeps a room's message for replay; match the rooms' <c>ResumeWindow</c>. Default 2 minutes.</summary>
     public TimeSpan ReplayAge { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// A <c>node_modules</c> folder holding the npm packages yjs, lib0, y-protocols and y-websocket, which the editor page
+    /// at <c>/doc</c> loads as ES modules (the repository does not ship them). A relative path starts at the working
+    /// directory. Default <c>tests/yjs/node_modules</c>: what <c>./test.sh</c> (or <c>npm ci</c> in <c>tests/yjs</c>)
+    /// installs, for a server started from the repository's root. Without them <c>/doc</c> says how to get them.
+    /// </summary>
+    public string YjsModules { get; set; } = "tests/yjs/node_modules";
+
     /// <summary>How long shutdown waits for sockets to close and rooms to hear of it. Default 10 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

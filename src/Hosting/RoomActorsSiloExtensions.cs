@@ -28,6 +28,8 @@ public static class RoomActorsSiloExtensions
         builder.Services.AddRoomActorsOperator();
         builder.Services.AddOptions<RoomOptions>().BindConfiguration(RoomOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<RoomOptions>, RoomOptionsValidator>();
+        builder.Services.AddOptions<Documents.DocumentOptions>().BindConfiguration(Documents.DocumentOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Documents.DocumentOptions>, Documents.DocumentOptionsValidator>();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Gateway.GatewayOptions>, GatewayLeaseValidator>();
         builder.Services.AddSingleton<GatewayLivenessCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayLivenessCache>());

@@ -20,16 +20,17 @@ export async function freePort() {
 
 /**
  * Starts the built all-in-one server (`dotnet RoomActors.Silo.dll`) on `port` (a free one by default) with fresh silo
- * and client ports, and waits (at most 60 s) until it answers HTTP. `kill()` ends it by pid with SIGKILL.
+ * and client ports and the settings in `args` (e.g. `--RoomActors:Documents:MaxUpdateBytes=1000`), and waits (at most 60 s)
+ * until it answers HTTP. `kill()` ends it by pid with SIGKILL.
  */
-export async function startServer({ port } = {}) {
+export async function startServer({ port, args: extra = [] } = {}) {
   if (!existsSync(dll)) {
     throw new Error(`${path.relative(repo, dll)} is missing: build first (dotnet build RoomActors.sln -c Release)`);
   }
   port ??= await freePort();
   const args = [dll, "--urls", `http://127.0.0.1:${port}`, "--silo-port", String(await freePort()),
     "--client-port", String(await freePort()), "--cluster-id", `js-${process.pid}-${port}`,
-    "--Logging:LogLevel:Default=Warning"];
+    "--Logging:LogLevel:Default=Warning", ...extra];
   const child = spawn("dotnet", args, { cwd: path.dirname(dll), env: { ...process.env, DOTNET_ENVIRONMENT: "Production" }, stdio: ["ignore", "pipe", "pipe"] });
   const log = [];
   const keep = chunk => { log.push(String(chunk)); if (log.length > 500) log.shift(); };

@@ -56,8 +56,9 @@ public static class RoomActorsGatewayExtensions
 
     /// <summary>
     /// Maps <c>/rooms/{type}/{name}</c> (WebSocket, or HTTP to the room's request hook), <c>/rooms/{type}/{name}/{**path}</c>
-    /// (HTTP to the room), the demo page at <c>/</c> and the JavaScript client at <c>/client/roomactors.js</c> (types:
-    /// <c>/client/roomactors.d.ts</c>). Call <c>app.UseWebSockets()</c> first.
+    /// (HTTP to the room), the demo page at <c>/</c>, the Yjs editor page of <c>doc</c> rooms at <c>/doc</c> (with the
+    /// npm packages of <c>RoomActors:Gateway:YjsModules</c> under <c>/doc/modules/</c>) and the JavaScript client at
+    /// <c>/client/roomactors.js</c> (types: <c>/client/roomactors.d.ts</c>). Call <c>app.UseWebSockets()</c> first.
     /// </summary>
     public static IEndpointRouteBuilder MapRoomActors(this IEndpointRouteBuilder endpoints)
     {
@@ -67,6 +68,9 @@ public static class RoomActorsGatewayExtensions
         endpoints.Map(RoomRoute.Pattern + "/{**path}", (HttpContext http, string type, string name, string path) =>
             handler.HandleHttpAsync(http, type, name, path));
         endpoints.MapGet("/", () => Results.Text(DemoPage.Html, "text/html; charset=utf-8"));
+        var doc = new DocPage(endpoints.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<GatewayOptions>>().Value);
+        endpoints.MapGet("/doc", doc.Page);
+        endpoints.MapGet("/doc/modules/{package}/{**path}", (string package, string path) => doc.Module(package, path));
         endpoints.MapGet(ClientLibrary.ScriptPath, (HttpContext http) =>
         {
             http.Response.Headers["X-TypeScript-Types"] = ClientLibrary.TypesPath; // where Deno and editors find the types

@@ -15,6 +15,18 @@ public abstract partial class Room
     private RoomOutbox? _outbox;
     private bool _saveFailed;
     private int _turnsInFlight;
+    private long _turnNumber; // the turns this activation began
+    private long _savedTurn; // every turn up to this number is saved
+
+    /// <summary>This activation's number of the turn under way (the first is 1).</summary>
+    internal long TurnNumber => _turnNumber;
+
+    /// <summary>
+    /// Every turn of this activation up to this number is durable: its changes are written. A room that must not drop
+    /// a record until another one is written (a snapshot before the log it covers) waits for this to pass the turn that
+    /// wrote it.
+    /// </summary>
+    internal long SavedTurn => _savedTurn;
 
     /// <summary>The turns that ended without saving (others waited for the turn): one save covers them all.</summary>
     private readonly List<(IGatewayObserver? ReplyTo, TaskCompletionSource<RoomDelivery?> Done)> _group = new();
@@ -393,6 +405,7 @@ public abstract partial class Room
         }
 
         var started = Stopwatch.GetTimestamp();
+        _turnNumber++;
         using var span = RoomTracing.StartTurn(RoomType, RoomName, RoomMetrics.KindName(kind));
         try
         {
@@ -438,9 +451,11 @@ public abstract partial class Room
     {
         var group = _group.ToArray();
         _group.Clear();
+        var upTo = _turnNumber; // every turn so far has ended (the gate is held): this save writes what they changed
         try
         {
             var replies = await EndTurnAsync([.. group.Where(g => g.ReplyTo is not null).Select(g => g.ReplyTo!.GetGrainId())]);
+            _savedTurn = upTo;
             foreach (var (replyTo, done) in group)
             {
                 RoomDelivery? reply = null;

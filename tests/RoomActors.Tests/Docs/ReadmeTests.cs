@@ -1,3 +1,4 @@
+using RoomActors.Documents;
 using RoomActors.Tests.Infrastructure;
 
 namespace RoomActors.Tests.Docs;
@@ -13,6 +14,7 @@ public sealed class ReadmeTests(AllInOneFixture fixture)
     [InlineData("first-room", "samples/HelloApp/HelloRoom.cs")]
     [InlineData("scoreboard-room", "tests/RoomActors.Tests/Docs/ScoreboardRoom.cs")]
     [InlineData("tables-rooms", "tests/RoomActors.Tests/Docs/TablesExample.cs")]
+    [InlineData("notes-room", "tests/RoomActors.Tests/Docs/NotesRoom.cs")]
     public void Readme_examples_are_compiled_files(string marker, string file)
     {
         var compiled = File.ReadAllText(Path.Combine(RepositoryRoot(), file)).ReplaceLineEndings("\n");
@@ -47,6 +49,31 @@ public sealed class ReadmeTests(AllInOneFixture fixture)
         await using var guest = await TestClient.ConnectAsync(fixture.Server.Room("scoreboard", name, "?guest=yes"));
         await guest.SendAsync("hi");
         Assert.Equal("total 1, last from hi", await guest.ReceiveTextAsync());
+    }
+
+    [Fact]
+    public async Task The_notes_example_works_as_the_readme_says()
+    {
+        var name = Guid.NewGuid().ToString("N");
+        // The Yjs update of client 1 inserting "a" into Y.Text "text" (as Y.encodeStateAsUpdate gives it), relayed as
+        // a y-websocket sync update: [sync 0, update 2, length, bytes].
+        byte[] update = [1, 1, 1, 0, 4, 1, 4, (byte)'t', (byte)'e', (byte)'x', (byte)'t', 1, (byte)'a', 0];
+        byte[] message = [0, 2, (byte)update.Length, .. update];
+
+        await using var viewer = await TestClient.ConnectAsync(fixture.Server.Room("notes", name, "?role=viewer"));
+        await viewer.SendAsync(message);
+        var (status, reason, _) = await viewer.WaitClosedAsync();
+        Assert.Equal((System.Net.WebSockets.WebSocketCloseStatus)DocumentRoom.Refused, status);
+        Assert.Equal("this document is read-only for you", reason);
+
+        using var http = new HttpClient();
+        Assert.Equal("{}", await http.GetStringAsync(new Uri(fixture.Server.Http, $"/rooms/notes/{name}?format=json")));
+
+        await using var editor = await TestClient.ConnectAsync(fixture.Server.Room("notes", name));
+        await using var other = await TestClient.ConnectAsync(fixture.Server.Room("notes", name));
+        await editor.SendAsync(message);
+        Assert.Equal(message, (await other.ReceiveAsync()).Data); // relayed to the others as the same sync update
+        Assert.Equal("{\"text\":\"a\"}", await http.GetStringAsync(new Uri(fixture.Server.Http, $"/rooms/notes/{name}?format=json")));
     }
 
     [Fact]
