@@ -73,8 +73,13 @@ public abstract class DocumentRoom : Room
     private long _logBytes; // the bytes of the updates stored after the snapshot
     private readonly List<string> _covered = new(); // log keys a snapshot covers, dropped once that snapshot is written
     private long _coveredAfterTurn; // ... written by this turn (0: a snapshot that was read, so written)
-    private readonly Dictionary<ulong, (ulong Clock, string State, string Connection)> _awareness = new();
+    // Awareness as y-protocols keeps it: each Yjs client's clock and state (null once removed, the clock kept so that an
+    // older state cannot come back), and the connection that first announced it (its owner: dropped when that closes).
+    private readonly Dictionary<ulong, (ulong Clock, string? State, string Owner)> _awareness = new();
     private DocumentOptions? _documentOptions;
+
+    /// <summary>The texts as they are: an <c>application/json</c> answer is not HTML, so nothing needs escaping beyond JSON's own.</summary>
+    private static readonly JsonSerializerOptions TextsJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private DocumentOptions Limits => _documentOptions ??= ServiceProvider.GetService<IOptions<DocumentOptions>>()?.Value ?? new DocumentOptions();
 
@@ -163,13 +168,13 @@ public abstract class DocumentRoom : Room
     /// <summary>Drops the closed connection's awareness states for the others, then runs <see cref="OnLeaveAsync"/>.</summary>
     protected sealed override Task OnCloseAsync(Connection connection, int code, string reason)
     {
-        var gone = _awareness.Where(a => a.Value.Connection == connection.Id)
+        var gone = _awareness.Where(a => a.Value.Owner == connection.Id && a.Value.State is not null)
             .Select(a => new AwarenessEntry(a.Key, a.Value.Clock + 1, "null")).ToList();
         if (gone.Count > 0)
         {
             foreach (var entry in gone)
             {
-                _awareness.Remove(entry.ClientId);
+                _awareness[entry.ClientId] = (entry.Clock, null, connection.Id);
             }
 
             Broadcast(YMessages.Awareness(gone));
@@ -213,7 +218,7 @@ public abstract class DocumentRoom : Room
 
         if (json)
         {
-            return RoomHttpResponse.Json(JsonSerializer.Serialize(YUpdate.ReadTexts(Merged().Span)));
+            return RoomHttpResponse.Json(JsonSerializer.Serialize(YUpdate.ReadTexts(Merged().Span), TextsJson));
         }
 
         return new RoomHttpResponse
@@ -317,31 +322,37 @@ public abstract class DocumentRoom : Room
             return;
         }
 
+        // Applied as y-protocols' applyAwarenessUpdate does; only what changed is relayed. Clients send on what they
+        // hear, so without this an update would bounce, and the last relayer would take the state over.
+        var changed = new List<AwarenessEntry>(entries.Count);
         foreach (var entry in entries)
         {
-            if (_awareness.TryGetValue(entry.ClientId, out var known) && known.Clock > entry.Clock)
+            var known = _awareness.TryGetValue(entry.ClientId, out var current);
+            var clock = known ? current.Clock : 0;
+            if (clock < entry.Clock || (clock == entry.Clock && entry.Removed && known && current.State is not null))
             {
-                continue; // older than what the room has
-            }
-
-            if (entry.Removed)
-            {
-                _awareness.Remove(entry.ClientId);
-            }
-            else
-            {
-                _awareness[entry.ClientId] = (entry.Clock, entry.State, sender.Id);
+                var owner = known && current.State is not null ? current.Owner : sender.Id;
+                _awareness[entry.ClientId] = (entry.Clock, entry.Removed ? null : entry.State, owner);
+                changed.Add(entry);
             }
         }
 
-        Broadcast(message, [sender.Id]);
+        if (changed.Count == entries.Count)
+        {
+            Broadcast(message, [sender.Id]);
+        }
+        else if (changed.Count > 0)
+        {
+            Broadcast(YMessages.Awareness(changed), [sender.Id]);
+        }
     }
 
     private void SendAwareness(Connection to)
     {
-        if (_awareness.Count > 0)
+        var present = _awareness.Where(a => a.Value.State is not null).Select(a => new AwarenessEntry(a.Key, a.Value.Clock, a.Value.State!)).ToList();
+        if (present.Count > 0)
         {
-            to.Send(YMessages.Awareness(_awareness.Select(a => new AwarenessEntry(a.Key, a.Value.Clock, a.Value.State)).ToList()));
+            to.Send(YMessages.Awareness(present));
         }
     }
 

@@ -24,7 +24,7 @@ public sealed class AppSettingsTests
         AssertDefault(settings, AuthOptions.Section, new AuthOptions());
         AssertDefault(settings, OperatorOptions.Section, new OperatorOptions());
         AssertDefault(settings, ClusterTlsOptions.Section, new ClusterTlsOptions());
-        AssertDefault(settings, Documents.DocumentOptions.Section, new Documents.DocumentOptions());
+        AssertDefault(settings, RoomActors.Documents.DocumentOptions.Section, new RoomActors.Documents.DocumentOptions());
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed class AppSettingsTests
             .Concat(Settings(AuthOptions.Section, typeof(AuthOptions)))
             .Concat(Settings(OperatorOptions.Section, typeof(OperatorOptions)))
             .Concat(Settings(ClusterTlsOptions.Section, typeof(ClusterTlsOptions)))
-            .Concat(Settings(Documents.DocumentOptions.Section, typeof(Documents.DocumentOptions)))
+            .Concat(Settings(RoomActors.Documents.DocumentOptions.Section, typeof(RoomActors.Documents.DocumentOptions)))
             .Where(key => !keys.Contains(key) && !left.Contains(key));
         Assert.Empty(missing);
     }

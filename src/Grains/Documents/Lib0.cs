@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Text;
+
+namespace RoomActors.Documents;
+
+/// <summary>
+/// Reads lib0's binary encoding (the encoding of Yjs and y-protocols) strictly: every read checks what is left, and a
+/// truncated or malformed input throws <see cref="FormatException"/> naming what was read and at which byte.
+/// </summary>
+internal ref struct Lib0Reader(ReadOnlySpan<byte> data)
+{
+    /// <summary>The largest number lib0 encodes (JavaScript's <c>Number.MAX_SAFE_INTEGER</c>).</summary>
+    public const long MaxSafeInteger = (1L << 53) - 1;
+
+    /// <summary>How deeply <see cref="SkipAny"/> follows nested arrays and objects.</summary>
+    private const int MaxAnyDepth = 64;
+
+    private readonly ReadOnlySpan<byte> _data = data;
+
+    public int Position { get; private set; }
+
+    public readonly int Remaining => _data.Length - Position;
+
+    public readonly bool AtEnd => Position == _data.Length;
+
+    public byte ReadByte(string what)
+    {
+        if (Position >= _data.Length)
+        {
+            throw new FormatException($"the data ends where its {what} should be (byte {Position})");
+        }
+
+        return _data[Position++];
+    }
+
+    public long ReadUInt(string what)
+    {
+        var at = Position;
+        long value = 0;
+        for (var shift = 0; ; shift += 7)
+        {
+            var b = ReadByte(what);
+            if (shift > 49)
+            {
+                throw new FormatException($"the {what} at byte {at} is larger than 2^53 - 1");
+            }
+
+            value |= (long)(b & 0x7f) << shift;
+            if (value > MaxSafeInteger)
+            {
+                throw new FormatException($"the {what} at byte {at} is larger than 2^53 - 1");
+            }
+
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+    }
+
+    /// <summary>A count of things that each take at least one byte: never more than the bytes left.</summary>
+    public long ReadCount(string what)
+    {
+        var at = Position;
+        var count = ReadUInt(what);
+        if (count > Remaining)
+        {
+            throw new FormatException($"the {what} at byte {at} is {count}, more than the {Remaining} bytes left");
+        }
+
+        return count;
+    }
+
+    public ReadOnlySpan<byte> ReadBytes(string what)
+    {
+        var at = Position;
+        var length = ReadUInt(what + " length");
+        if (length > Remaining)
+        {
+            throw new FormatException($"the {what} at byte {at} is {length} bytes long, but only {Remaining} are left: the data is truncated");
+        }
+
+        var bytes = _data.Slice(Position, (int)length);
+        Position += (int)length;
+        return bytes;
+    }
+
+    /// <summary>A string's UTF-8 bytes (lib0's varString), not decoded.</summary>
+    public ReadOnlySpan<byte> ReadStringBytes(string what) => ReadBytes(what);
+
+    public string ReadString(string what) => Encoding.UTF8.GetString(ReadBytes(what));
+
+    /// <summary>Reads past one value of lib0's <c>writeAny</c> encoding.</summary>
+    public void SkipAny(string what, int depth = 0)
+    {
+        if (depth > MaxAnyDepth)
+        {
+            throw new FormatException($"the {what} nests deeper than {MaxAnyDepth} levels (byte {Position})");
+        }
+
+        var at = Position;
+        var type = ReadByte(what);
+        switch (type)
+        {
+            case 127: // undefined
+            case 126: // null
+            case 121: // false
+            case 120: // true
+                return;
+            case 125: // integer (varInt)
+                SkipVarInt(what);
+                return;
+            case 124: // float32
+                Skip(4, what);
+                return;
+            case 123: // float64
+            case 122: // bigint64
+                Skip(8, what);
+                return;
+            case 119: // string
+            case 116: // Uint8Array
+                ReadBytes(what);
+                return;
+            case 118: // object
+                for (var n = ReadCount(what + " key count"); n > 0; n--)
+                {
+                    ReadBytes(what + " key");
+                    SkipAny(what, depth + 1);
+                }
+
+                return;
+            case 117: // array
+                for (var n = ReadCount(what + " length"); n > 0; n--)
+                {
+                    SkipAny(what, depth + 1);
+                }
+
+                return;
+            default:
+                throw new FormatException($"the {what} at byte {at} has an unknown type {type}");
+        }
+    }
+
+    private void SkipVarInt(string what)
+    {
+        for (var i = 0; ; i++)
+        {
+            var b = ReadByte(what);
+            if ((b & 0x80) == 0)
+            {
+                return;
+            }
+
+            if (i >= 9)
+            {
+                throw new FormatException($"the {what} at byte {Position} is an integer longer than 10 bytes");
+            }
+        }
+    }
+
+    private void Skip(int count, string what)
+    {
+        if (Remaining < count)
+        {
+            throw new FormatException($"the data ends inside its {what} (byte {Position})");
+        }
+
+        Position += count;
+    }
+}
+
+/// <summary>Writes lib0's binary encoding.</summary>
+internal sealed class Lib0Writer(int capacity = 256)
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(Math.Max(16, capacity));
+
+    public int Length => _buffer.WrittenCount;
+
+    public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
+
+    public void WriteByte(byte value)
+    {
+        _buffer.GetSpan(1)[0] = value;
+        _buffer.Advance(1);
+    }
+
+    public void WriteUInt(long value)
+    {
+        var span = _buffer.GetSpan(10);
+        var n = 0;
+        var v = (ulong)value;
+        while (v >= 0x80)
+        {
+            span[n++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+
+        span[n++] = (byte)v;
+        _buffer.Advance(n);
+    }
+
+    /// <summary>Raw bytes, no length.</summary>
+    public void WriteRaw(ReadOnlySpan<byte> bytes) => _buffer.Write(bytes);
+
+    /// <summary>A length, then the bytes (lib0's varUint8Array and varString).</summary>
+    public void WriteBytes(ReadOnlySpan<byte> bytes)
+    {
+        WriteUInt(bytes.Length);
+        _buffer.Write(bytes);
+    }
+
+    /// <summary>A string as UTF-8 with its length; an unpaired surrogate becomes U+FFFD, as JavaScript's TextEncoder does.</summary>
+    public void WriteString(string text) => WriteBytes(Encoding.UTF8.GetBytes(text));
+
+    public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RoomActors.Documents;
+using RoomActors.Tests.Docs;
+
+namespace RoomActors.Tests.Documents;
+
+/// <summary>
+/// <see cref="YUpdate"/> against the npm yjs package (tests/yjs/oracle.mjs): seeded random documents of several clients
+/// editing texts, maps, arrays, nested types and XML at once; the same bytes as yjs's mergeUpdates, diffUpdate and
+/// encodeStateVectorFromUpdate, and the same texts as Y.Text.toString().
+/// </summary>
+public sealed class YUpdateInteropTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Merge_diff_state_vector_and_texts_are_what_yjs_gives(int seed)
+    {
+        var cases = await OracleAsync(25, seed);
+        Assert.Equal(25, cases.GetArrayLength());
+        var i = 0;
+        foreach (var c in cases.EnumerateArray())
+        {
+            var updates = c.GetProperty("updates").EnumerateArray().Select(u => (ReadOnlyMemory<byte>)Convert.FromBase64String(u.GetString()!)).ToList();
+            var merged = Convert.FromBase64String(c.GetProperty("merged").GetString()!);
+            Assert.True(merged.AsSpan().SequenceEqual(YUpdate.Merge(updates)), $"seed {seed} case {i}: merge of {updates.Count} updates differs from yjs's");
+            Assert.Equal(Convert.FromBase64String(c.GetProperty("stateVector").GetString()!), YUpdate.StateVector(merged));
+            foreach (var d in c.GetProperty("diffs").EnumerateArray())
+            {
+                var sv = Convert.FromBase64String(d.GetProperty("stateVector").GetString()!);
+                Assert.True(Convert.FromBase64String(d.GetProperty("diff").GetString()!).AsSpan().SequenceEqual(YUpdate.Diff(merged, sv)),
+                    $"seed {seed} case {i}: diff against [{string.Join(",", sv)}] differs from yjs's");
+            }
+
+            var texts = YUpdate.ReadTexts(merged);
+            foreach (var expected in c.GetProperty("texts").EnumerateObject())
+            {
+                var text = expected.Value.GetString()!;
+                Assert.Equal(text, texts.GetValueOrDefault(expected.Name) ?? (text.Length == 0 ? "" : null));
+            }
+
+            Assert.Equal(updates.Count, updates.Count(u => YUpdate.Validate(u.Span).Structs >= 0));
+            i++;
+        }
+    }
+
+    /// <summary>Runs the oracle: <paramref name="count"/> cases from <paramref name="seed"/>.</summary>
+    internal static async Task<JsonElement> OracleAsync(int count, int seed)
+    {
+        var root = ReadmeTests.RepositoryRoot();
+        Assert.True(File.Exists(Path.Combine(root, "tests", "yjs", "node_modules", "yjs", "package.json")),
+            "tests/yjs/node_modules is missing: run ./test.sh, or npm ci in tests/yjs");
+        var start = new ProcessStartInfo("node", ["tests/yjs/oracle.mjs", count.ToString(), seed.ToString()])
+        {
+            WorkingDirectory = root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var node = Process.Start(start)!;
+        var output = node.StandardOutput.ReadToEndAsync();
+        var error = node.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await node.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Policy: a hung oracle fails the test, and is stopped by its pid.
+            node.Kill(entireProcessTree: true);
+            throw new TimeoutException("tests/yjs/oracle.mjs did not finish within 60 s");
+        }
+
+        Assert.True(node.ExitCode == 0, $"the oracle failed ({node.ExitCode}): {await error}");
+        return JsonDocument.Parse(await output).RootElement.Clone();
+    }
+}
