@@ -52,13 +52,14 @@ internal sealed record DocsEditorsResult(
     long UpdatesSent, long UpdatesCompleted, double UpdatesSentPerSecond, double UpdatesPerSecond,
     long Deliveries, double DeliveriesPerSecond, double P50Ms, double P99Ms, double MaxMs,
     long Lost, long Duplicates, long OutOfOrder, long Unrecognised, long Echoes, long Stalls, int EditorsExhausted,
-    double? ServerCpuPercent, double? ServerCpuMicrosPerUpdate, long? ServerRssKiB, double GeneratorCpuPercent)
+    double? ServerCpuPercent, double? ServerCpuMicrosPerUpdate, long? ServerRssKiB, double GeneratorCpuPercent,
+    int EditorsClosed = 0, string? FirstClose = null)
 {
     public string Summary() =>
         string.Create(CultureInfo.InvariantCulture,
             $"{Label}: {Editors} editors ({Mode}), {UpdatesPerSecond:F0} updates/s reached every other editor ({UpdatesSentPerSecond:F0}/s sent), {DeliveriesPerSecond:F0} deliveries/s, " +
             $"p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms; lost {Lost}, duplicates {Duplicates}, out of order {OutOfOrder}, not recognised {Unrecognised}, " +
-            $"echoes {Echoes}, stalls {Stalls}, editors out of updates {EditorsExhausted}; server CPU {ServerCpuPercent?.ToString("F0", CultureInfo.InvariantCulture) ?? "?"}% " +
+            $"echoes {Echoes}, stalls {Stalls}, editors out of updates {EditorsExhausted}, editors the server closed {EditorsClosed}{(FirstClose is null ? "" : $" (first: {FirstClose})")}; server CPU {ServerCpuPercent?.ToString("F0", CultureInfo.InvariantCulture) ?? "?"}% " +
             $"({ServerCpuMicrosPerUpdate?.ToString("F1", CultureInfo.InvariantCulture) ?? "?"} µs/update), RSS {(ServerRssKiB / 1024)?.ToString(CultureInfo.InvariantCulture) ?? "?"} MiB, generator CPU {GeneratorCpuPercent:F0}%");
 }
 
@@ -124,6 +125,7 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
 
         stopReading.Cancel();
         await Task.WhenAll(readers);
+        var closed = _editors.Where(e => e.Closed).ToList();
         foreach (var editor in _editors)
         {
             editor.Socket.Abort();
@@ -150,27 +152,31 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
         return new DocsEditorsResult(options.Label, options.Editors, options.ClosedLoop ? "closed" : $"open {options.Rate}/s per editor",
             options.Window, seconds, _sendsInWindow, _completedInWindow, _sendsInWindow / seconds, _completedInWindow / seconds,
             _editors.Sum(e => e.DeliveriesInWindow), _editors.Sum(e => e.DeliveriesInWindow) / seconds,
-            latency.GetValueAtPercentile(50) / 1000.0, latency.GetValueAtPercentile(99) / 1000.0, latency.GetMaxValue() / 1000.0,
+            Ms(latency, 50), Ms(latency, 99), Ms(latency, 100),
             lost, _editors.Sum(e => e.Duplicates), _editors.Sum(e => e.OutOfOrder), _editors.Sum(e => e.Unrecognised), _editors.Sum(e => e.Echoes),
             _stalls, _editors.Count(e => e.Exhausted),
             cpuPercent, cpuPercent is { } p && _completedInWindow > 0 ? p / 100 * seconds * 1_000_000 / _completedInWindow : null, rss,
-            (generatorEnd - generatorStart).TotalSeconds / seconds * 100);
+            (generatorEnd - generatorStart).TotalSeconds / seconds * 100,
+            closed.Count, closed.Select(e => $"editor {e.Index}: {(e.Socket.CloseCode is { } code ? $"{code} {e.Socket.CloseReason}" : "connection ended without a close frame")}").FirstOrDefault());
     }
 
+    /// <summary>A percentile in milliseconds; NaN when nothing was recorded (no update reached anyone within the window).</summary>
+    internal static double Ms(LongHistogram histogram, double percentile) =>
+        histogram.TotalCount == 0 ? double.NaN : (percentile >= 100 ? histogram.GetMaxValue() : histogram.GetValueAtPercentile(percentile)) / 1000.0;
+
     /// <summary>
-    /// Connects an editor and runs the sync handshake: the server's step 1 is answered with step 2 (the seed if the
-    /// server's state vector lacks it, else an empty update), then the editor's own step 1 (it has the seed) gets the
-    /// server's step 2. Editors join one after another, so only the first sends the seed.
+    /// Connects an editor and runs the sync handshake: its step 1 says it has the seed; the server's step 1 is answered
+    /// with step 2, the seed if the server's state vector lacks it (so, as editors join one after another, only the
+    /// first sends it), else an empty update.
     /// </summary>
     private async Task<LeanWebSocket> JoinAsync(string document, int index)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var socket = await YjsClient.ConnectAsync(options.UrlTemplate, document, timeout.Token);
-        var serverState = YjsWire.ReadStateVector(await YjsClient.ReceiveSyncAsync(socket, YjsWire.SyncStep1, TimeSpan.FromSeconds(10), $"sync step 1 from the server for editor {index} (a y-websocket server sends it on connect)"));
-        var serverHasSeed = serverState.GetValueOrDefault(_updates.SeedClient) >= _updates.SeedClock;
-        await socket.SendBinaryAsync(YjsWire.Sync(YjsWire.SyncStep2, serverHasSeed ? YjsWire.EmptyUpdate : _updates.Seed));
-        await socket.SendBinaryAsync(YjsWire.Sync(YjsWire.SyncStep1, YjsWire.StateVector(new Dictionary<ulong, ulong> { [_updates.SeedClient] = _updates.SeedClock })));
-        await YjsClient.ReceiveSyncAsync(socket, YjsWire.SyncStep2, TimeSpan.FromSeconds(10), $"sync step 2 from the server for editor {index} (its answer to the editor's step 1)");
+        var seeded = YjsWire.StateVector(new Dictionary<ulong, ulong> { [_updates.SeedClient] = _updates.SeedClock });
+        await YjsClient.HandshakeAsync(socket, seeded,
+            server => server.GetValueOrDefault(_updates.SeedClient) >= _updates.SeedClock ? YjsWire.EmptyUpdate : _updates.Seed,
+            TimeSpan.FromSeconds(10), $"editor {index}");
         return socket;
     }
 
@@ -259,6 +265,7 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
         private readonly Dictionary<ulong, int> _indexOfKey = KeysOf(updates);
         public int Sent;
         public bool Exhausted;
+        public bool Closed;
 
         // As a receiver (only its own reader touches these).
         public readonly long[] ReceivedFrom = new long[editors];
@@ -289,10 +296,15 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
             try
             {
                 await Socket.RunAsync(OnMessage, stop);
+                Closed = !stop.IsCancellationRequested; // the server closed it before the run ended
             }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
-                // Stopped, or the server closed the socket: the counts say what arrived.
+                Closed = !stop.IsCancellationRequested; // reset by the server: the counts say what arrived
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped.
             }
         }
 

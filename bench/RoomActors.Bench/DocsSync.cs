@@ -63,8 +63,7 @@ internal sealed class DocsSyncRun(DocsSyncOptions options)
         // empty state vector): the answer comes after the chunks were applied, and must hold the whole document.
         using var connect = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var loader = await YjsClient.ConnectAsync(options.UrlTemplate, name, connect.Token);
-        await YjsClient.ReceiveSyncAsync(loader, YjsWire.SyncStep1, TimeSpan.FromSeconds(10), "sync step 1 from the server for the loader (a y-websocket server sends it on connect)");
-        await loader.SendBinaryAsync(YjsWire.Sync(YjsWire.SyncStep2, YjsWire.EmptyUpdate));
+        await YjsClient.HandshakeAsync(loader, YjsWire.EmptyStateVector, _ => YjsWire.EmptyUpdate, TimeSpan.FromSeconds(10), "the loader");
         var loadStart = Stopwatch.GetTimestamp();
         foreach (var chunk in document.Chunks)
         {
@@ -135,7 +134,7 @@ internal sealed class DocsSyncRun(DocsSyncOptions options)
         loader.Abort();
 
         return new DocsSyncResult(options.Label, options.Clients, options.WarmupClients, document.StateBytes, document.Chunks.Length, loadSeconds, loaded.Length,
-            histogram.GetValueAtPercentile(50) / 1000.0, histogram.GetValueAtPercentile(99) / 1000.0, histogram.GetMaxValue() / 1000.0, histogram.GetMean() / 1000.0,
+            DocsEditorsRun.Ms(histogram, 50), DocsEditorsRun.Ms(histogram, 99), DocsEditorsRun.Ms(histogram, 100), histogram.GetMean() / 1000.0,
             minBytes, maxBytes, complete, firstIncomplete,
             cpuStart is { } a && cpuEnd is { } b ? (b - a) * 1000.0 / ServerProcess.ClockTicksPerSecond / options.Clients : null, rss,
             (generatorEnd - generatorStart).TotalMilliseconds / options.Clients);
@@ -160,6 +159,10 @@ internal sealed class DocsSyncRun(DocsSyncOptions options)
                 catch (OperationCanceledException)
                 {
                     throw new BenchException($"sync client {k}: no sync step 2 within 60 s");
+                }
+                catch (Exception ex) when (ex is BenchException or System.Net.Sockets.SocketException)
+                {
+                    throw new BenchException($"sync client {k}: {ex.Message}{YjsClient.Closed(socket)}");
                 }
 
                 if (!YjsWire.TryReadSync(message, out var sub, out var body))
