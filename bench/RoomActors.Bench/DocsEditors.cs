@@ -53,13 +53,13 @@ internal sealed record DocsEditorsResult(
     long Deliveries, double DeliveriesPerSecond, double P50Ms, double P99Ms, double MaxMs,
     long Lost, long Duplicates, long OutOfOrder, long Unrecognised, long Echoes, long Stalls, int EditorsExhausted,
     double? ServerCpuPercent, double? ServerCpuMicrosPerUpdate, long? ServerRssKiB, double GeneratorCpuPercent,
-    int EditorsClosed = 0, string? FirstClose = null)
+    int EditorsClosed = 0, string? FirstClose = null, double LongestPauseMs = 0)
 {
     public string Summary() =>
         string.Create(CultureInfo.InvariantCulture,
             $"{Label}: {Editors} editors ({Mode}), {UpdatesPerSecond:F0} updates/s reached every other editor ({UpdatesSentPerSecond:F0}/s sent), {DeliveriesPerSecond:F0} deliveries/s, " +
             $"p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms; lost {Lost}, duplicates {Duplicates}, out of order {OutOfOrder}, not recognised {Unrecognised}, " +
-            $"echoes {Echoes}, stalls {Stalls}, editors out of updates {EditorsExhausted}, editors the server closed {EditorsClosed}{(FirstClose is null ? "" : $" (first: {FirstClose})")}; server CPU {ServerCpuPercent?.ToString("F0", CultureInfo.InvariantCulture) ?? "?"}% " +
+            $"echoes {Echoes}, stalls {Stalls}, editors out of updates {EditorsExhausted}, editors the server closed {EditorsClosed}{(FirstClose is null ? "" : $" (first: {FirstClose})")}, longest time without an update reaching everyone {LongestPauseMs:F0} ms; server CPU {ServerCpuPercent?.ToString("F0", CultureInfo.InvariantCulture) ?? "?"}% " +
             $"({ServerCpuMicrosPerUpdate?.ToString("F1", CultureInfo.InvariantCulture) ?? "?"} µs/update), RSS {(ServerRssKiB / 1024)?.ToString(CultureInfo.InvariantCulture) ?? "?"} MiB, generator CPU {GeneratorCpuPercent:F0}%");
 }
 
@@ -71,6 +71,8 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
     private long _windowStart = long.MaxValue;
     private long _windowEnd = long.MaxValue;
     private long _sends, _sendsInWindow, _completed, _completedInWindow, _stalls;
+    private readonly Lock _pauseLock = new();
+    private long _lastCompletion, _longestPause; // Stopwatch ticks, within the window
 
     public bool InWindow(long timestamp) => timestamp >= _windowStart && timestamp < _windowEnd;
 
@@ -126,6 +128,12 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
         stopReading.Cancel();
         await Task.WhenAll(readers);
         var closed = _editors.Where(e => e.Closed).ToList();
+        lock (_pauseLock)
+        {
+            // A server that stopped until the end of the window: the pause runs to its end.
+            _longestPause = Math.Max(_longestPause, _windowEnd - Math.Max(_windowStart, _lastCompletion));
+        }
+
         foreach (var editor in _editors)
         {
             editor.Socket.Abort();
@@ -157,7 +165,8 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
             _stalls, _editors.Count(e => e.Exhausted),
             cpuPercent, cpuPercent is { } p && _completedInWindow > 0 ? p / 100 * seconds * 1_000_000 / _completedInWindow : null, rss,
             (generatorEnd - generatorStart).TotalSeconds / seconds * 100,
-            closed.Count, closed.Select(e => $"editor {e.Index}: {(e.Socket.CloseCode is { } code ? $"{code} {e.Socket.CloseReason}" : "connection ended without a close frame")}").FirstOrDefault());
+            closed.Count, closed.Select(e => $"editor {e.Index}: {(e.Socket.CloseCode is { } code ? $"{code} {e.Socket.CloseReason}" : "connection ended without a close frame")}").FirstOrDefault(),
+            _longestPause * 1000.0 / Stopwatch.Frequency);
     }
 
     /// <summary>A percentile in milliseconds; NaN when nothing was recorded (no update reached anyone within the window).</summary>
@@ -243,6 +252,12 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
         if (InWindow(now))
         {
             Interlocked.Increment(ref _completedInWindow);
+            lock (_pauseLock)
+            {
+                // How long the document stood still: the longest gap between updates reaching everyone.
+                _longestPause = Math.Max(_longestPause, now - Math.Max(_windowStart, _lastCompletion));
+                _lastCompletion = now;
+            }
         }
 
         if (options.ClosedLoop)

@@ -182,9 +182,9 @@ internal static class Report
                 text.AppendLine($"| {scenario} ({r.Editors} editors, {load}) | {server} | {F(r.UpdatesPerSecond, "F0")} | {F(r.DeliveriesPerSecond, "F0")} | {F(r.P50Ms, "F2")} | {F(r.P99Ms, "F2")} | {F(r.MaxMs, "F1")} | {r.Lost} | {r.Duplicates} | {r.OutOfOrder} | {r.Unrecognised} | {r.Echoes} | {F(r.ServerCpuPercent, "F0")} | {F(r.ServerCpuMicrosPerUpdate, "F1")} | {(r.ServerRssKiB ?? 0) / 1024} | {F(r.GeneratorCpuPercent, "F0")} |");
             }
 
-            foreach (var ((scenario, server), r) in editors.Where(e => e.Result.Stalls > 0 || e.Result.EditorsExhausted > 0 || e.Result.EditorsClosed > 0))
+            foreach (var ((scenario, server), r) in editors.Where(e => e.Result.Stalls > 0 || e.Result.EditorsExhausted > 0 || e.Result.EditorsClosed > 0 || e.Result.LongestPauseMs > 1000))
             {
-                text.AppendLine().AppendLine($"**{scenario}/{server}**: {r.Stalls} stalls (no update of an editor's window reached everyone within 10 s), {r.EditorsExhausted} editors ran out of precomputed updates before the end (the rate is then understated), {r.EditorsClosed} editors closed by the server{(r.FirstClose is null ? "" : $" (first: {r.FirstClose.Replace("|", "/", StringComparison.Ordinal)})")}.");
+                text.AppendLine().AppendLine($"**{scenario}/{server}**: {r.Stalls} stalls (no update of an editor's window reached everyone within 10 s), {r.EditorsExhausted} editors ran out of precomputed updates before the end (the rate is then understated), {r.EditorsClosed} editors closed by the server{(r.FirstClose is null ? "" : $" (first: {r.FirstClose.Replace("|", "/", StringComparison.Ordinal)})")}; the longest stretch of the window in which no update reached every editor: {r.LongestPauseMs / 1000:F1} s.");
             }
         }
 
