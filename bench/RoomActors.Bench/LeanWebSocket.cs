@@ -13,7 +13,7 @@ internal delegate void MessageHandler(ReadOnlySpan<byte> payload);
 /// The load generator's client socket: an RFC 6455 client over a plain TCP socket that parses every frame already
 /// received from one read. <c>ClientWebSocket</c> costs the generator a receive call per frame; at several hundred
 /// thousand frames per second on one core that, not the server, set the limit, so the measurement needs a cheaper
-/// reader. Sends are masked text frames; pings are answered with pongs.
+/// reader. Sends are masked text or binary frames; pings are answered with pongs.
 /// </summary>
 internal sealed class LeanWebSocket : IDisposable
 {
@@ -104,11 +104,16 @@ internal sealed class LeanWebSocket : IDisposable
     }
 
     /// <summary>Sends <paramref name="payload"/> as one masked text frame. One sender at a time.</summary>
-    public ValueTask<int> SendTextAsync(ReadOnlySpan<byte> payload)
+    public ValueTask<int> SendTextAsync(ReadOnlySpan<byte> payload) => SendDataAsync(0x1, payload);
+
+    /// <summary>Sends <paramref name="payload"/> as one masked binary frame (Yjs messages are not UTF-8). One sender at a time.</summary>
+    public ValueTask<int> SendBinaryAsync(ReadOnlySpan<byte> payload) => SendDataAsync(0x2, payload);
+
+    private ValueTask<int> SendDataAsync(byte opcode, ReadOnlySpan<byte> payload)
     {
         var header = payload.Length < 126 ? 2 : payload.Length <= ushort.MaxValue ? 4 : 10;
         var frame = new byte[header + 4 + payload.Length];
-        frame[0] = 0x81; // FIN + text
+        frame[0] = (byte)(0x80 | opcode); // FIN + text or binary
         switch (header)
         {
             case 2:

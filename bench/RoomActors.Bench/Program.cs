@@ -9,7 +9,8 @@ using RoomActors.Bench;
 // Load generator: R rooms × C clients, S senders per room, closed or open loop; every recipient records latency.
 // Reports deliveries/s, sends/s, p50/p99/max latency, lost messages, rooms whose clients saw different orders, and the
 // server's CPU time per delivery and resident memory (from /proc for --server-pid). Other scenarios: idle (IdleDensity),
-// cold (ColdActivation), conference (the MUD's attendees, Conference); `venue IN K OUT` writes a venue K times as large.
+// cold (ColdActivation), conference (the MUD's attendees, Conference), docs-editors and docs-sync (Yjs documents over the
+// y-websocket protocol, DocsEditors and DocsSync); `venue IN K OUT` writes a venue K times as large.
 if (args is ["report", var directory, var output, .. var notes])
 {
     await Report.WriteAsync(directory, output, string.Join(' ', notes));
@@ -23,6 +24,8 @@ try
         ["idle", .. var rest] => await IdleDensity.RunAsync(ArgMap.Parse(rest)),
         ["cold", .. var rest] => await ColdActivation.RunAsync(ArgMap.Parse(rest)),
         ["conference", .. var rest] => await Conference.RunAsync(ArgMap.Parse(rest)),
+        ["docs-editors", .. var rest] => await DocsEditors.RunAsync(ArgMap.Parse(rest)),
+        ["docs-sync", .. var rest] => await DocsSync.RunAsync(ArgMap.Parse(rest)),
         ["venue", var input, var copies, var scaled] => VenueScaler.Run(input, int.Parse(copies, System.Globalization.CultureInfo.InvariantCulture), scaled),
         _ => await Traffic(BenchOptions.Parse(args)),
     };

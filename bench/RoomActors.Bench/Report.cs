@@ -10,7 +10,7 @@ internal static class Report
     {
         var files = Directory.GetFiles(directory, "*.json").OrderBy(File.GetLastWriteTimeUtc).ToList();
         static string NameOf(string file) => Path.GetFileNameWithoutExtension(file);
-        static bool Special(string name) => name.StartsWith("idle.", StringComparison.Ordinal) || name.StartsWith("cold.", StringComparison.Ordinal) || name.StartsWith("conference", StringComparison.Ordinal) || name.StartsWith("venue", StringComparison.Ordinal);
+        static bool Special(string name) => name.StartsWith("idle.", StringComparison.Ordinal) || name.StartsWith("cold.", StringComparison.Ordinal) || name.StartsWith("conference", StringComparison.Ordinal) || name.StartsWith("venue", StringComparison.Ordinal) || name.StartsWith("docs-", StringComparison.Ordinal);
         var results = files.Where(f => !Special(NameOf(f)))
             .Select(f => (Name: NameOf(f), Result: JsonSerializer.Deserialize<BenchResult>(File.ReadAllText(f))!))
             .ToList();
@@ -139,12 +139,90 @@ internal static class Report
             text.AppendLine($"| 0 lost, 0 order violations (≥ 2 senders) | 0 / 0 | {ours.Sum(r => r.Result.Lost)} / {ours.Sum(r => r.Result.OrderViolations)} | {(ours.All(r => r.Result.Lost == 0 && r.Result.OrderViolations == 0) ? "yes" : "**no**")} |");
         }
 
+        Documents(text, files);
         Conference(text, conference);
 
         text.AppendLine().AppendLine("How these are measured, what each change bought, and for a line not met the gap, what was tried and what is")
             .AppendLine("next: [bench/README.md](README.md). Runs on a shared 2-core machine vary by about ±10%; compare ratios within one run.");
 
         await File.WriteAllTextAsync(output, text.ToString());
+    }
+
+    /// <summary>
+    /// The documents section: docs-editors (closed loop), docs-editors-open and docs-sync against each server, and the
+    /// ratios RoomActors / y-websocket (the reference server, run in the same invocation).
+    /// </summary>
+    private static void Documents(StringBuilder text, List<string> files)
+    {
+        var options = new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        static (string Scenario, string Server) Split(string file)
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            return (name[..name.IndexOf('.', StringComparison.Ordinal)], name[(name.IndexOf('.', StringComparison.Ordinal) + 1)..]);
+        }
+
+        var editors = files.Where(f => Path.GetFileName(f).StartsWith("docs-editors", StringComparison.Ordinal))
+            .Select(f => (Key: Split(f), Result: JsonSerializer.Deserialize<DocsEditorsResult>(File.ReadAllText(f), options)!)).ToList();
+        var syncs = files.Where(f => Path.GetFileName(f).StartsWith("docs-sync.", StringComparison.Ordinal))
+            .Select(f => (Key: Split(f), Result: JsonSerializer.Deserialize<DocsSyncResult>(File.ReadAllText(f), options)!)).ToList();
+        if (editors.Count == 0 && syncs.Count == 0)
+        {
+            return;
+        }
+
+        static string F(double? value, string format) => value is { } v && !double.IsNaN(v) ? v.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "–";
+        text.AppendLine().AppendLine("Documents (Yjs over the y-websocket protocol: RoomActors' `doc` room against y-websocket 1.5.4's own Node server, `bin/server.js`; real Yjs updates of bench/yjs; latency from an editor's send to each other editor's receipt, the sender's echo not counted):").AppendLine();
+        if (editors.Count > 0)
+        {
+            text.AppendLine("| scenario | server | updates/s (at every other editor) | deliveries/s | p50 ms | p99 ms | max ms | lost | duplicates | out of order | not recognised | echoes | server CPU % | server CPU µs/update | server RSS MiB | generator CPU % |");
+            text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var ((scenario, server), r) in editors)
+            {
+                var load = r.Mode == "closed" ? $"window {r.Window}" : r.Mode;
+                text.AppendLine($"| {scenario} ({r.Editors} editors, {load}) | {server} | {F(r.UpdatesPerSecond, "F0")} | {F(r.DeliveriesPerSecond, "F0")} | {F(r.P50Ms, "F2")} | {F(r.P99Ms, "F2")} | {F(r.MaxMs, "F1")} | {r.Lost} | {r.Duplicates} | {r.OutOfOrder} | {r.Unrecognised} | {r.Echoes} | {F(r.ServerCpuPercent, "F0")} | {F(r.ServerCpuMicrosPerUpdate, "F1")} | {(r.ServerRssKiB ?? 0) / 1024} | {F(r.GeneratorCpuPercent, "F0")} |");
+            }
+
+            foreach (var ((scenario, server), r) in editors.Where(e => e.Result.Stalls > 0 || e.Result.EditorsExhausted > 0 || e.Result.EditorsClosed > 0 || e.Result.LongestPauseMs > 1000))
+            {
+                text.AppendLine().AppendLine($"**{scenario}/{server}**: {r.Stalls} stalls (no update of an editor's window reached everyone within 10 s), {r.EditorsExhausted} editors ran out of precomputed updates before the end (the rate is then understated), {r.EditorsClosed} editors closed by the server{(r.FirstClose is null ? "" : $" (first: {r.FirstClose.Replace("|", "/", StringComparison.Ordinal)})")}; the longest stretch of the window in which no update reached every editor: {r.LongestPauseMs / 1000:F1} s.");
+            }
+        }
+
+        if (syncs.Count > 0)
+        {
+            text.AppendLine().AppendLine("| scenario | server | document bytes | new clients | connect → step 2 p50 ms | p99 ms | max ms | step 2 bytes | whole document | server CPU ms per sync | server RSS MiB | load s |");
+            text.AppendLine("|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|");
+            foreach (var ((scenario, server), r) in syncs)
+            {
+                var sizes = r.MinStep2Bytes == r.MaxStep2Bytes ? $"{r.MaxStep2Bytes}" : $"{r.MinStep2Bytes}–{r.MaxStep2Bytes}";
+                text.AppendLine($"| {scenario} | {server} | {r.DocumentBytes} | {r.Clients} | {F(r.P50Ms, "F2")} | {F(r.P99Ms, "F2")} | {F(r.MaxMs, "F1")} | {sizes} | {(r.Complete == r.Clients ? "yes" : $"**{r.Complete} of {r.Clients}**")} | {F(r.ServerCpuMsPerSync, "F1")} | {(r.ServerRssKiB ?? 0) / 1024} | {F(r.LoadSeconds, "F2")} |");
+            }
+        }
+
+        var ratios = new List<string>();
+        foreach (var ((scenario, server), ra) in editors.Where(e => e.Key.Server == "roomactors"))
+        {
+            if (editors.FirstOrDefault(e => e.Key == (scenario, "y-websocket")).Result is { } yws)
+            {
+                ratios.Add($"| {scenario} | {ra.UpdatesPerSecond / yws.UpdatesPerSecond:F2}× | {ra.DeliveriesPerSecond / yws.DeliveriesPerSecond:F2}× | {ra.P50Ms / yws.P50Ms:F2}× | {ra.P99Ms / yws.P99Ms:F2}× | {F(ra.ServerCpuMicrosPerUpdate / yws.ServerCpuMicrosPerUpdate, "F2")}× |");
+            }
+        }
+
+        foreach (var ((scenario, server), ra) in syncs.Where(e => e.Key.Server == "roomactors"))
+        {
+            if (syncs.FirstOrDefault(e => e.Key == (scenario, "y-websocket")).Result is { } yws)
+            {
+                ratios.Add($"| {scenario} | | | {ra.P50Ms / yws.P50Ms:F2}× | {ra.P99Ms / yws.P99Ms:F2}× | {F(ra.ServerCpuMsPerSync / yws.ServerCpuMsPerSync, "F2")}× (per sync) |");
+            }
+        }
+
+        if (ratios.Count > 0)
+        {
+            text.AppendLine().AppendLine("Ratios, roomactors / y-websocket (same run; an open loop's rates are the offered load, its latencies tell the servers apart):").AppendLine();
+            text.AppendLine("| scenario | updates/s | deliveries/s | p50 latency | p99 latency | server CPU per update |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|");
+            ratios.ForEach(line => text.AppendLine(line));
+        }
     }
 
     /// <summary>The conference section: the MUD's attendees (all-in-one and cluster), latencies, rates and the final check.</summary>
