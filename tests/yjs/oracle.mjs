@@ -1,9 +1,29 @@
 // The npm yjs package as the oracle of RoomActors.Documents.YUpdate (tests/RoomActors.Tests/Documents): builds seeded
 // random documents with several clients editing at once, and writes, as JSON on stdout, what yjs says of their updates.
 //   node tests/yjs/oracle.mjs CASES SEED
+//   node tests/yjs/oracle.mjs verify < updates.json   (an array of base64 updates: each one's document as JSON text)
 // Each case: the updates (base64), Y.mergeUpdates of them, Y.encodeStateVectorFromUpdate of the merge, Y.diffUpdate of
 // the merge against state vectors (real ones and clocks inside structs), and the text of each root Y.Text.
 import * as Y from "yjs";
+
+const typed = doc => { // root types are generic until asked for by kind
+  for (const [name, get] of [["text", "getText"], ["map", "getMap"], ["list", "getArray"], ["xml", "getXmlFragment"]]) {
+    if (doc.share.has(name)) doc[get](name);
+  }
+  return JSON.stringify(doc.toJSON());
+};
+
+if (process.argv[2] === "verify") {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  const docs = JSON.parse(Buffer.concat(chunks).toString()).map(update => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Buffer.from(update, "base64"));
+    return typed(doc);
+  });
+  process.stdout.write(JSON.stringify(docs));
+  process.exit(0);
+}
 
 const [cases = "20", seed = "1"] = process.argv.slice(2);
 let a = Number(seed) >>> 0;
@@ -92,6 +112,7 @@ for (let c = 0; c < Number(cases); c++) {
     stateVector: b64(state),
     diffs: svs.map(sv => ({ stateVector: b64(sv), diff: b64(Y.diffUpdate(merged, sv)) })),
     texts,
+    json: typed(full),
   });
 }
 process.stdout.write(JSON.stringify(out));

@@ -23,7 +23,9 @@ namespace RoomActors.Documents;
 /// <para>
 /// The room is the authority. It keeps the document as Yjs updates (it does not integrate the CRDT: it merges and diffs
 /// the encoded updates, <see cref="YUpdate"/>), answers a client's sync step 1 with exactly what the client lacks, and
-/// relays each update to the other clients in the room's order. Each update is appended to the room's storage at the
+/// relays each update to the other clients in the room's order. Where it merges, it drops the content of deleted items
+/// as a <c>Y.Doc</c> with <c>gc</c> on does (y-websocket's server's default): clients that keep deleted content for
+/// their own history (<c>gc: false</c>) do not get it back from the room. Each update is appended to the room's storage at the
 /// end of its turn, before anyone hears of it (the output gate); when the stored updates pass
 /// <see cref="DocumentOptions.CompactAfterBytes"/> they are merged into a snapshot. Awareness (cursors, names) is
 /// relayed, never stored, and dropped for a client that leaves.
@@ -284,7 +286,7 @@ public abstract class DocumentRoom : Room
         if (_document.Length + _tailBytes + update.Length > limits.MaxDocumentBytes)
         {
             // The sum overstates the merged size (updates overlap): merge to know.
-            var merged = YUpdate.Merge([Merged(), update]);
+            var merged = YGarbage.Collect(YUpdate.Merge([Merged(), update]));
             if (merged.Length > limits.MaxDocumentBytes)
             {
                 sender.Close(TooLarge, Reason(
@@ -395,7 +397,7 @@ public abstract class DocumentRoom : Room
         {
             0 => YUpdate.Empty.ToArray(),
             1 => parts[0].ToArray(),
-            _ => YUpdate.Merge(parts),
+            _ => YGarbage.Collect(YUpdate.Merge(parts)),
         };
         _coveredAfterTurn = 0;
         _loaded = true;
@@ -436,7 +438,8 @@ public abstract class DocumentRoom : Room
     {
         if (_tail.Count > 0)
         {
-            _document = YUpdate.Merge([_document, .. _tail.Select(t => (ReadOnlyMemory<byte>)t)]);
+            // Deleted content goes with the merge, as a Y.Doc with gc on (y-websocket's server) drops it.
+            _document = YGarbage.Collect(YUpdate.Merge([_document, .. _tail.Select(t => (ReadOnlyMemory<byte>)t)]));
             _tail.Clear();
             _tailBytes = 0;
         }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 
 namespace RoomActors.Documents;
@@ -32,8 +31,7 @@ internal readonly record struct AwarenessEntry(ulong ClientId, ulong Clock, stri
 /// </summary>
 internal static class YMessages
 {
-    /// <summary>The largest number lib0 encodes (JavaScript's <c>Number.MAX_SAFE_INTEGER</c>).</summary>
-    private const ulong MaxSafeInteger = (1UL << 53) - 1;
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
     /// Reads a frame's message type, and for a sync message its sync type and payload (state vector or update). Throws
@@ -42,29 +40,25 @@ internal static class YMessages
     /// </summary>
     public static (YMessageType Type, YSyncType Sync, ReadOnlyMemory<byte> Payload) Read(ReadOnlyMemory<byte> frame)
     {
-        var at = 0;
-        var span = frame.Span;
-        var type = ReadUInt(span, ref at, "message type");
+        var reader = new Lib0Reader(frame.Span);
+        var type = reader.ReadUInt("message type");
         switch (type)
         {
-            case (ulong)YMessageType.Sync:
-                var sync = ReadUInt(span, ref at, "sync message type");
-                if (sync > (ulong)YSyncType.Update)
+            case (long)YMessageType.Sync:
+                var sync = reader.ReadUInt("sync message type");
+                if (sync > (long)YSyncType.Update)
                 {
                     throw new FormatException($"unknown sync message type {sync} at byte 1 (0 = step 1, 1 = step 2, 2 = update)");
                 }
 
-                var payload = ReadBytes(frame, ref at, sync == (ulong)YSyncType.Step1 ? "state vector" : "update");
-                End(span, at);
+                var payload = Payload(ref reader, frame, sync == (long)YSyncType.Step1 ? "state vector" : "update");
                 return (YMessageType.Sync, (YSyncType)sync, payload);
-            case (ulong)YMessageType.Awareness:
-                var update = ReadBytes(frame, ref at, "awareness update");
-                End(span, at);
-                return (YMessageType.Awareness, default, update);
-            case (ulong)YMessageType.QueryAwareness:
-                End(span, at);
+            case (long)YMessageType.Awareness:
+                return (YMessageType.Awareness, default, Payload(ref reader, frame, "awareness update"));
+            case (long)YMessageType.QueryAwareness:
+                End(ref reader, "message");
                 return (YMessageType.QueryAwareness, default, default);
-            case (ulong)YMessageType.Auth:
+            case (long)YMessageType.Auth:
                 throw new NotSupportedException("auth messages (type 2) are the server's to send, not a client's");
             default:
                 throw new NotSupportedException($"unknown message type {type} (0 = sync, 1 = awareness, 3 = query awareness)");
@@ -74,40 +68,27 @@ internal static class YMessages
     /// <summary>Reads an awareness update (count, then client id, clock and state JSON per entry).</summary>
     public static List<AwarenessEntry> ReadAwareness(ReadOnlySpan<byte> update)
     {
-        var at = 0;
-        var count = ReadUInt(update, ref at, "awareness entry count");
-        if (count > (ulong)update.Length)
-        {
-            throw new FormatException($"awareness update claims {count} entries in {update.Length} bytes");
-        }
-
+        var reader = new Lib0Reader(update);
+        var count = reader.ReadCount("awareness entry count");
         var entries = new List<AwarenessEntry>((int)count);
-        for (var i = 0UL; i < count; i++)
+        for (; count > 0; count--)
         {
-            var client = ReadUInt(update, ref at, "awareness client id");
-            var clock = ReadUInt(update, ref at, "awareness clock");
-            var length = ReadUInt(update, ref at, "awareness state length");
-            if (length > (ulong)(update.Length - at))
-            {
-                throw new FormatException($"awareness state of {length} bytes at byte {at}, but only {update.Length - at} are left");
-            }
-
-            string state;
+            var client = reader.ReadUInt("awareness client id");
+            var clock = reader.ReadUInt("awareness clock");
+            var at = reader.Position;
+            var state = reader.ReadStringBytes("awareness state");
             try
             {
-                state = Strict.GetString(update.Slice(at, (int)length));
+                entries.Add(new AwarenessEntry((ulong)client, (ulong)clock, Strict.GetString(state)));
             }
             catch (DecoderFallbackException ex)
             {
                 // Policy: bad UTF-8 is bad input, reported like any other.
-                throw new FormatException($"awareness state at byte {at} is not UTF-8: {ex.Message}");
+                throw new FormatException($"the awareness state at byte {at} is not UTF-8: {ex.Message}");
             }
-
-            at += (int)length;
-            entries.Add(new AwarenessEntry(client, clock, state));
         }
 
-        End(update, at);
+        End(ref reader, "awareness update");
         return entries;
     }
 
@@ -123,92 +104,44 @@ internal static class YMessages
     /// <summary><c>[awareness, update]</c> of the given entries.</summary>
     public static byte[] Awareness(IReadOnlyCollection<AwarenessEntry> entries)
     {
-        var inner = new ArrayBufferWriter<byte>();
-        WriteUInt(inner, (ulong)entries.Count);
+        var inner = new Lib0Writer();
+        inner.WriteUInt(entries.Count);
         foreach (var entry in entries)
         {
-            WriteUInt(inner, entry.ClientId);
-            WriteUInt(inner, entry.Clock);
-            var state = Encoding.UTF8.GetBytes(entry.State);
-            WriteUInt(inner, (ulong)state.Length);
-            inner.Write(state);
+            inner.WriteUInt((long)entry.ClientId);
+            inner.WriteUInt((long)entry.Clock);
+            inner.WriteString(entry.State);
         }
 
-        var frame = new ArrayBufferWriter<byte>(inner.WrittenCount + 8);
-        WriteUInt(frame, (ulong)YMessageType.Awareness);
-        WriteUInt(frame, (ulong)inner.WrittenCount);
-        frame.Write(inner.WrittenSpan);
-        return frame.WrittenSpan.ToArray();
+        var frame = new Lib0Writer(inner.Length + 8);
+        frame.WriteUInt((long)YMessageType.Awareness);
+        frame.WriteBytes(inner.Written);
+        return frame.ToArray();
     }
 
     private static byte[] Sync(YSyncType type, ReadOnlySpan<byte> payload)
     {
-        var frame = new ArrayBufferWriter<byte>(payload.Length + 12);
-        WriteUInt(frame, (ulong)YMessageType.Sync);
-        WriteUInt(frame, (ulong)type);
-        WriteUInt(frame, (ulong)payload.Length);
-        frame.Write(payload);
-        return frame.WrittenSpan.ToArray();
+        var frame = new Lib0Writer(payload.Length + 12);
+        frame.WriteUInt((long)YMessageType.Sync);
+        frame.WriteUInt((long)type);
+        frame.WriteBytes(payload);
+        return frame.ToArray();
     }
 
-    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    private static ulong ReadUInt(ReadOnlySpan<byte> data, ref int at, string what)
+    /// <summary>The varUint8Array that ends the frame, as a slice of it.</summary>
+    private static ReadOnlyMemory<byte> Payload(ref Lib0Reader reader, ReadOnlyMemory<byte> frame, string what)
     {
-        ulong value = 0;
-        for (var shift = 0; ; shift += 7)
-        {
-            if (at >= data.Length)
-            {
-                throw new FormatException($"the message ends inside its {what} (byte {at})");
-            }
-
-            var b = data[at++];
-            value |= (ulong)(b & 0x7f) << shift;
-            if (value > MaxSafeInteger || shift > 49 && (b & 0x80) != 0)
-            {
-                throw new FormatException($"the {what} at byte {at - 1} is larger than 2^53 - 1");
-            }
-
-            if ((b & 0x80) == 0)
-            {
-                return value;
-            }
-        }
+        var bytes = reader.ReadBytes(what);
+        var payload = frame.Slice(reader.Position - bytes.Length, bytes.Length);
+        End(ref reader, "message");
+        return payload;
     }
 
-    private static ReadOnlyMemory<byte> ReadBytes(ReadOnlyMemory<byte> data, ref int at, string what)
+    private static void End(ref Lib0Reader reader, string what)
     {
-        var length = ReadUInt(data.Span, ref at, what + " length");
-        if (length > (ulong)(data.Length - at))
+        if (!reader.AtEnd)
         {
-            throw new FormatException($"the {what} is {length} bytes long at byte {at}, but only {data.Length - at} are left: the message is truncated");
+            throw new FormatException($"{reader.Remaining} bytes follow the end of the {what} at byte {reader.Position}");
         }
-
-        var bytes = data.Slice(at, (int)length);
-        at += (int)length;
-        return bytes;
-    }
-
-    private static void End(ReadOnlySpan<byte> data, int at)
-    {
-        if (at != data.Length)
-        {
-            throw new FormatException($"{data.Length - at} bytes follow the end of the message at byte {at}");
-        }
-    }
-
-    private static void WriteUInt(IBufferWriter<byte> writer, ulong value)
-    {
-        var span = writer.GetSpan(10);
-        var n = 0;
-        while (value >= 0x80)
-        {
-            span[n++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[n++] = (byte)value;
-        writer.Advance(n);
     }
 }

@@ -55,6 +55,9 @@ internal sealed class YStruct
 
     public string GetText() => Text ??= Encoding.UTF8.GetString(Raw.Span);
 
+    /// <summary>A copy to change.</summary>
+    public YStruct Copy() => (YStruct)MemberwiseClone();
+
     /// <summary>The part of this struct from <paramref name="diff"/> units on (Yjs's <c>sliceStruct</c>).</summary>
     public YStruct Slice(long diff)
     {

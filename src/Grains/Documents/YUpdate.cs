@@ -327,7 +327,7 @@ public static class YUpdate
     }
 
     /// <summary>Yjs's <c>writeDeleteSet</c>: clients from the highest id down, each client's ranges as they are.</summary>
-    private static void WriteDeleteSet(Lib0Writer writer, List<(long Client, List<YDeleteRange> Ranges)> deleteSet)
+    internal static void WriteDeleteSet(Lib0Writer writer, List<(long Client, List<YDeleteRange> Ranges)> deleteSet)
     {
         writer.WriteUInt(deleteSet.Count);
         foreach (var (client, ranges) in deleteSet.OrderByDescending(d => d.Client))
@@ -374,7 +374,7 @@ public static class YUpdate
     }
 
     /// <summary>Yjs's lazy struct writer: structs grouped in runs of one client, each run with its count and first clock.</summary>
-    private sealed class StructWriter
+    internal sealed class StructWriter
     {
         private readonly List<(int Count, byte[] Bytes)> _runs = new();
         private Lib0Writer _run = new();

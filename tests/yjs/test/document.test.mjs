@@ -122,7 +122,7 @@ test("truncated and malformed messages close their sender with a reason; the doc
 
     const cases = [
       { frames: [frame(0, 2, 10, 1, 2)], code: 4400, reason: /truncated/ }, // an update of 10 bytes with 2 sent
-      { frames: [frame(0, 0)], code: 4400, reason: /ends inside/ }, // a sync step 1 without its state vector
+      { frames: [frame(0, 0)], code: 4400, reason: /ends where its state vector/ }, // a sync step 1 without its state vector
       { frames: [frame(0, 7, 0)], code: 4400, reason: /unknown sync message type 7/ },
       { frames: [frame(0, 2, 4, 1, 0xff, 0xff, 0xff)], code: 4400, reason: /malformed Yjs update/ },
       { frames: [frame(0, 2, 2, 0, 0, 9)], code: 4400, reason: /follow the end/ }, // trailing bytes
