@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
 
 namespace RoomActors.Documents;
 
@@ -12,8 +15,14 @@ internal ref struct Lib0Reader(ReadOnlySpan<byte> data)
     /// <summary>The largest number lib0 encodes (JavaScript's <c>Number.MAX_SAFE_INTEGER</c>).</summary>
     public const long MaxSafeInteger = (1L << 53) - 1;
 
-    /// <summary>How deeply <see cref="SkipAny"/> follows nested arrays and objects.</summary>
-    private const int MaxAnyDepth = 64;
+    /// <summary>
+    /// How deeply <see cref="SkipAny"/> follows nested arrays and objects, and JSON values may nest. Yjs has no limit of
+    /// its own (a map value 100 levels deep is a valid document), so this is far above what documents hold and only
+    /// stops input that would exhaust the stack.
+    /// </summary>
+    private const int MaxAnyDepth = 1000;
+
+    private static readonly JsonReaderOptions JsonOptions = new() { MaxDepth = MaxAnyDepth, CommentHandling = JsonCommentHandling.Disallow };
 
     private readonly ReadOnlySpan<byte> _data = data;
 
@@ -85,15 +94,62 @@ internal ref struct Lib0Reader(ReadOnlySpan<byte> data)
         return bytes;
     }
 
-    /// <summary>A string's UTF-8 bytes (lib0's varString), not decoded.</summary>
-    public ReadOnlySpan<byte> ReadStringBytes(string what) => ReadBytes(what);
+    /// <summary>
+    /// A string's UTF-8 bytes (lib0's varString), not decoded but checked: lib0 decodes with a fatal TextDecoder, so
+    /// Yjs throws on invalid UTF-8 (an update holding some would fail every client that applies it).
+    /// </summary>
+    public ReadOnlySpan<byte> ReadStringBytes(string what)
+    {
+        var at = Position;
+        var bytes = ReadBytes(what);
+        if (!Utf8.IsValid(bytes))
+        {
+            throw new FormatException($"the {what} at byte {at} is not valid UTF-8 (Yjs's decoder would throw on it)");
+        }
 
-    public string ReadString(string what) => Encoding.UTF8.GetString(ReadBytes(what));
+        return bytes;
+    }
+
+    public string ReadString(string what) => Encoding.UTF8.GetString(ReadStringBytes(what));
+
+    /// <summary>
+    /// A varString holding JSON, checked as Yjs's <c>JSON.parse</c> would (an update whose JSON doesn't parse throws in
+    /// every client that applies it). <paramref name="allowUndefined"/>: ContentJSON writes <c>undefined</c> as the word.
+    /// </summary>
+    public void ReadJson(string what, bool allowUndefined = false)
+    {
+        var at = Position;
+        var json = ReadStringBytes(what);
+        if (allowUndefined && json.SequenceEqual("undefined"u8))
+        {
+            return;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(json, JsonOptions);
+            var tokens = 0;
+            while (reader.Read())
+            {
+                tokens++;
+            }
+
+            if (tokens == 0)
+            {
+                throw new FormatException($"the {what} at byte {at} is empty where JSON is expected");
+            }
+        }
+        catch (JsonException e)
+        {
+            // Control flow: the JSON reader's error becomes this reader's one error type, with where it is.
+            throw new FormatException($"the {what} at byte {at} is not valid JSON: {e.Message}", e);
+        }
+    }
 
     /// <summary>Reads past one value of lib0's <c>writeAny</c> encoding.</summary>
     public void SkipAny(string what, int depth = 0)
     {
-        if (depth > MaxAnyDepth)
+        if (depth > MaxAnyDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             throw new FormatException($"the {what} nests deeper than {MaxAnyDepth} levels (byte {Position})");
         }
@@ -118,13 +174,15 @@ internal ref struct Lib0Reader(ReadOnlySpan<byte> data)
                 Skip(8, what);
                 return;
             case 119: // string
+                ReadStringBytes(what);
+                return;
             case 116: // Uint8Array
                 ReadBytes(what);
                 return;
             case 118: // object
                 for (var n = ReadCount(what + " key count"); n > 0; n--)
                 {
-                    ReadBytes(what + " key");
+                    ReadStringBytes(what + " key");
                     SkipAny(what, depth + 1);
                 }
 

@@ -288,11 +288,13 @@ internal sealed class YParsedUpdate
         if ((info & 0x80) != 0)
         {
             s.Origin = new YId(reader.ReadUInt("origin client"), reader.ReadUInt("origin clock"));
+            RequireEarlier(s, s.Origin.Value, "origin", at);
         }
 
         if ((info & 0x40) != 0)
         {
             s.RightOrigin = new YId(reader.ReadUInt("right origin client"), reader.ReadUInt("right origin clock"));
+            RequireEarlier(s, s.RightOrigin.Value, "right origin", at);
         }
 
         if ((info & 0xc0) == 0)
@@ -304,6 +306,7 @@ internal sealed class YParsedUpdate
             else
             {
                 s.ParentId = new YId(reader.ReadUInt("parent client"), reader.ReadUInt("parent clock"));
+                RequireEarlier(s, s.ParentId.Value, "parent", at);
             }
 
             if ((info & 0x20) != 0)
@@ -327,7 +330,7 @@ internal sealed class YParsedUpdate
                     var from = reader.Position;
                     if (contentRef == YStruct.ContentJson)
                     {
-                        reader.ReadStringBytes("JSON value");
+                        reader.ReadJson("JSON value", allowUndefined: true);
                     }
                     else
                     {
@@ -349,12 +352,12 @@ internal sealed class YParsedUpdate
                 s.Length = 1;
                 break;
             case YStruct.ContentEmbed:
-                reader.ReadStringBytes("embed");
+                reader.ReadJson("embed");
                 s.Length = 1;
                 break;
             case YStruct.ContentFormat:
                 reader.ReadStringBytes("format key");
-                reader.ReadStringBytes("format value");
+                reader.ReadJson("format value");
                 s.Length = 1;
                 break;
             case YStruct.ContentType:
@@ -384,5 +387,17 @@ internal sealed class YParsedUpdate
         }
 
         return s;
+    }
+
+    /// <summary>
+    /// An item's origin, right origin and parent exist before it; of its own client, they are at lower clocks. Yjs
+    /// throws applying an item that names a later clock of its own client, so such an update would fail every client.
+    /// </summary>
+    private static void RequireEarlier(YStruct s, YId id, string what, int at)
+    {
+        if (id.Client == s.Client && id.Clock >= s.Clock)
+        {
+            throw new FormatException($"the item of client {s.Client} at clock {s.Clock} (byte {at}) names its own client's clock {id.Clock} as its {what}; it can only name an earlier one");
+        }
     }
 }
