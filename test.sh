@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test run on a fresh Debian machine with the .NET SDK: installs what is missing, builds, runs every test.
-# --long: the long mode of the tests that have one (ROOMACTORS_LONG_TESTS=1: the chaos soak runs 10 minutes, not 2).
+# --long: the long mode of the tests that have one (ROOMACTORS_LONG_TESTS=1: the chaos soak runs 10 minutes, not 90 s).
 set -euo pipefail
 cd "$(dirname "$0")"
 

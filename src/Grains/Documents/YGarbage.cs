@@ -37,19 +37,37 @@ internal static class YGarbage
         }
 
         var writer = new YUpdate.StructWriter();
+        YStruct? held = null; // a deleted item the next one may extend
         foreach (var s in parsed.Structs)
         {
-            if (s.Kind != YStructKind.Item || s.ContentRef is YStruct.ContentDeleted or YStruct.ContentType or YStruct.ContentDoc
-                || !deleted.TryGetValue(s.Client, out var ranges))
+            var pieces = s.Kind != YStructKind.Item || s.ContentRef is YStruct.ContentType or YStruct.ContentDoc
+                || !deleted.TryGetValue(s.Client, out var ranges)
+                ? [s]
+                : Pieces(s, ranges);
+            foreach (var piece in pieces)
             {
-                writer.Write(s, 0);
-                continue;
-            }
+                if (held is not null && Extends(held, piece))
+                {
+                    held.Length += piece.Length;
+                    continue;
+                }
 
-            foreach (var piece in Pieces(s, ranges))
-            {
-                writer.Write(piece, 0);
+                if (held is not null)
+                {
+                    writer.Write(held, 0);
+                }
+
+                held = piece.Kind == YStructKind.Item && piece.ContentRef == YStruct.ContentDeleted ? piece.Copy() : null;
+                if (held is null)
+                {
+                    writer.Write(piece, 0);
+                }
             }
+        }
+
+        if (held is not null)
+        {
+            writer.Write(held, 0);
         }
 
         var output = writer.Finish();
@@ -57,8 +75,19 @@ internal static class YGarbage
         return output.ToArray();
     }
 
+    /// <summary>
+    /// Whether <paramref name="next"/> is a deleted item that goes on right after <paramref name="held"/> as a split of one
+    /// item would (its origin the last unit of <paramref name="held"/>, the same right origin): then they are one item,
+    /// as Yjs merges them.
+    /// </summary>
+    private static bool Extends(YStruct held, YStruct next) =>
+        next.Kind == YStructKind.Item && next.ContentRef == YStruct.ContentDeleted && next.Client == held.Client
+        && next.Clock == held.End && next.Origin == new YId(held.Client, held.End - 1) && next.RightOrigin == held.RightOrigin;
+
     /// <summary>The item cut where deleted ranges start and end inside it, its deleted pieces without their content.</summary>
-    private static IEnumerable<YStruct> Pieces(YStruct item, List<YDeleteRange> ranges)
+    private static List<YStruct> Pieces(YStruct item, List<YDeleteRange> ranges) => [.. Cut(item, ranges)];
+
+    private static IEnumerable<YStruct> Cut(YStruct item, List<YDeleteRange> ranges)
     {
         var rest = item;
         foreach (var range in ranges)

@@ -299,7 +299,7 @@ internal sealed class YParsedUpdate
 
         if ((info & 0xc0) == 0)
         {
-            if (reader.ReadUInt("parent info") != 0)
+            if (reader.ReadUInt("parent info") == 1) // as yjs: 1 names a root type, anything else a parent id
             {
                 s.ParentKey = reader.ReadString("parent type name");
             }

@@ -1,4 +1,4 @@
-// The document is durable: in distributed mode (redis-server, a silo, a standalone gateway), every server process is
+// The document is durable: in distributed mode (redis-server, and a silo co-hosting the gateway), every server process is
 // killed and started again, and a new client gets the same document, including the part compacted into a snapshot.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Test support: the distributed mode as separate processes (redis-server, a silo, a standalone gateway), each started
+// Test support: the distributed mode as separate processes (redis-server and a silo co-hosting the gateway), each started
 // from the build output and stopped by its pid; `restart()` kills every one with SIGKILL and starts it again with the
 // same arguments and ports.
 import { spawn } from "node:child_process";
@@ -55,15 +55,15 @@ const listening = port => new Promise(resolve => {
 const answers = url => fetch(url, { signal: AbortSignal.timeout(1000) }).then(r => r.ok, () => false);
 
 /**
- * redis-server (append-only file, fsync always, in a temporary directory), a silo and a standalone gateway on Redis.
- * `gateway` is the gateway's host:port. Throws with a clear message when redis-server or the build output is missing.
+ * redis-server (append-only file, fsync always, in a temporary directory) and a silo on Redis that serves WebSockets
+ * (the gateway co-hosted). `gateway` is its host:port. Throws with a clear message when redis-server or the build output is missing.
  */
 export async function startCluster() {
-  for (const project of ["Silo", "GatewayHost"]) {
+  for (const project of ["Silo"]) {
     if (!existsSync(dll(project))) throw new Error(`${path.relative(repo, dll(project))} is missing: build first (dotnet build RoomActors.sln -c Release)`);
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), "roomactors-yjs-redis-"));
-  const [redisPort, siloPort, clientPort, siloHttp, gatewayHttp] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [redisPort, siloPort, clientPort, siloHttp] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const id = `yjs-${process.pid}-${redisPort}`;
   const common = ["--redis", `127.0.0.1:${redisPort}`, "--cluster-id", id, "--service-id", id, "--Logging:LogLevel:Default=Warning"];
   const redis = processOf("redis-server", "redis-server",
@@ -71,13 +71,11 @@ export async function startCluster() {
     () => listening(redisPort));
   const silo = processOf("silo", "dotnet", [dll("Silo"), ...common, "--silo-port", String(siloPort), "--client-port", String(clientPort),
     "--urls", `http://127.0.0.1:${siloHttp}`], () => answers(`http://127.0.0.1:${siloHttp}/health/ready`));
-  const gateway = processOf("gateway", "dotnet", [dll("GatewayHost"), ...common, "--urls", `http://127.0.0.1:${gatewayHttp}`],
-    () => answers(`http://127.0.0.1:${gatewayHttp}/health/ready`));
-  const all = [redis, silo, gateway];
+  const all = [redis, silo];
   const startAll = async () => { for (const p of all) await p.start(); };
   await startAll();
   return {
-    gateway: `127.0.0.1:${gatewayHttp}`,
+    gateway: `127.0.0.1:${siloHttp}`,
     log: () => all.map(p => `--- ${p.name}\n${p.log()}`).join("\n"),
     async restart() {
       for (const p of [...all].reverse()) await p.kill();
