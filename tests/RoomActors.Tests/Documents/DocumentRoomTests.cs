@@ -27,9 +27,9 @@ public sealed class DocumentRoomTests
         {
             var piece = new string((char)('a' + i), 30);
             expected += piece;
-            await editor.SendAsync(SyncUpdate(Insert(i * 30L, piece)));
+            await editor.SendAsync(YTestUpdates.SyncUpdate(YTestUpdates.Insert(7, i * 30L, piece)));
             var relayed = await reader.NextAsync(); // after the turn's save (output gate)
-            Assert.Equal(SyncUpdate(Insert(i * 30L, piece)), relayed.Data.ToArray());
+            Assert.Equal(YTestUpdates.SyncUpdate(YTestUpdates.Insert(7, i * 30L, piece)), relayed.Data.ToArray());
         }
 
         var keys = await StoredKeysAsync(host, name);
@@ -48,41 +48,6 @@ public sealed class DocumentRoomTests
         Assert.Equal([0, 1], step2[..2]);
         var update = ReadBytesAfter(step2, 2);
         Assert.Equal(expected, YUpdate.ReadTexts(update)["text"]);
-    }
-
-    /// <summary>Client 7 appends <paramref name="text"/> at <paramref name="clock"/> to Y.Text "text" (one Yjs update).</summary>
-    private static byte[] Insert(long clock, string text)
-    {
-        var writer = new Lib0Writer();
-        writer.WriteUInt(1);
-        writer.WriteUInt(1);
-        writer.WriteUInt(7);
-        writer.WriteUInt(clock);
-        if (clock == 0)
-        {
-            writer.WriteByte(4);
-            writer.WriteUInt(1);
-            writer.WriteString("text");
-        }
-        else
-        {
-            writer.WriteByte(4 | 0x80);
-            writer.WriteUInt(7);
-            writer.WriteUInt(clock - 1);
-        }
-
-        writer.WriteString(text);
-        writer.WriteUInt(0);
-        return writer.ToArray();
-    }
-
-    private static byte[] SyncUpdate(byte[] update)
-    {
-        var writer = new Lib0Writer();
-        writer.WriteUInt(0);
-        writer.WriteUInt(2);
-        writer.WriteBytes(update);
-        return writer.ToArray();
     }
 
     private static byte[] ReadBytesAfter(byte[] frame, int at)

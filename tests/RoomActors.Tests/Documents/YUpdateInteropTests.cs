@@ -71,37 +71,10 @@ public sealed class YUpdateInteropTests
         Assert.True(after < before * 1.05, $"collected {after} bytes of {before}"); // small deletes split items: about even here
 
         // One client typed 1,000 characters and deleted 900 of them: the collected document keeps 100.
-        byte[] typed = YUpdate.Merge([Insert(0, new string('a', 1000)), DeleteSet(50, 900)]);
+        byte[] typed = YUpdate.Merge([YTestUpdates.Insert(7, 0, new string('a', 1000)), YTestUpdates.Delete(7, 50, 900)]);
         var kept = YGarbage.Collect(typed);
         Assert.Equal(new string('a', 100), YUpdate.ReadTexts(kept)["text"]);
         Assert.InRange(kept.Length, 1, 200);
-    }
-
-    private static byte[] Insert(long clock, string text)
-    {
-        var writer = new Lib0Writer();
-        foreach (var n in new long[] { 1, 1, 7, clock })
-        {
-            writer.WriteUInt(n);
-        }
-
-        writer.WriteByte(4);
-        writer.WriteUInt(1);
-        writer.WriteString("text");
-        writer.WriteString(text);
-        writer.WriteUInt(0);
-        return writer.ToArray();
-    }
-
-    private static byte[] DeleteSet(long clock, long length)
-    {
-        var writer = new Lib0Writer();
-        foreach (var n in new long[] { 0, 1, 7, 1, clock, length })
-        {
-            writer.WriteUInt(n);
-        }
-
-        return writer.ToArray();
     }
 
     /// <summary>Runs the oracle: <paramref name="count"/> cases from <paramref name="seed"/>.</summary>

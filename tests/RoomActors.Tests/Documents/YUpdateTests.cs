@@ -82,27 +82,7 @@ public sealed class YUpdateTests
         var updates = new List<ReadOnlyMemory<byte>>();
         for (var i = 0; i < 1000; i++)
         {
-            var writer = new Lib0Writer(1100);
-            writer.WriteUInt(1);
-            writer.WriteUInt(1);
-            writer.WriteUInt(7);
-            writer.WriteUInt(i * 1000L);
-            if (i == 0)
-            {
-                writer.WriteByte(4);
-                writer.WriteUInt(1);
-                writer.WriteString("text");
-            }
-            else
-            {
-                writer.WriteByte(4 | 0x80);
-                writer.WriteUInt(7);
-                writer.WriteUInt(i * 1000L - 1);
-            }
-
-            writer.WriteString(new string((char)('a' + i % 26), 1000));
-            writer.WriteUInt(0);
-            updates.Add(writer.ToArray());
+            updates.Add(YTestUpdates.Insert(7, i * 1000L, new string((char)('a' + i % 26), 1000)));
         }
 
         var document = YUpdate.Merge(updates);
