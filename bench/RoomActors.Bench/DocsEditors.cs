@@ -68,13 +68,12 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
     private EditorUpdates _updates = null!;
     private Editor[] _editors = [];
     private readonly Dictionary<ulong, int> _editorOfClient = [];
-    private long _windowStart = long.MaxValue;
-    private long _windowEnd = long.MaxValue;
+    private readonly MeasuredWindow _window = new();
     private long _sends, _sendsInWindow, _completed, _completedInWindow, _stalls;
     private readonly Lock _pauseLock = new();
     private long _lastCompletion, _longestPause; // Stopwatch ticks, within the window
 
-    public bool InWindow(long timestamp) => timestamp >= _windowStart && timestamp < _windowEnd;
+    public bool InWindow(long timestamp) => _window.Contains(timestamp);
 
     public async Task<DocsEditorsResult> ExecuteAsync()
     {
@@ -96,26 +95,7 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
         using var stopSending = new CancellationTokenSource();
         var senders = _editors.Select(e => Task.Run(() => SendLoopAsync(e, stopSending.Token))).ToList();
 
-        await Task.Delay(options.Warmup);
-        var cpuStart = ServerProcess.CpuTicks(options.ServerPid);
-        var generatorStart = Process.GetCurrentProcess().TotalProcessorTime;
-        var start = Stopwatch.GetTimestamp();
-        _windowStart = start;
-        _windowEnd = start + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
-        await Task.Delay(options.Duration);
-        var cpuEnd = ServerProcess.CpuTicks(options.ServerPid);
-        var generatorEnd = Process.GetCurrentProcess().TotalProcessorTime;
-        var rss = ServerProcess.RssKiB(options.ServerPid);
-        stopSending.Cancel();
-        try
-        {
-            await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (TimeoutException)
-        {
-            // A send stuck on a server that stopped reading: the counts below show what arrived.
-            Console.Error.WriteLine("bench: some editors did not stop sending within 10 s");
-        }
+        var (cpuStart, cpuEnd, generatorStart, generatorEnd, rss) = await _window.RunAsync(options.ServerPid, options.Warmup, options.Duration, stopSending, senders, "editors");
 
         // Let what is in flight arrive (bounded), then stop reading.
         var sent = _editors.Sum(e => (long)Volatile.Read(ref e.Sent));
@@ -131,7 +111,7 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
         lock (_pauseLock)
         {
             // A server that stopped until the end of the window: the pause runs to its end.
-            _longestPause = Math.Max(_longestPause, _windowEnd - Math.Max(_windowStart, _lastCompletion));
+            _longestPause = Math.Max(_longestPause, _window.End - Math.Max(_window.Start, _lastCompletion));
         }
 
         foreach (var editor in _editors)
@@ -255,7 +235,7 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
             lock (_pauseLock)
             {
                 // How long the document stood still: the longest gap between updates reaching everyone.
-                _longestPause = Math.Max(_longestPause, now - Math.Max(_windowStart, _lastCompletion));
+                _longestPause = Math.Max(_longestPause, now - Math.Max(_window.Start, _lastCompletion));
                 _lastCompletion = now;
             }
         }

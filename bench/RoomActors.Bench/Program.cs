@@ -207,12 +207,11 @@ namespace RoomActors.Bench
 
     internal sealed class BenchRun(BenchOptions options)
     {
-        private long _windowStart = long.MaxValue;
-        private long _windowEnd = long.MaxValue;
+        private readonly MeasuredWindow _window = new();
         private long _sends;
         private long _sendsInWindow;
 
-        public bool InWindow(long timestamp) => timestamp >= _windowStart && timestamp < _windowEnd;
+        public bool InWindow(long timestamp) => _window.Contains(timestamp);
 
         public async Task<BenchResult> ExecuteAsync()
         {
@@ -223,26 +222,7 @@ namespace RoomActors.Bench
             using var stopSending = new CancellationTokenSource();
             var senders = clients.Where(c => c.Index < options.Senders).Select(c => Task.Run(() => SendLoopAsync(c, stopSending.Token))).ToList();
 
-            await Task.Delay(options.Warmup);
-            var cpuStart = ServerProcess.CpuTicks(options.ServerPid);
-            var generatorStart = Process.GetCurrentProcess().TotalProcessorTime;
-            var start = Stopwatch.GetTimestamp();
-            _windowStart = start;
-            _windowEnd = start + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
-            await Task.Delay(options.Duration);
-            var cpuEnd = ServerProcess.CpuTicks(options.ServerPid);
-            var generatorEnd = Process.GetCurrentProcess().TotalProcessorTime;
-            var rss = ServerProcess.RssKiB(options.ServerPid);
-            stopSending.Cancel();
-            try
-            {
-                await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(10));
-            }
-            catch (TimeoutException)
-            {
-                // A send stuck on a server that stopped reading: the counts below show what arrived.
-                Console.Error.WriteLine("bench: some senders did not stop within 10 s");
-            }
+            var (cpuStart, cpuEnd, generatorStart, generatorEnd, rss) = await _window.RunAsync(options.ServerPid, options.Warmup, options.Duration, stopSending, senders, "senders");
 
             // Let what is in flight arrive (bounded), then stop reading.
             var expectedPerClient = clients.Where(c => c.Index < options.Senders).GroupBy(c => c.Room).ToDictionary(g => g.Key, g => g.Sum(c => c.NextSeqSent));

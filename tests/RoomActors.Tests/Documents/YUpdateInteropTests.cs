@@ -41,7 +41,10 @@ public sealed class YUpdateInteropTests
                 Assert.Equal(text, texts.GetValueOrDefault(expected.Name) ?? (text.Length == 0 ? "" : null));
             }
 
-            Assert.Equal(updates.Count, updates.Count(u => YUpdate.Validate(u.Span).Structs >= 0));
+            foreach (var u in updates)
+            {
+                YUpdate.Validate(u.Span); // every update yjs wrote is accepted (it throws otherwise)
+            }
             i++;
         }
     }
