@@ -25,7 +25,6 @@ internal sealed partial class RoomLink
     private long _batches;
     private readonly Dictionary<string, long> _lastPing = new();
     private readonly HashSet<string> _pingsChanged = new();
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<ClientConnection> _writersToStart = new(); // guarded by _lock; filled by FanOut
     private readonly ReplayBuffer _tail; // guarded by _lock: what this gateway applied, for a new activation of the room
     private readonly Dictionary<string, (long ClientId, long At)> _acked = new(); // guarded by _lock: latest processed client id per connection
@@ -376,36 +375,29 @@ internal sealed partial class RoomLink
     public void RenewSoon()
     {
         _renewDue = true;
-        _wake.TrySetResult();
+
+        // Wake the pump with a marker it skips (a full queue needs none: the pump is at work, and sees the flag next).
+        _inbound.Writer.TryWrite(WakeMarker);
     }
+
+    /// <summary>Queued only to wake the pump (an event always names its connection).</summary>
+    private static readonly InboundEvent WakeMarker = default;
 
     private async Task PumpAsync()
     {
         var reader = _inbound.Reader;
         var batch = new List<InboundEvent>(); // grows with the traffic; an idle room keeps a small one
-        while (true)
+        while (await reader.WaitToReadAsync())
         {
-            var wait = reader.WaitToReadAsync().AsTask();
-            if (!wait.IsCompleted)
-            {
-                // Wake for events, or for a renewal (a room restart seen in a delivery).
-                var wake = _wake.Task;
-                await Task.WhenAny(wait, wake);
-                if (wake.IsCompleted)
-                {
-                    _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-            }
-
-            if (wait.IsCompleted && !await wait)
-            {
-                return; // completed: the session ended and everything queued was sent
-            }
-
             // Batch only what is already queued; never wait to fill a batch.
             var messages = 0;
             while (batch.Count < _options.MaxBatchEvents && reader.TryRead(out var item))
             {
+                if (item.ConnectionId is null)
+                {
+                    continue; // the wake marker
+                }
+
                 batch.Add(item);
                 if (item.Kind == InboundKind.Message)
                 {
@@ -426,6 +418,8 @@ internal sealed partial class RoomLink
             await SendAsync([.. batch], renew ? MemberIds() : null);
             batch.Clear();
         }
+
+        // Completed: the session ended and everything queued was sent.
     }
 
     /// <summary>

@@ -183,24 +183,17 @@ public abstract partial class Room
             return await running; // asked again while the first is under way (waiting for its turn, or saving): its answer
         }
 
-        var answer = new TaskCompletionSource<ReceiveResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (batch.BatchNumber > 0)
+        var receiving = ReceiveAsync(batch);
+        if (receiving.IsCompleted || batch.BatchNumber <= 0)
         {
-            _receiving[key] = answer.Task;
+            return await receiving; // done in this call (the usual case): no retry can have come meanwhile
         }
 
+        // A retry that comes while this one waits awaits the same task: the same answer, or the same failure.
+        _receiving[key] = receiving;
         try
         {
-            var result = await ReceiveAsync(batch);
-            answer.TrySetResult(result);
-            return result;
-        }
-        catch (Exception ex)
-        {
-            // The caller retries; a retry that waited for this one gets the same failure (observed here if none did).
-            answer.TrySetException(ex);
-            _ = answer.Task.Exception;
-            throw;
+            return await receiving;
         }
         finally
         {
@@ -359,7 +352,7 @@ public abstract partial class Room
     /// the turn. Every entry point of the room goes through here. Returns <paramref name="replyTo"/>'s delivery, once the
     /// turn is saved (see <see cref="HeldTurnAsync"/>).
     /// </summary>
-    private async Task<RoomDelivery?> TurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo = null)
+    private async ValueTask<RoomDelivery?> TurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo = null)
     {
         _turnsInFlight++;
         try
@@ -396,7 +389,7 @@ public abstract partial class Room
     /// hands the turn on and one of the next turns saves for it (see <see cref="SaveGroupAsync"/>). Either way it returns
     /// once its changes are saved and what it sent has left.
     /// </summary>
-    private async Task<RoomDelivery?> HeldTurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo)
+    private async ValueTask<RoomDelivery?> HeldTurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo)
     {
         if (_saveFailed)
         {
@@ -409,26 +402,31 @@ public abstract partial class Room
         using var span = RoomTracing.StartTurn(RoomType, RoomName, RoomMetrics.KindName(kind));
         try
         {
-            Task<RoomDelivery?> saved;
+            Task<RoomDelivery?>? saved = null;
+            RoomDelivery? reply;
             try
             {
                 await body();
                 await RunClosingHooksAsync();
-                var done = new TaskCompletionSource<RoomDelivery?>(TaskCreationOptions.RunContinuationsAsynchronously);
-                _group.Add((replyTo, done));
-                if (_turnWaiters is not { Count: > 0 } || _group.Count >= MaxGroup)
+                if (_turnWaiters is { Count: > 0 } && _group.Count + 1 < MaxGroup)
                 {
-                    await SaveGroupAsync();
+                    // Another event waits: hand the turn on; one of the next turns saves this one with its own.
+                    var done = new TaskCompletionSource<RoomDelivery?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _group.Add((replyTo, done));
+                    saved = done.Task;
+                    reply = null;
                 }
-
-                saved = done.Task;
+                else
+                {
+                    reply = await SaveGroupAsync(own: true, replyTo);
+                }
             }
             finally
             {
                 ExitTurn();
             }
 
-            return await saved;
+            return saved is null ? reply : await saved;
         }
         catch (Exception ex) when (span is not null)
         {
@@ -444,28 +442,34 @@ public abstract partial class Room
 
     /// <summary>
     /// Saves what the turns of the group changed, in one go, then sends what they sent (the output gate holds for each of
-    /// them), and answers each with its gateway's part. Runs with the turn gate held. Never throws: a failed save fails
-    /// every turn of the group.
+    /// them), and answers each with its gateway's part. Runs with the turn gate held. With <paramref name="own"/>, the
+    /// turn that calls it (not in the group: it ended last) is saved too; it gets its part of
+    /// <paramref name="ownReplyTo"/>'s delivery as the result, and a failed save as an exception. The group's turns
+    /// get theirs through their completion sources, failures included.
     /// </summary>
-    private async Task SaveGroupAsync()
+    private async ValueTask<RoomDelivery?> SaveGroupAsync(bool own = false, IGatewayObserver? ownReplyTo = null)
     {
-        var group = _group.ToArray();
+        var group = _group.Count == 0 ? [] : _group.ToArray();
         _group.Clear();
         var upTo = _turnNumber; // every turn so far has ended (the gate is held): this save writes what they changed
+        var replyTo = new List<GrainId>(group.Length + 1);
+        foreach (var (groupReplyTo, _) in group)
+        {
+            if (groupReplyTo is not null)
+            {
+                replyTo.Add(groupReplyTo.GetGrainId());
+            }
+        }
+
+        if (ownReplyTo is not null)
+        {
+            replyTo.Add(ownReplyTo.GetGrainId());
+        }
+
+        Dictionary<GrainId, RoomDelivery>? replies;
         try
         {
-            var replies = await EndTurnAsync([.. group.Where(g => g.ReplyTo is not null).Select(g => g.ReplyTo!.GetGrainId())]);
-            _savedTurn = upTo;
-            foreach (var (replyTo, done) in group)
-            {
-                RoomDelivery? reply = null;
-                if (replyTo is not null)
-                {
-                    replies?.Remove(replyTo.GetGrainId(), out reply); // the first turn of that gateway answers with it
-                }
-
-                done.TrySetResult(reply);
-            }
+            replies = await EndTurnAsync(replyTo);
         }
         catch (Exception ex)
         {
@@ -474,7 +478,34 @@ public abstract partial class Room
             {
                 done.TrySetException(ex);
             }
+
+            if (own)
+            {
+                throw;
+            }
+
+            return null;
         }
+
+        _savedTurn = upTo;
+        foreach (var (groupReplyTo, done) in group)
+        {
+            RoomDelivery? reply = null;
+            if (groupReplyTo is not null)
+            {
+                replies?.Remove(groupReplyTo.GetGrainId(), out reply); // the first turn of that gateway answers with it
+            }
+
+            done.TrySetResult(reply);
+        }
+
+        RoomDelivery? ownReply = null;
+        if (ownReplyTo is not null)
+        {
+            replies?.Remove(ownReplyTo.GetGrainId(), out ownReply);
+        }
+
+        return ownReply;
     }
 
     /// <summary>A gateway's batch is a message turn unless it carries only closes.</summary>
