@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace RoomActors.Gateway.Sockets;
 
@@ -113,15 +114,13 @@ internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = nu
     /// <summary>The frame timeout, or null when frames have no deadline.</summary>
     public TimeSpan? FrameTimeout => frameTimeout;
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (cancellationToken.CanBeCanceled)
-        {
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
-            return await ReadFramesAsync(buffer, either.Token);
-        }
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        cancellationToken.CanBeCanceled ? ReadLinkedAsync(buffer, cancellationToken) : ReadFramesAsync(buffer, _disposing.Token);
 
-        return await ReadFramesAsync(buffer, _disposing.Token);
+    private async ValueTask<int> ReadLinkedAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+        return await ReadFramesAsync(buffer, either.Token);
     }
 
     /// <summary>
@@ -130,6 +129,8 @@ internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = nu
     /// </summary>
     public ClientConnection? Connection { get; set; }
 
+    // Pooled: every socket reads twice per message (the zero-byte wait, then the frame), each read suspends.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadFramesAsync(Memory<byte> buffer, CancellationToken readToken)
     {
         int read;

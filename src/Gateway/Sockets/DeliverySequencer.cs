@@ -73,12 +73,7 @@ internal sealed class DeliverySequencer<T>(long session)
 
             // A newer activation numbers from 1: follow it; whatever was held back from older ones is void.
             verdict = Epoch == 0 ? DeliveryVerdict.Applied : DeliveryVerdict.NewEpoch;
-            Epoch = epoch;
-            Expected = 1;
-            foreach (var key in _early.Keys.Where(k => k.Epoch < epoch).ToList())
-            {
-                _early.Remove(key);
-            }
+            Follow(epoch);
         }
         else if (number < Expected)
         {
@@ -112,14 +107,22 @@ internal sealed class DeliverySequencer<T>(long session)
             return false;
         }
 
+        Follow(epoch);
+        return true;
+    }
+
+    /// <summary>
+    /// Numbers from 1 in <paramref name="epoch"/>; what was held back from older epochs is void. Its own method: the
+    /// lambda's closure would otherwise be allocated on every <see cref="Offer"/>.
+    /// </summary>
+    private void Follow(long epoch)
+    {
         Epoch = epoch;
         Expected = 1;
         foreach (var key in _early.Keys.Where(k => k.Epoch < epoch).ToList())
         {
             _early.Remove(key);
         }
-
-        return true;
     }
 
     /// <summary>Gives up on what is held back (the gap lasted too long; the caller resynchronises its clients).</summary>

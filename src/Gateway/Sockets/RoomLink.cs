@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using RoomActors.Gateway.Diagnostics;
@@ -21,6 +22,7 @@ internal sealed partial class RoomLink
     private readonly GatewayOptions _options;
     private readonly ILogger _logger;
     private Timer? _gapTimer;
+    private DeadlineWaiter? _deadline; // the pump's, for its one call in flight
     private volatile bool _renewDue;
     private long _batches;
     private readonly Dictionary<string, long> _lastPing = new();
@@ -420,17 +422,43 @@ internal sealed partial class RoomLink
         }
 
         // Completed: the session ended and everything queued was sent.
+        _deadline?.Dispose();
     }
 
     /// <summary>
-    /// Sends one batch. Connections the room does not know (it closed them in its eyes, e.g. when this gateway's lease
-    /// ran out during a partition, or the room lost them) cannot be served and are never restored behind the room's
-    /// back: their clients are closed with 1012 so that they reconnect (and run the connect hook again).
+    /// Sends one batch and applies what its turn sent this gateway (it comes with the answer). Sent again on failure
+    /// (numbered, so never processed twice); see <see cref="RoomCalls"/> for the policy. Connections the room does not know
+    /// (it closed them in its eyes, e.g. when this gateway's lease ran out during a partition, or the room lost them)
+    /// cannot be served and are never restored behind the room's back: their clients are closed with 1012 so that they
+    /// reconnect (and run the connect hook again).
     /// </summary>
-    private async Task SendAsync(InboundEvent[] events, string[]? renew)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendAsync(InboundEvent[] events, string[]? renew)
     {
-        var result = await CallAsync(NewBatch(events, renew: renew, pings: TakePings(all: renew is not null)));
-        foreach (var id in result?.Unknown ?? [])
+        var batch = NewBatch(events, renew: renew, pings: TakePings(all: renew is not null));
+        ReceiveResult result;
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            result = await _gateway.Calls.CallAsync(RoomId, "batch", static call => call.Grain.Receive(call.batch), (Grain, batch), deadline: _deadline ??= new());
+            GatewayMetrics.RoomCalled(started);
+        }
+        catch (RoomUnavailableException ex)
+        {
+            // Close and report: the room stayed unreachable, so its clients here reconnect.
+            Log.ReceiveFailed(_logger, ex, RoomId, batch.Events.Length);
+            CloseAll(CloseCodes.InternalError, "room unavailable; reconnect");
+            return;
+        }
+
+        if (result.Delivery is { } delivery)
+        {
+            // What the batch's turn sent this gateway: applied in the room's order like any delivery, by the room's
+            // current session here (which is not this one when the batch was this session's last).
+            _gateway.Delivered(delivery);
+        }
+
+        foreach (var id in result.Unknown ?? [])
         {
             ClientConnection? stranger;
             lock (_lock)
@@ -453,32 +481,6 @@ internal sealed partial class RoomLink
         Pings = pings,
         DeliveryInAnswer = true,
     };
-
-    private async Task<ReceiveResult?> CallAsync(InboundBatch batch)
-    {
-        try
-        {
-            // Sent again on failure (numbered, so never processed twice); see RoomCalls for the policy.
-            var started = Stopwatch.GetTimestamp();
-            var result = await _gateway.Calls.CallAsync(RoomId, "batch", () => Grain.Receive(batch));
-            GatewayMetrics.RoomCalled(started);
-            if (result.Delivery is { } delivery)
-            {
-                // What the batch's turn sent this gateway: applied in the room's order like any delivery, by the
-                // room's current session here (which is not this one when the batch was this session's last).
-                _gateway.Delivered(delivery);
-            }
-
-            return result;
-        }
-        catch (RoomUnavailableException ex)
-        {
-            // Close and report: the room stayed unreachable, so its clients here reconnect.
-            Log.ReceiveFailed(_logger, ex, RoomId, batch.Events.Length);
-            CloseAll(CloseCodes.InternalError, "room unavailable; reconnect");
-            return null;
-        }
-    }
 
     private string[] MemberIds()
     {

@@ -31,6 +31,11 @@ public abstract partial class Room
     /// <summary>The turns that ended without saving (others waited for the turn): one save covers them all.</summary>
     private readonly List<(IGatewayObserver? ReplyTo, TaskCompletionSource<RoomDelivery?> Done)> _group = new();
 
+    /// <summary>The gateways a save answers (reused: one save at a time, under the turn gate).</summary>
+    private readonly List<GrainId> _replyTo = new();
+
+    private Action<Exception>? _onDeliveryFailed;
+
     /// <summary>The most turns one save covers (a bound on how long the first of them waits).</summary>
     private const int MaxGroup = 64;
 
@@ -190,10 +195,11 @@ public abstract partial class Room
         }
 
         // A retry that comes while this one waits awaits the same task: the same answer, or the same failure.
-        _receiving[key] = receiving;
+        var waiting = receiving.AsTask();
+        _receiving[key] = waiting;
         try
         {
-            return await receiving;
+            return await waiting;
         }
         finally
         {
@@ -201,7 +207,7 @@ public abstract partial class Room
         }
     }
 
-    private async Task<ReceiveResult> ReceiveAsync(InboundBatch batch)
+    private async ValueTask<ReceiveResult> ReceiveAsync(InboundBatch batch)
     {
         List<string>? unknown = null;
         ReceiveResult? earlier = null;
@@ -452,7 +458,8 @@ public abstract partial class Room
         var group = _group.Count == 0 ? [] : _group.ToArray();
         _group.Clear();
         var upTo = _turnNumber; // every turn so far has ended (the gate is held): this save writes what they changed
-        var replyTo = new List<GrainId>(group.Length + 1);
+        var replyTo = _replyTo;
+        replyTo.Clear();
         foreach (var (groupReplyTo, _) in group)
         {
             if (groupReplyTo is not null)
@@ -543,9 +550,13 @@ public abstract partial class Room
         while (_closing.TryDequeue(out var closing))
         {
             // The connection is gone whatever the hook does; a failure is reported.
-            await TryHookAsync(closing.Connection, () => OnCloseAsync(closing.Connection, closing.Code, closing.Reason));
+            await RunCloseHookAsync(closing.Connection, closing.Code, closing.Reason);
         }
     }
+
+    // Its own method: a closure in the loop above would be allocated on every call, closes or not.
+    private Task<bool> RunCloseHookAsync(Connection connection, int code, string reason) =>
+        TryHookAsync(connection, () => OnCloseAsync(connection, code, reason));
 
     private async Task ReportAsync(Connection? connection, Exception error)
     {
@@ -564,7 +575,7 @@ public abstract partial class Room
     /// Ends the turns of a group: saves what changed, then sends what they sent (the output gate). Returns the deliveries of
     /// the gateways in <paramref name="replyTo"/> instead of sending them, for the answers to those gateways' calls.
     /// </summary>
-    private async Task<Dictionary<GrainId, RoomDelivery>?> EndTurnAsync(List<GrainId> replyTo)
+    private async ValueTask<Dictionary<GrainId, RoomDelivery>?> EndTurnAsync(List<GrainId> replyTo)
     {
         if (_saveFailed)
         {
@@ -608,7 +619,7 @@ public abstract partial class Room
             throw;
         }
 
-        var reply = Outbox.Flush(ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), Environment.TickCount64, replyTo.Count > 0 ? replyTo : null);
+        var reply = Outbox.Flush(_onDeliveryFailed ??= ex => Log.DeliveryFailed(Logger, ex, RoomType, RoomName), Environment.TickCount64, replyTo.Count > 0 ? replyTo : null);
         SendCalls();
         await ArmAlarmAsync();
         await AfterTurnAsync();

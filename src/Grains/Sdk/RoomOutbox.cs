@@ -10,6 +10,7 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
 {
     private readonly Dictionary<GrainId, GatewayLink> _gateways = new();
     private readonly List<GatewayLink> _dirty = new();
+    private readonly Dictionary<GrainId, RoomDelivery> _replies = new(); // Flush's answer, valid until the next Flush
     private readonly List<RoomOp> _turnSends = new();
     private readonly List<(string ConnectionId, long ClientId)> _turnAcks = new();
 
@@ -143,7 +144,7 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
     /// <summary>
     /// Sends every gateway its part of the turns since the last flush, one call each, and returns the parts of the
     /// gateways in <paramref name="replyTo"/> instead of sending them (each goes back with the answer to that gateway's
-    /// call). Never awaits a gateway.
+    /// call). Never awaits a gateway. The dictionary returned is reused: it holds until the next flush.
     /// </summary>
     public Dictionary<GrainId, RoomDelivery>? Flush(Action<Exception> onSendError, long nowMs, ICollection<GrainId>? replyTo)
     {
@@ -160,7 +161,7 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
             _turnAcks.Clear();
         }
 
-        Dictionary<GrainId, RoomDelivery>? replies = null;
+        _replies.Clear();
         foreach (var link in _dirty)
         {
             var delivery = new RoomDelivery
@@ -176,7 +177,7 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
             link.Dirty = false;
             if (replyTo is { Count: > 0 } && link.Gateway.GetGrainId() is var id && replyTo.Contains(id))
             {
-                (replies ??= new())[id] = delivery;
+                _replies[id] = delivery;
                 continue;
             }
 
@@ -193,7 +194,7 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
         }
 
         _dirty.Clear();
-        return replies;
+        return _replies.Count > 0 ? _replies : null;
     }
 
     /// <summary>Drops everything this turn would have sent (the output gate closed).</summary>
