@@ -62,6 +62,13 @@ public sealed class GatewayOptions
     public TimeSpan ReplayAge { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// When the gateway runs in a silo's process: hand each batch of messages to a room active in this process directly,
+    /// queued on the room's own scheduler as a turn like any other, instead of as an Orleans request and response.
+    /// Default true; false sends every batch through Orleans (for comparison, or to rule it out).
+    /// </summary>
+    public bool LocalRooms { get; set; } = true;
+
+    /// <summary>
     /// A <c>node_modules</c> folder holding the npm packages yjs, lib0, y-protocols and y-websocket, which the editor page
     /// at <c>/doc</c> loads as ES modules (the repository does not ship them). A relative path starts at the working
     /// directory. Default <c>tests/yjs/node_modules</c>: what <c>./test.sh</c> (or <c>npm ci</c> in <c>tests/yjs</c>)

@@ -32,6 +32,7 @@ public static class RoomActorsSiloExtensions
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Documents.DocumentOptions>, Documents.DocumentOptionsValidator>();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Gateway.GatewayOptions>, GatewayLeaseValidator>();
         builder.Services.AddSingleton<GatewayLivenessCache>();
+        builder.Services.AddSingleton<RoomActors.Contracts.LocalRooms>(); // for a gateway in this process
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayLivenessCache>());
         var health = builder.Services.AddHealthChecks().AddCheck<SiloReadyCheck>("silo", tags: [RoomActorsGatewayExtensions.ReadyTag]);
         if (options.IsDistributed)

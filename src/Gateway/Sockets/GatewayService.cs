@@ -25,8 +25,9 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
 
     private readonly Auth.AuthOptions _auth;
 
-    public GatewayService(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<Auth.AuthOptions> auth, ILogger<GatewayService> logger)
+    public GatewayService(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<Auth.AuthOptions> auth, ILogger<GatewayService> logger, LocalRooms? localRooms = null)
     {
+        LocalRooms = options.Value.LocalRooms ? localRooms : null;
         _auth = auth.Value;
         _grains = grains;
         _logger = logger;
@@ -55,6 +56,9 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
         }));
 
     public GatewayOptions Options { get; }
+
+    /// <summary>The rooms activated in this process (a silo's process), handed batches directly; null: every batch goes through Orleans.</summary>
+    public LocalRooms? LocalRooms { get; }
 
     /// <summary>Each connection's inbound message bucket (<see cref="GatewayOptions.MessageRatePerSecond"/>); null: no limit.</summary>
     public PartitionedRateLimiter<ClientConnection>? MessageRate { get; }

@@ -440,7 +440,7 @@ internal sealed partial class RoomLink
         try
         {
             var started = Stopwatch.GetTimestamp();
-            result = await _gateway.Calls.CallAsync(RoomId, "batch", static call => call.Grain.Receive(call.batch), (Grain, batch), deadline: _deadline ??= new());
+            result = await _gateway.Calls.CallAsync(RoomId, "batch", static call => call.Link.Receive(call.Batch), (Link: this, Batch: batch), deadline: _deadline ??= new());
             GatewayMetrics.RoomCalled(started);
         }
         catch (RoomUnavailableException ex)
@@ -469,6 +469,10 @@ internal sealed partial class RoomLink
             stranger?.RequestClose(CloseCodes.ServiceRestart, "the room no longer knows this connection; reconnect");
         }
     }
+
+    /// <summary>One attempt: straight to the room when it is active in this process, else through Orleans.</summary>
+    private Task<ReceiveResult> Receive(InboundBatch batch) =>
+        _gateway.LocalRooms is { } local && local.TryGet(RoomId, out var room) ? room.Receive(batch, Grain) : Grain.Receive(batch);
 
     /// <summary>The next batch of this gateway session; it takes its delivery in the answer.</summary>
     private InboundBatch NewBatch(InboundEvent[] events, string[]? renew, ConnectionPing[]? pings) => new()

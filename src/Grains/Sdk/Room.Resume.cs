@@ -150,6 +150,7 @@ public abstract partial class Room
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         Deactivated();
+        await CloseLocalAsync();
 
         // Also when the silo shuts down (a rolling restart numbers on without a jump), except into in-memory storage:
         // it dies with the process, and its grains may be gone already.

@@ -77,6 +77,7 @@ public abstract partial class Room
         await OnStartAsync();
         SendCalls();
         Activated(woke);
+        OpenLocal();
     }
 
     async Task<Admission> IRoomGrain.Admit(ConnectRequest request)
