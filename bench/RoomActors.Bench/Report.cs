@@ -45,8 +45,13 @@ internal static class Report
                 }
             }
 
-            foreach (var baseline in new[] { "raw-kestrel", "signalr" })
+            foreach (var baseline in new[] { "raw-kestrel", "signalr", "workerd" })
             {
+                if (!servers.Contains(baseline))
+                {
+                    continue; // not in this run (workerd when npm could not install it)
+                }
+
                 text.AppendLine().AppendLine($"Ratios, roomactors / {baseline} (same run):").AppendLine();
                 text.AppendLine("| scenario | deliveries/s | p99 latency | CPU per delivery |");
                 text.AppendLine("|---|---:|---:|---:|");
