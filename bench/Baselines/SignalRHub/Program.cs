@@ -4,13 +4,20 @@ using Microsoft.AspNetCore.SignalR;
 // of the `broadcast` room. A client connects (WebSockets, negotiation skipped) to /rooms/broadcast/{name}, joins the
 // group {name}, and every string it sends with the hub method `Send` goes to every member of the group, the sender
 // included, as the client method `m`. The load generator speaks the SignalR JSON protocol (--protocol signalr).
+// With --redis host:port the hub uses SignalR's Redis backplane, so several servers share the groups (a room's clients
+// may be spread over them); without it, one server on its own.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Services.AddSignalR(options =>
+var signalR = builder.Services.AddSignalR(options =>
 {
     options.MaximumReceiveMessageSize = 1024 * 1024;
     options.ClientTimeoutInterval = TimeSpan.FromMinutes(10); // the load generator's idle clients send no pings
 });
+if (builder.Configuration["redis"] is { Length: > 0 } redis)
+{
+    signalR.AddStackExchangeRedis(redis);
+}
+
 var app = builder.Build();
 app.MapHub<RoomHub>("/rooms/broadcast/{name}");
 app.Run();
