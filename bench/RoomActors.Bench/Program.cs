@@ -146,6 +146,7 @@ namespace RoomActors.Bench
         public int Room { get; } = room;
         public int Index { get; } = index;
         public bool Closed; // by the server (or the connection ended) before the run stopped reading
+        public Task Reader = Task.CompletedTask;
         public long Received;
         public long ReceivedInWindow;
         public long Lost;
@@ -277,20 +278,20 @@ namespace RoomActors.Bench
         {
             var runId = Guid.NewGuid().ToString("N")[..8];
             var connecting = Stopwatch.StartNew();
-            var clients = await ConnectAllAsync(runId, connecting);
+            using var stop = new CancellationTokenSource();
+            var clients = await ConnectAllAsync(runId, connecting, stop.Token);
             var connectSeconds = connecting.Elapsed.TotalSeconds;
             if (options.Part)
             {
                 // A scale run's generator: say how the connects went, then wait until every generator is connected.
-                Console.WriteLine("ready " + JsonSerializer.Serialize(new PartReady(clients.Count, connectSeconds, _failures, _firstFailure, _firstFailureSeconds)));
+                Console.WriteLine("ready " + JsonSerializer.Serialize(new PartReady(clients.Count, connectSeconds, _failures, _firstFailure, _firstFailureSeconds, clients.Count(c => c.Closed))));
                 if (await Console.In.ReadLineAsync() != "go")
                 {
                     throw new BenchException("the scale run stopped before the measurement");
                 }
             }
 
-            using var stop = new CancellationTokenSource();
-            var readers = clients.Select(c => Task.Run(() => c.ReadAsync(this, options.SignalR, options.V1, stop.Token))).ToList();
+            var readers = clients.Select(c => c.Reader).ToList();
             using var stopSending = new CancellationTokenSource();
             var senders = clients.Where(c => c.Index < options.Senders).Select(c => Task.Run(() => SendLoopAsync(c, stopSending.Token))).ToList();
 
@@ -362,7 +363,11 @@ namespace RoomActors.Bench
         private static double Percentile(LongHistogram histogram, double percentile) =>
             histogram.TotalCount == 0 ? double.NaN : (percentile >= 100 ? histogram.GetMaxValue() : histogram.GetValueAtPercentile(percentile)) / 1000.0;
 
-        private async Task<List<BenchClient>> ConnectAllAsync(string runId, Stopwatch clock)
+        /// <summary>
+        /// Connects every client and starts its reader at once (it answers the gateway's pings: a socket left unread
+        /// through a long ramp would be dropped after the keep-alive timeout).
+        /// </summary>
+        private async Task<List<BenchClient>> ConnectAllAsync(string runId, Stopwatch clock, CancellationToken stop)
         {
             var clients = new List<BenchClient>();
             using var gate = new SemaphoreSlim(64);
@@ -422,7 +427,9 @@ namespace RoomActors.Bench
                                 }
                             }
 
-                            return new BenchClient(socket, room, index) { NextSeq = new long[options.Senders] };
+                            var client = new BenchClient(socket, room, index) { NextSeq = new long[options.Senders] };
+                            client.Reader = Task.Run(() => client.ReadAsync(this, options.SignalR, options.V1, stop));
+                            return client;
                         }
                         catch (Exception ex)
                         {

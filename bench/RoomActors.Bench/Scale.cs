@@ -7,7 +7,7 @@ using HdrHistogram;
 namespace RoomActors.Bench;
 
 /// <summary>How one of a scale run's generators connected (its <c>ready</c> line).</summary>
-internal sealed record PartReady(int Connected, double ConnectSeconds, int Failures, string? FirstFailure, double? FirstFailureSeconds);
+internal sealed record PartReady(int Connected, double ConnectSeconds, int Failures, string? FirstFailure, double? FirstFailureSeconds, int Closed);
 
 /// <summary>
 /// The scale run: more connections than one process may hold (its descriptor limit), so it starts several generators,
@@ -64,10 +64,11 @@ internal static class Scale
             await Task.WhenAll(parts.Select(p => p.WaitReadyAsync()));
             var ready = parts.Where(p => p.Ready is not null).ToList();
             var connected = ready.Sum(p => p.Ready!.Connected);
+            var closedInRamp = ready.Sum(p => p.Ready!.Closed);
             var connectSeconds = ready.Count == 0 ? 0 : ready.Max(p => p.Ready!.ConnectSeconds);
             var rssConnected = servers.RssKiB().Sum(r => r ?? 0);
             var exitedInRamp = servers.Exited().ToList();
-            Console.WriteLine($"{label}: {connected} of {connections} connected in {connectSeconds:F1} s by {ready.Count} of {generators} generators; " +
+            Console.WriteLine($"{label}: {connected} of {connections} connected in {connectSeconds:F1} s by {ready.Count} of {generators} generators, {closedInRamp} of them closed again; " +
                               $"server RSS {rssBefore / 1024} -> {rssConnected / 1024} MiB{(exitedInRamp.Count > 0 ? "; exited: " + string.Join(", ", exitedInRamp) : "")}; measuring");
 
             foreach (var part in ready)
@@ -95,7 +96,7 @@ internal static class Scale
                 exited.Count > 0 ? $"{string.Join(", ", exited)} exited during the run" :
                 dead.Count > 0 ? dead[0] :
                 first is not null ? $"{failures} connects failed, the first after {first.Ready!.FirstFailureSeconds:F1} s: {first.Ready.FirstFailure}" :
-                closed > 0 ? $"{closed} connections closed by the server during the run, e.g. {results.First(r => r.FirstClose is not null).FirstClose}" :
+                closed > 0 ? $"{closed} connections closed by the server after their upgrade ({closedInRamp} while connecting), e.g. {results.First(r => r.FirstClose is not null).FirstClose}" :
                 $"target reached: {connected} connections";
 
             var histogram = new LongHistogram(1, 60_000_000, 3);
@@ -108,6 +109,7 @@ internal static class Scale
             var seconds = duration.TotalSeconds;
             var deliveries = results.Sum(r => r.Deliveries);
             var rss = figures.ServerRssKiB;
+            var held = connected - closed; // open at the end of the window
             var scale = new ScaleResult(label, gateways, generators, perGenerator, limit, sources, perRoom,
                 double.Parse(args.Get("senders", "1"), inv) * double.Parse(args.Get("rate", "1"), inv), connections, connected, connectSeconds, failures,
                 closed, stoppedBy, seconds, results.Sum(r => r.Sends), deliveries, results.Sum(r => r.SendsPerSecond), deliveries / seconds,
@@ -115,8 +117,8 @@ internal static class Scale
                 histogram.TotalCount == 0 ? double.NaN : Ms(histogram.GetValueAtPercentile(99)),
                 histogram.TotalCount == 0 ? double.NaN : Ms(histogram.GetMaxValue()),
                 results.Sum(r => r.Lost), results.Sum(r => r.OrderViolations), figures.ServerCpuPercent, rssBefore, rssConnected, rss,
-                connected > 0 && rss is { } end ? end / (double)connected : null,
-                connected > 0 && rss is { } after ? (after - rssBefore) / (double)connected : null,
+                held > 0 && rss is { } end ? end / (double)held : null,
+                held > 0 && rss is { } after ? (after - rssBefore) / (double)held : null,
                 figures.Servers, results.Sum(r => r.GeneratorCpuPercent ?? 0));
             return (scale.Summary(), scale, args.GetValueOrDefault("json"));
         }
@@ -266,9 +268,9 @@ internal sealed record ScaleResult(
     {
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.Append(inv, $"{Label}: {Connected} of {Requested} connections over {Gateways} gateways ({Generators} generator{(Generators == 1 ? "" : "s")} of up to {PerGenerator} each, descriptor limit {DescriptorLimit}; {Sources} source addresses), connected in {ConnectSeconds:F1} s\n");
+        text.Append(inv, $"{Label}: {Connected} of {Requested} connections ({Connected - ClosedDuringRun} held at the end) over {Gateways} gateways ({Generators} generator{(Generators == 1 ? "" : "s")} of up to {PerGenerator} each, descriptor limit {DescriptorLimit}; {Sources} source addresses), connected in {ConnectSeconds:F1} s\n");
         text.Append(inv, $"  {MessagesPerRoomPerSecond:F2} messages per room per second: {SendsPerSecond:F0} sends/s, {DeliveriesPerSecond:F0} deliveries/s, p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms, lost {Lost}, order violations {OrderViolations}\n");
-        text.Append(inv, $"  server RSS {RssBeforeKiB / 1024} MiB before, {RssConnectedKiB / 1024} MiB connected, {(ServerRssKiB / 1024)?.ToString(inv) ?? "?"} MiB at the window's end: {KiBPerConnection?.ToString("F1", inv) ?? "?"} KiB per connection ({KiBPerConnectionAdded?.ToString("F1", inv) ?? "?"} KiB added); ");
+        text.Append(inv, $"  server RSS {RssBeforeKiB / 1024} MiB before, {RssConnectedKiB / 1024} MiB connected, {(ServerRssKiB / 1024)?.ToString(inv) ?? "?"} MiB at the window's end: {KiBPerConnection?.ToString("F1", inv) ?? "?"} KiB per connection held ({KiBPerConnectionAdded?.ToString("F1", inv) ?? "?"} KiB added); ");
         text.Append(inv, $"server CPU {ServerCpuPercent?.ToString("F0", inv) ?? "?"}% of a core ({string.Join(", ", Servers.Select(s => $"{s.Name} {s.CpuPercent:F0}% {s.RssKiB / 1024} MiB{(s.Exited ? " EXITED" : "")}"))}); generators {GeneratorCpuPercent:F0}%\n");
         text.Append(inv, $"  stopped by: {StoppedBy}");
         return text.ToString();
