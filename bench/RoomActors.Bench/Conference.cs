@@ -33,7 +33,7 @@ internal sealed record VenueRoom(string Id, int? Capacity);
 internal sealed record ConferenceOptions(
     string[] Urls, int Attendees, int Sources, IReadOnlyList<VenueRoom> Rooms, TimeSpan Ramp, TimeSpan Settle, TimeSpan Duration,
     double MoveEvery, double SayEvery, double WhisperEvery, double ShoutEvery, double ShoutCooldown, int Text,
-    int[] ServerPids, string[] ServerNames, string Label, bool LookAll)
+    ServerProcesses Servers, string Label, bool LookAll)
 {
     public static ConferenceOptions Parse(ArgMap map)
     {
@@ -45,14 +45,11 @@ internal sealed record ConferenceOptions(
             .Select(r => new VenueRoom(r.GetProperty("id").GetString()!,
                 r.TryGetProperty("capacity", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : null))
             .ToList();
-        var pids = map.Get("server-pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, inv)).ToArray();
-        var names = map.Get("server-names", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var options = new ConferenceOptions(urls, map.Int("attendees", 1000), map.Int("sources", 4), rooms,
             TimeSpan.FromSeconds(map.Seconds("ramp", 30)), TimeSpan.FromSeconds(map.Seconds("settle", 30)), TimeSpan.FromSeconds(map.Seconds("duration", 60)),
             map.Seconds("move-every", 30), map.Seconds("say-every", 20), map.Seconds("whisper-every", 120),
             map.Seconds("shout-every", 600), map.Seconds("shout-cooldown", 10), map.Int("text", 64),
-            pids, names.Length == pids.Length ? names : pids.Select(p => p.ToString(inv)).ToArray(),
-            map.Get("label", "conference"), map.Get("look-all", "false") == "true");
+            ServerProcesses.Parse(map), map.Get("label", "conference"), map.Get("look-all", "false") == "true");
         if (options.Attendees < 2 || options.Attendees > 99_999 || rooms.Count < 2 || urls.Length == 0)
         {
             throw new BenchException("conference needs 2–99,999 attendees, a venue of at least 2 rooms and --urls");
@@ -92,9 +89,6 @@ internal sealed record ConferenceResult(
     private static string Format(Dictionary<string, long> counts) =>
         counts.Count == 0 ? "none" : string.Join(", ", counts.OrderByDescending(c => c.Value).Select(c => $"{c.Key} ×{c.Value}"));
 }
-
-/// <summary>One server process over the measured window; <paramref name="Exited"/> when it was gone by the end of the run.</summary>
-internal sealed record ServerFigure(string Name, int Pid, double CpuPercent, long RssKiB, bool Exited = false);
 
 /// <summary>The end-of-run check of the room lists against where the generator put every attendee.</summary>
 internal sealed record ConsistencyResult(
@@ -195,28 +189,15 @@ internal sealed class ConferenceRun(ConferenceOptions options)
         // and runs its first full collections then, which held up the first 30 s's p99 (80 ms there, 29-39 ms after).
         await Task.Delay(options.Settle);
         Console.WriteLine($"{options.Label}: {_attendees.Count(a => a.State == Ready)} attendees in a room; measuring {options.Duration.TotalSeconds:F0} s");
-        // A process that exited (a silo the cluster declared dead stops itself) reads as null from here on.
-        static long? Read(Func<long?> read)
-        {
-            try
-            {
-                return read();
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-        }
-
-        var cpuStart = options.ServerPids.Select(p => Read(() => ServerProcess.CpuTicks(p))).ToArray();
+        var cpuStart = options.Servers.CpuTicks();
         var generatorStart = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
         _windowStart = start;
         _windowEnd = start + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
         await Task.Delay(options.Duration);
-        var cpuEnd = options.ServerPids.Select(p => Read(() => ServerProcess.CpuTicks(p))).ToArray();
+        var cpuEnd = options.Servers.CpuTicks();
         var generatorEnd = Process.GetCurrentProcess().TotalProcessorTime;
-        var rss = options.ServerPids.Select(p => Read(() => ServerProcess.RssKiB(p))).ToArray();
+        var rss = options.Servers.RssKiB();
         var seconds = options.Duration.TotalSeconds;
 
         // Quiesce: nobody starts anything new; the moves and reconnects in flight finish (bounded); the rooms' lists
@@ -241,9 +222,7 @@ internal sealed class ConferenceRun(ConferenceOptions options)
         await Task.WhenAny(Task.WhenAll(connections), Task.Delay(TimeSpan.FromSeconds(10)));
         await scheduler.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
 
-        var servers = options.ServerPids.Select((p, i) => new ServerFigure(options.ServerNames[i], p,
-            cpuEnd[i] - cpuStart[i] is { } ticks ? ticks / (double)ServerProcess.ClockTicksPerSecond / seconds * 100 : double.NaN,
-            rss[i] ?? 0, ServerProcess.HasExited(p))).ToList();
+        var servers = options.Servers.Figures(cpuStart, cpuEnd, rss, seconds);
         static double Ms(long micros) => micros / 1000.0;
         double P(LongHistogram h, double percentile) => h.TotalCount == 0 ? double.NaN : Ms(h.GetValueAtPercentile(percentile));
         double Max(LongHistogram h) => h.TotalCount == 0 ? double.NaN : Ms(h.GetMaxValue());
@@ -256,7 +235,7 @@ internal sealed class ConferenceRun(ConferenceOptions options)
             _moveTimeouts, _movesRefused, _arrivedElsewhere, _unexpectedCloses, _reconnects, _connectFailures,
             new(_closeCodes), new(_errors),
             FrameNames.Select((n, i) => (n, _frames[i])).Where(f => f.Item2 > 0).ToDictionary(f => f.n, f => f.Item2), consistency,
-            servers.Count == 0 ? null : servers.Where(s => !double.IsNaN(s.CpuPercent)).Sum(s => s.CpuPercent), servers.Count == 0 ? null : servers.Sum(s => s.RssKiB), servers,
+            ServerProcesses.CpuPercent(servers), ServerProcesses.RssKiB(servers), servers,
             (generatorEnd - generatorStart).TotalSeconds / seconds * 100);
     }
 

@@ -26,7 +26,7 @@ internal static class DocsEditors
 
 internal sealed record DocsEditorsOptions(
     string UrlTemplate, string Updates, int Editors, int Window, bool ClosedLoop, double Rate,
-    TimeSpan Warmup, TimeSpan Duration, int? ServerPid, string Label)
+    TimeSpan Warmup, TimeSpan Duration, ServerProcesses Servers, string Label)
 {
     public static DocsEditorsOptions Parse(ArgMap map)
     {
@@ -35,7 +35,7 @@ internal sealed record DocsEditorsOptions(
             map.Get("url-template", "ws://127.0.0.1:8080/rooms/doc/{room}"),
             map.GetValueOrDefault("updates") ?? throw new BenchException("docs-editors needs --updates DIR (written by bench/yjs/updates.mjs)"),
             map.Int("editors", 50), map.Int("window", 4), mode == "closed", map.Seconds("rate", 10),
-            TimeSpan.FromSeconds(map.Seconds("warmup", 10)), TimeSpan.FromSeconds(map.Seconds("duration", 10)), map.Pid,
+            TimeSpan.FromSeconds(map.Seconds("warmup", 10)), TimeSpan.FromSeconds(map.Seconds("duration", 10)), ServerProcesses.Parse(map),
             map.Get("label", "docs-editors"));
         if (options.Editors < 2 || options.Window < 1 || mode is not ("closed" or "open") || options.Rate <= 0)
         {
@@ -95,7 +95,7 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
         using var stopSending = new CancellationTokenSource();
         var senders = _editors.Select(e => Task.Run(() => SendLoopAsync(e, stopSending.Token))).ToList();
 
-        var (cpuStart, cpuEnd, generatorStart, generatorEnd, rss) = await _window.RunAsync(options.ServerPid, options.Warmup, options.Duration, stopSending, senders, "editors");
+        var figures = await _window.RunAsync(options.Servers, options.Warmup, options.Duration, stopSending, senders, "editors");
 
         // Let what is in flight arrive (bounded), then stop reading.
         var sent = _editors.Sum(e => (long)Volatile.Read(ref e.Sent));
@@ -136,15 +136,15 @@ internal sealed class DocsEditorsRun(DocsEditorsOptions options)
         }
 
         var seconds = options.Duration.TotalSeconds;
-        double? cpuPercent = cpuStart is { } a && cpuEnd is { } b ? (b - a) / (double)ServerProcess.ClockTicksPerSecond / seconds * 100 : null;
+        var cpuPercent = figures.ServerCpuPercent;
         return new DocsEditorsResult(options.Label, options.Editors, options.ClosedLoop ? "closed" : $"open {options.Rate}/s per editor",
             options.Window, seconds, _sendsInWindow, _completedInWindow, _sendsInWindow / seconds, _completedInWindow / seconds,
             _editors.Sum(e => e.DeliveriesInWindow), _editors.Sum(e => e.DeliveriesInWindow) / seconds,
             Ms(latency, 50), Ms(latency, 99), Ms(latency, 100),
             lost, _editors.Sum(e => e.Duplicates), _editors.Sum(e => e.OutOfOrder), _editors.Sum(e => e.Unrecognised), _editors.Sum(e => e.Echoes),
             _stalls, _editors.Count(e => e.Exhausted),
-            cpuPercent, cpuPercent is { } p && _completedInWindow > 0 ? p / 100 * seconds * 1_000_000 / _completedInWindow : null, rss,
-            (generatorEnd - generatorStart).TotalSeconds / seconds * 100,
+            cpuPercent, cpuPercent is { } p && _completedInWindow > 0 ? p / 100 * seconds * 1_000_000 / _completedInWindow : null, figures.ServerRssKiB,
+            figures.GeneratorCpuPercent,
             closed.Count, closed.Select(e => $"editor {e.Index}: {(e.Socket.CloseCode is { } code ? $"{code} {e.Socket.CloseReason}" : "connection ended without a close frame")}").FirstOrDefault(),
             _longestPause * 1000.0 / Stopwatch.Frequency);
     }

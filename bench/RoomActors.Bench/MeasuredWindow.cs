@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace RoomActors.Bench;
 
 /// <summary>
-/// The measured window of a load scenario: after the warm-up, the server's and the generator's CPU and the server's RSS
-/// around <c>duration</c>; then the senders are told to stop and waited for (at most 10 s). <see cref="Contains"/> says
+/// The measured window of a load scenario: after the warm-up, the server processes' and the generator's CPU and the
+/// server processes' RSS around <c>duration</c>; then the senders are told to stop and waited for (at most 10 s). <see cref="Contains"/> says
 /// whether a timestamp falls inside it (nothing does before it opens).
 /// </summary>
 internal sealed class MeasuredWindow
@@ -18,22 +18,29 @@ internal sealed class MeasuredWindow
 
     public bool Contains(long timestamp) => timestamp >= _start && timestamp < _end;
 
-    /// <summary>Server CPU ticks at the start and end (null when unreadable), generator CPU at both, server RSS at the end.</summary>
-    public sealed record Figures(long? ServerCpuStart, long? ServerCpuEnd, TimeSpan GeneratorCpuStart, TimeSpan GeneratorCpuEnd, long? ServerRssKiB);
+    /// <summary>Each server process's CPU share over the window and RSS at its end; the generator's CPU share.</summary>
+    public sealed record Figures(List<ServerFigure> Servers, double GeneratorCpuPercent)
+    {
+        /// <summary>The server processes' CPU, summed, in % of a core; null without a server pid.</summary>
+        public double? ServerCpuPercent => ServerProcesses.CpuPercent(Servers);
 
-    public async Task<Figures> RunAsync(int? serverPid, TimeSpan warmup, TimeSpan duration, CancellationTokenSource stopSending,
+        /// <summary>The server processes' RSS at the end of the window, summed; null without a server pid.</summary>
+        public long? ServerRssKiB => ServerProcesses.RssKiB(Servers);
+    }
+
+    public async Task<Figures> RunAsync(ServerProcesses servers, TimeSpan warmup, TimeSpan duration, CancellationTokenSource stopSending,
         IEnumerable<Task> senders, string who)
     {
         await Task.Delay(warmup);
-        var cpuStart = ServerProcess.CpuTicks(serverPid);
+        var cpuStart = servers.CpuTicks();
         var generatorStart = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
         _end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         _start = start;
         await Task.Delay(duration);
-        var cpuEnd = ServerProcess.CpuTicks(serverPid);
+        var cpuEnd = servers.CpuTicks();
         var generatorEnd = Process.GetCurrentProcess().TotalProcessorTime;
-        var rss = ServerProcess.RssKiB(serverPid);
+        var rss = servers.RssKiB();
         stopSending.Cancel();
         try
         {
@@ -45,6 +52,6 @@ internal sealed class MeasuredWindow
             Console.Error.WriteLine($"bench: some {who} did not stop sending within 10 s");
         }
 
-        return new Figures(cpuStart, cpuEnd, generatorStart, generatorEnd, rss);
+        return new Figures(servers.Figures(cpuStart, cpuEnd, rss, duration.TotalSeconds), (generatorEnd - generatorStart).TotalSeconds / duration.TotalSeconds * 100);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
@@ -8,9 +9,11 @@ using RoomActors.Bench;
 
 // Load generator: R rooms × C clients, S senders per room, closed or open loop; every recipient records latency.
 // Reports deliveries/s, sends/s, p50/p99/max latency, lost messages, rooms whose clients saw different orders, and the
-// server's CPU time per delivery and resident memory (from /proc for --server-pid). Other scenarios: idle (IdleDensity),
-// cold (ColdActivation), conference (the MUD's attendees, Conference), docs-editors and docs-sync (Yjs documents over the
-// y-websocket protocol, DocsEditors and DocsSync); `venue IN K OUT` writes a venue K times as large.
+// server's CPU time per delivery and resident memory (from /proc for --server-pids, summed over the processes).
+// --url-template may list several entry points (comma-separated): the clients of every room are dealt out over them in
+// turn, so each room spans them all. Other scenarios: idle (IdleDensity), cold (ColdActivation), conference (the MUD's
+// attendees, Conference), docs-editors and docs-sync (Yjs documents over the y-websocket protocol, DocsEditors and
+// DocsSync), scale (several of these generators at once, Scale); `venue IN K OUT` writes a venue K times as large.
 if (args is ["report", var directory, var output, .. var notes])
 {
     await Report.WriteAsync(directory, output, string.Join(' ', notes));
@@ -26,6 +29,7 @@ try
         ["conference", .. var rest] => await Conference.RunAsync(ArgMap.Parse(rest)),
         ["docs-editors", .. var rest] => await DocsEditors.RunAsync(ArgMap.Parse(rest)),
         ["docs-sync", .. var rest] => await DocsSync.RunAsync(ArgMap.Parse(rest)),
+        ["scale", .. var rest] => await Scale.RunAsync(ArgMap.Parse(rest)),
         ["venue", var input, var copies, var scaled] => VenueScaler.Run(input, int.Parse(copies, System.Globalization.CultureInfo.InvariantCulture), scaled),
         _ => await Traffic(BenchOptions.Parse(args)),
     };
@@ -54,25 +58,64 @@ namespace RoomActors.Bench
     internal sealed class BenchException(string message) : Exception(message);
 
     internal sealed record BenchOptions(
-        string UrlTemplate, int Rooms, int Clients, int Senders, bool ClosedLoop, double Rate, int Payload,
-        TimeSpan Warmup, TimeSpan Duration, int? ServerPid, string? Json, string Label, bool SignalR, bool V1 = false)
+        string[] UrlTemplates, int Rooms, int Clients, int Senders, bool ClosedLoop, double Rate, int Payload,
+        TimeSpan Warmup, TimeSpan Duration, ServerProcesses Servers, string? Json, string Label, bool SignalR, bool V1 = false)
     {
+        /// <summary>Clients bind to 127.0.0.1 … 127.0.0.N in turn (each address has its own ephemeral ports); 0: the system's choice.</summary>
+        public int Sources { get; init; }
+
+        /// <summary>Each client socket's first read buffer (it grows for larger frames).</summary>
+        public int ReadBuffer { get; init; } = 1 << 16;
+
+        /// <summary>
+        /// The pause between the last connect and the first send, for the joins to complete: a SignalR hub joins its group
+        /// after the handshake, and with a Redis backplane that is a subscription in Redis.
+        /// </summary>
+        public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>A SignalR client is connected once the hub sent it <c>joined</c> (the baseline with its Redis backplane).</summary>
+        public bool SignalRJoined { get; init; }
+
+        /// <summary>The connects start evenly spread over this time; zero: as fast as 64 at a time go.</summary>
+        public TimeSpan Ramp { get; init; }
+
+        /// <summary>
+        /// Failed connects are counted and the run goes on with the clients that connected (no more connects after 50
+        /// failures); without it the first failure stops the run.
+        /// </summary>
+        public bool KeepGoing { get; init; }
+
+        /// <summary>
+        /// One of a scale run's generators (<see cref="Scale"/>): once connected it prints a <c>ready</c> line and waits
+        /// for <c>go</c> on its input, and its result carries the latency histogram's values for merging.
+        /// </summary>
+        public bool Part { get; init; }
+
         public static BenchOptions Parse(string[] args)
         {
             var map = ArgMap.Parse(args);
             string Get(string key, string fallback) => map.Get(key, fallback);
             var options = new BenchOptions(
-                Get("url-template", "ws://127.0.0.1:8080/rooms/broadcast/{room}"),
+                Get("url-template", "ws://127.0.0.1:8080/rooms/broadcast/{room}").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 int.Parse(Get("rooms", "10")), int.Parse(Get("clients", "10")), int.Parse(Get("senders", "2")),
                 Get("mode", "closed") == "closed", double.Parse(Get("rate", "10"), System.Globalization.CultureInfo.InvariantCulture),
                 int.Parse(Get("payload", "64")),
                 TimeSpan.FromSeconds(double.Parse(Get("warmup", "3"), System.Globalization.CultureInfo.InvariantCulture)),
                 TimeSpan.FromSeconds(double.Parse(Get("duration", "10"), System.Globalization.CultureInfo.InvariantCulture)),
-                map.Pid,
-                map.GetValueOrDefault("json"), Get("label", "run"), Get("protocol", "ws") == "signalr", Get("protocol", "ws") == "v1");
-            if (options.Senders > options.Clients || options.Rooms < 1 || options.Clients < 1)
+                ServerProcesses.Parse(map),
+                map.GetValueOrDefault("json"), Get("label", "run"), Get("protocol", "ws") == "signalr", Get("protocol", "ws") == "v1")
             {
-                throw new BenchException("need rooms >= 1, clients >= 1 and senders <= clients");
+                Sources = map.Int("sources", 0),
+                ReadBuffer = map.Int("read-buffer", 1 << 16),
+                Ramp = TimeSpan.FromSeconds(map.Seconds("ramp", 0)),
+                Settle = TimeSpan.FromSeconds(map.Seconds("settle", 1)),
+                SignalRJoined = Get("signalr-joined", "false") == "true",
+                KeepGoing = Get("keep-going", "false") == "true",
+                Part = Get("part", "false") == "true",
+            };
+            if (options.Senders > options.Clients || options.Rooms < 1 || options.Clients < 1 || options.UrlTemplates.Length == 0 || options.ReadBuffer < 256)
+            {
+                throw new BenchException("need rooms >= 1, clients >= 1, senders <= clients, a --url-template and --read-buffer >= 256");
             }
 
             return options;
@@ -83,12 +126,17 @@ namespace RoomActors.Bench
         string Label, int Rooms, int Clients, int Senders, string Mode, double Seconds,
         long Sends, long Deliveries, double SendsPerSecond, double DeliveriesPerSecond,
         double P50Ms, double P99Ms, double MaxMs, long Lost, int OrderViolations,
-        double? ServerCpuMicrosPerDelivery, long? ServerRssKiB, double? ServerCpuPercent = null, double? GeneratorCpuPercent = null)
+        double? ServerCpuMicrosPerDelivery, long? ServerRssKiB, double? ServerCpuPercent = null, double? GeneratorCpuPercent = null,
+        List<ServerFigure>? Servers = null, int Connected = 0, double ConnectSeconds = 0, int ConnectFailures = 0, string? FirstFailure = null,
+        double? FirstFailureSeconds = null, int ClosedDuringRun = 0, string? FirstClose = null, List<long[]>? LatencyValues = null)
     {
         public string Summary() =>
             $"{Label}: {DeliveriesPerSecond:F0} deliveries/s, {SendsPerSecond:F0} sends/s, p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms, " +
             $"lost {Lost}, order violations {OrderViolations}, server CPU {ServerCpuMicrosPerDelivery?.ToString("F2") ?? "?"} µs/delivery, RSS {ServerRssKiB?.ToString() ?? "?"} KiB, " +
-            $"CPU server {ServerCpuPercent?.ToString("F0") ?? "?"}% / generator {GeneratorCpuPercent?.ToString("F0") ?? "?"}% of a core";
+            $"CPU server {ServerCpuPercent?.ToString("F0") ?? "?"}% / generator {GeneratorCpuPercent?.ToString("F0") ?? "?"}% of a core" +
+            (Servers is { Count: > 1 } ? $" ({string.Join(", ", Servers.Select(s => $"{s.Name} {s.CpuPercent:F0}% {s.RssKiB / 1024} MiB{(s.Exited ? " EXITED" : "")}"))})" : "") +
+            (ConnectFailures > 0 ? $"; {ConnectFailures} connects failed, the first after {FirstFailureSeconds:F1} s: {FirstFailure}" : "") +
+            (ClosedDuringRun > 0 ? $"; {ClosedDuringRun} connections closed by the server, e.g. {FirstClose}" : "");
     }
 
     /// <summary>One client socket: reads continuously, checks order and gaps, records latency.</summary>
@@ -97,7 +145,8 @@ namespace RoomActors.Bench
         public LeanWebSocket Socket { get; } = socket;
         public int Room { get; } = room;
         public int Index { get; } = index;
-        public LongHistogram Latency { get; } = new(1, 60_000_000, 3);
+        public bool Closed; // by the server (or the connection ended) before the run stopped reading
+        public Task Reader = Task.CompletedTask;
         public long Received;
         public long ReceivedInWindow;
         public long Lost;
@@ -149,6 +198,8 @@ namespace RoomActors.Bench
             {
                 // Stopped, or the server closed the socket: the counts say what arrived.
             }
+
+            Closed = !stop.IsCancellationRequested;
         }
 
         private void OnMessage(BenchRun run, ReadOnlySpan<byte> message)
@@ -163,7 +214,7 @@ namespace RoomActors.Bench
 
             if (run.InWindow(sent))
             {
-                Latency.RecordValue(Math.Max(1, (now - sent) * 1_000_000 / Stopwatch.Frequency));
+                run.Latency.RecordValue(Math.Max(1, (now - sent) * 1_000_000 / Stopwatch.Frequency));
             }
 
             if (seq > NextSeq[sender])
@@ -207,52 +258,87 @@ namespace RoomActors.Bench
 
     internal sealed class BenchRun(BenchOptions options)
     {
+        private const int FailuresBeforeStopping = 50;
         private readonly MeasuredWindow _window = new();
+        // One latency histogram per reading thread, not per client (about 140 KB each: tens of thousands of clients
+        // would need gigabytes); merged at the end, after the readers stopped.
+        private readonly ThreadLocal<LongHistogram> _latency = new(() => new LongHistogram(1, 60_000_000, 3), trackAllValues: true);
         private long _sends;
         private long _sendsInWindow;
+        private int _failures;
+        private string? _firstFailure;
+        private double? _firstFailureSeconds;
 
         public bool InWindow(long timestamp) => _window.Contains(timestamp);
+
+        /// <summary>The latency histogram of the calling (reading) thread.</summary>
+        public LongHistogram Latency => _latency.Value!;
 
         public async Task<BenchResult> ExecuteAsync()
         {
             var runId = Guid.NewGuid().ToString("N")[..8];
-            var clients = await ConnectAllAsync(runId);
+            var connecting = Stopwatch.StartNew();
             using var stop = new CancellationTokenSource();
-            var readers = clients.Select(c => Task.Run(() => c.ReadAsync(this, options.SignalR, options.V1, stop.Token))).ToList();
+            var clients = await ConnectAllAsync(runId, connecting, stop.Token);
+            var connectSeconds = connecting.Elapsed.TotalSeconds;
+            if (options.Part)
+            {
+                // A scale run's generator: say how the connects went, then wait until every generator is connected.
+                Console.WriteLine("ready " + JsonSerializer.Serialize(new PartReady(clients.Count, connectSeconds, _failures, _firstFailure, _firstFailureSeconds, clients.Count(c => c.Closed))));
+                if (await Console.In.ReadLineAsync() != "go")
+                {
+                    throw new BenchException("the scale run stopped before the measurement");
+                }
+            }
+
+            var readers = clients.Select(c => c.Reader).ToList();
             using var stopSending = new CancellationTokenSource();
             var senders = clients.Where(c => c.Index < options.Senders).Select(c => Task.Run(() => SendLoopAsync(c, stopSending.Token))).ToList();
 
-            var (cpuStart, cpuEnd, generatorStart, generatorEnd, rss) = await _window.RunAsync(options.ServerPid, options.Warmup, options.Duration, stopSending, senders, "senders");
+            var figures = await _window.RunAsync(options.Servers, options.Warmup, options.Duration, stopSending, senders, "senders");
 
-            // Let what is in flight arrive (bounded), then stop reading.
+            // Let what is in flight arrive: while messages still come, up to 5 s after the last one (at most 30 s in all),
+            // so a server that is slow is not counted as losing; then stop reading.
             var expectedPerClient = clients.Where(c => c.Index < options.Senders).GroupBy(c => c.Room).ToDictionary(g => g.Key, g => g.Sum(c => c.NextSeqSent));
             var drain = Stopwatch.StartNew();
-            while (drain.Elapsed < TimeSpan.FromSeconds(5) && clients.Any(c => c.Received < expectedPerClient.GetValueOrDefault(c.Room)))
+            var progress = Stopwatch.StartNew();
+            var received = clients.Sum(c => Volatile.Read(ref c.Received));
+            while (progress.Elapsed < TimeSpan.FromSeconds(5) && drain.Elapsed < TimeSpan.FromSeconds(30)
+                   && clients.Any(c => !c.Closed && Volatile.Read(ref c.Received) < expectedPerClient.GetValueOrDefault(c.Room)))
             {
                 await Task.Delay(50);
+                if (clients.Sum(c => Volatile.Read(ref c.Received)) is var now && now != received)
+                {
+                    (received, progress) = (now, Stopwatch.StartNew());
+                }
             }
 
             stop.Cancel();
             await Task.WhenAll(readers);
 
             var histogram = new LongHistogram(1, 60_000_000, 3);
-            foreach (var client in clients)
+            foreach (var latency in _latency.Values)
             {
-                histogram.Add(client.Latency);
+                histogram.Add(latency);
             }
 
+            // Lost: gaps in what a client got, and what its room's senders sent that it never got (a sender that did
+            // not connect sent nothing).
+            var byKey = clients.ToDictionary(c => (c.Room, c.Index));
             long lost = 0;
             foreach (var client in clients)
             {
                 lost += client.Lost;
                 for (var s = 0; s < options.Senders; s++)
                 {
-                    var sent = clients.First(c => c.Room == client.Room && c.Index == s).NextSeqSent;
+                    var sent = byKey.TryGetValue((client.Room, s), out var sender) ? sender.NextSeqSent : 0;
                     lost += Math.Max(0, sent - client.NextSeq[s]);
                 }
             }
 
-            var violations = clients.GroupBy(c => c.Room).Count(room => room.Select(c => (c.Received, c.OrderHash)).Distinct().Count() > 1);
+            // A client the server closed is counted as closed (and what it missed as lost), not as a different order.
+            var violations = clients.Where(c => !c.Closed).GroupBy(c => c.Room).Count(room => room.Select(c => (c.Received, c.OrderHash)).Distinct().Count() > 1);
+            var closed = clients.Where(c => c.Closed).ToList();
             var seconds = options.Duration.TotalSeconds;
             var deliveries = clients.Sum(c => c.ReceivedInWindow);
             foreach (var client in clients)
@@ -260,38 +346,62 @@ namespace RoomActors.Bench
                 client.Socket.Abort();
             }
 
-            double? cpuPerDelivery = cpuStart is { } a && cpuEnd is { } b && deliveries > 0
-                ? (b - a) / (double)ServerProcess.ClockTicksPerSecond * 1_000_000 / deliveries
-                : null;
+            var cpuPercent = figures.ServerCpuPercent;
+            double? cpuPerDelivery = cpuPercent is { } p && deliveries > 0 ? p / 100 * seconds * 1_000_000 / deliveries : null;
             return new BenchResult(options.Label, options.Rooms, options.Clients, options.Senders, options.ClosedLoop ? "closed" : $"open {options.Rate}/s",
                 seconds, _sendsInWindow, deliveries, _sendsInWindow / seconds, deliveries / seconds,
-                Ms(histogram.GetValueAtPercentile(50)), Ms(histogram.GetValueAtPercentile(99)), Ms(histogram.GetMaxValue()),
-                lost, violations, cpuPerDelivery, rss,
+                Percentile(histogram, 50), Percentile(histogram, 99), Percentile(histogram, 100),
+                lost, violations, cpuPerDelivery, figures.ServerRssKiB,
                 // Near 100% for the generator means it, not the server, set the pace of a closed-loop run.
-                cpuStart is { } c && cpuEnd is { } d ? (d - c) / (double)ServerProcess.ClockTicksPerSecond / seconds * 100 : null,
-                (generatorEnd - generatorStart).TotalSeconds / seconds * 100);
+                cpuPercent, figures.GeneratorCpuPercent,
+                figures.Servers.Count > 0 ? figures.Servers : null, clients.Count, connectSeconds, _failures, _firstFailure, _firstFailureSeconds,
+                closed.Count, closed.Select(c => c.Socket.CloseCode is { } code ? $"{code} {c.Socket.CloseReason}" : "connection ended without a close frame").FirstOrDefault(),
+                options.Part ? Scale.Values(histogram) : null);
         }
 
-        private static double Ms(long micros) => micros / 1000.0;
+        /// <summary>A percentile in milliseconds (100: the maximum); NaN when no message sent in the window arrived.</summary>
+        private static double Percentile(LongHistogram histogram, double percentile) =>
+            histogram.TotalCount == 0 ? double.NaN : (percentile >= 100 ? histogram.GetMaxValue() : histogram.GetValueAtPercentile(percentile)) / 1000.0;
 
-        private async Task<List<BenchClient>> ConnectAllAsync(string runId)
+        /// <summary>
+        /// Connects every client and starts its reader at once (it answers the gateway's pings: a socket left unread
+        /// through a long ramp would be dropped after the keep-alive timeout).
+        /// </summary>
+        private async Task<List<BenchClient>> ConnectAllAsync(string runId, Stopwatch clock, CancellationToken stop)
         {
             var clients = new List<BenchClient>();
             using var gate = new SemaphoreSlim(64);
-            var tasks = new List<Task<BenchClient>>();
+            var tasks = new List<Task<BenchClient?>>();
+            var total = options.Rooms * options.Clients;
             for (var r = 0; r < options.Rooms; r++)
             {
                 for (var c = 0; c < options.Clients; c++)
                 {
                     var (room, index) = (r, c);
+                    var number = room * options.Clients + index;
                     tasks.Add(Task.Run(async () =>
                     {
+                        var due = options.Ramp * number / total - clock.Elapsed;
+                        if (due > TimeSpan.Zero)
+                        {
+                            await Task.Delay(due);
+                        }
+
                         await gate.WaitAsync();
                         try
                         {
-                            var uri = new Uri(options.UrlTemplate.Replace("{room}", $"bench-{runId}-{room}"));
+                            if (Volatile.Read(ref _failures) >= FailuresBeforeStopping && options.KeepGoing)
+                            {
+                                return null; // where it stops: the connects that failed say why
+                            }
+
+                            // Client i of room r goes to entry point (r × clients + i) mod N: with several, every room of at
+                            // least N clients spans them all, and each gets the same share of the clients.
+                            var template = options.UrlTemplates[number % options.UrlTemplates.Length];
+                            var uri = new Uri(template.Replace("{room}", $"bench-{runId}-{room}"));
+                            var source = options.Sources > 0 ? IPAddress.Parse($"127.0.0.{number % options.Sources + 1}") : null;
                             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                            var socket = await LeanWebSocket.ConnectAsync(uri, timeout.Token, options.V1 ? "roomactors.v1" : null);
+                            var socket = await LeanWebSocket.ConnectAsync(uri, timeout.Token, options.V1 ? "roomactors.v1" : null, source, options.ReadBuffer);
                             if (options.V1)
                             {
                                 var welcome = await socket.ReceiveMessageAsync(timeout.Token);
@@ -309,13 +419,32 @@ namespace RoomActors.Bench
                                 {
                                     throw new BenchException("SignalR handshake failed: " + Encoding.UTF8.GetString(answer));
                                 }
+
+                                // The SignalR baseline with its Redis backplane says when the client is in its group.
+                                while (options.SignalRJoined && answer.AsSpan().IndexOf("\"target\":\"joined\""u8) < 0)
+                                {
+                                    answer = await socket.ReceiveMessageAsync(timeout.Token);
+                                }
                             }
 
-                            return new BenchClient(socket, room, index) { NextSeq = new long[options.Senders] };
+                            var client = new BenchClient(socket, room, index) { NextSeq = new long[options.Senders] };
+                            client.Reader = Task.Run(() => client.ReadAsync(this, options.SignalR, options.V1, stop));
+                            return client;
                         }
                         catch (Exception ex)
                         {
-                            throw new BenchException($"could not connect client {index} of room {room}: {ex.Message}");
+                            var failure = $"could not connect client {index} of room {room}: {ex.Message}";
+                            if (!options.KeepGoing)
+                            {
+                                throw new BenchException(failure);
+                            }
+
+                            if (Interlocked.Increment(ref _failures) == 1)
+                            {
+                                (_firstFailure, _firstFailureSeconds) = (failure, clock.Elapsed.TotalSeconds);
+                            }
+
+                            return null;
                         }
                         finally
                         {
@@ -325,10 +454,10 @@ namespace RoomActors.Bench
                 }
             }
 
-            clients.AddRange(await Task.WhenAll(tasks));
+            clients.AddRange((await Task.WhenAll(tasks)).OfType<BenchClient>());
 
             // Every client must be a member before anyone sends: let the joins settle.
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Task.Delay(options.Settle);
             return clients;
         }
 
@@ -384,9 +513,9 @@ namespace RoomActors.Bench
                     }
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or SocketException or ObjectDisposedException)
             {
-                // Stopped.
+                // Stopped, or the server closed the socket (the reader counts it as closed).
             }
         }
     }

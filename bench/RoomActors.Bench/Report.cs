@@ -10,9 +10,9 @@ internal static class Report
     {
         var files = Directory.GetFiles(directory, "*.json").OrderBy(File.GetLastWriteTimeUtc).ToList();
         static string NameOf(string file) => Path.GetFileNameWithoutExtension(file);
-        static bool Special(string name) => name.StartsWith("idle.", StringComparison.Ordinal) || name.StartsWith("cold.", StringComparison.Ordinal) || name.StartsWith("conference", StringComparison.Ordinal) || name.StartsWith("venue", StringComparison.Ordinal) || name.StartsWith("docs-", StringComparison.Ordinal);
+        static bool Special(string name) => name.StartsWith("idle.", StringComparison.Ordinal) || name.StartsWith("cold.", StringComparison.Ordinal) || name.StartsWith("conference", StringComparison.Ordinal) || name.StartsWith("venue", StringComparison.Ordinal) || name.StartsWith("docs-", StringComparison.Ordinal) || name.StartsWith("scale.", StringComparison.Ordinal);
         var results = files.Where(f => !Special(NameOf(f)))
-            .Select(f => (Name: NameOf(f), Result: JsonSerializer.Deserialize<BenchResult>(File.ReadAllText(f))!))
+            .Select(f => (Name: NameOf(f), Result: JsonSerializer.Deserialize<BenchResult>(File.ReadAllText(f), new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals })!))
             .ToList();
         var idle = files.Where(f => NameOf(f).StartsWith("idle.", StringComparison.Ordinal))
             .Select(f => (Server: NameOf(f)["idle.".Length..], Result: JsonSerializer.Deserialize<IdleResult>(File.ReadAllText(f))!))
@@ -45,22 +45,40 @@ internal static class Report
                 }
             }
 
-            foreach (var baseline in new[] { "raw-kestrel", "signalr", "workerd" })
+            // The all-in-one against each baseline (a baseline not in this run, e.g. workerd when npm could not install it, is left out); the cluster (redis, 2 silos, 2 gateways) against SignalR's Redis backplane on 2 servers.
+            foreach (var (ours, baseline) in new[] { ("roomactors", "raw-kestrel"), ("roomactors", "signalr"), ("roomactors", "workerd"), ("roomactors-cluster", "signalr-redis") })
             {
-                if (!servers.Contains(baseline))
+                var pairs = scenarios.Where(s => Find(s, ours) is not null && Find(s, baseline) is not null).ToList();
+                if (pairs.Count == 0)
                 {
-                    continue; // not in this run (workerd when npm could not install it)
+                    continue;
                 }
 
-                text.AppendLine().AppendLine($"Ratios, roomactors / {baseline} (same run):").AppendLine();
+                text.AppendLine().AppendLine($"Ratios, {ours} / {baseline} (same run):").AppendLine();
                 text.AppendLine("| scenario | deliveries/s | p99 latency | CPU per delivery |");
                 text.AppendLine("|---|---:|---:|---:|");
-                foreach (var scenario in scenarios)
+                foreach (var scenario in pairs)
                 {
-                    if (Find(scenario, "roomactors") is { } ra && Find(scenario, baseline) is { } other)
-                    {
-                        text.AppendLine($"| {scenario} | {ra.DeliveriesPerSecond / other.DeliveriesPerSecond:F2}× | {ra.P99Ms / other.P99Ms:F2}× | {ra.ServerCpuMicrosPerDelivery / other.ServerCpuMicrosPerDelivery:F2}× |");
-                    }
+                    var (ra, other) = (Find(scenario, ours)!, Find(scenario, baseline)!);
+                    text.AppendLine($"| {scenario} | {ra.DeliveriesPerSecond / other.DeliveriesPerSecond:F2}× | {ra.P99Ms / other.P99Ms:F2}× | {ra.ServerCpuMicrosPerDelivery / other.ServerCpuMicrosPerDelivery:F2}× |");
+                }
+            }
+
+            var clustered = results.Where(r => r.Result.Servers is { Count: > 1 }).ToList();
+            foreach (var (name, r) in clustered)
+            {
+                text.AppendLine().AppendLine($"{name.Replace('.', '/')}, per process (CPU % of a core over the window, RSS at its end): {string.Join(", ", r.Servers!.Select(s => $"{s.Name} {s.CpuPercent:F0}% {s.RssKiB / 1024} MiB{(s.Exited ? " (**exited during the run**)" : "")}"))}.");
+            }
+
+            if (clustered.Count > 0)
+            {
+                text.AppendLine().AppendLine("| line | target | measured | met |");
+                text.AppendLine("|---|---|---:|---|");
+                foreach (var server in clustered.Select(r => r.Name.Split('.')[1]).Distinct())
+                {
+                    var runs = results.Where(r => r.Name.EndsWith("." + server, StringComparison.Ordinal) && r.Result.Senders >= 2).ToList();
+                    var ok = runs.All(r => r.Result.Lost == 0 && r.Result.OrderViolations == 0 && r.Result.ClosedDuringRun == 0);
+                    text.AppendLine($"| {server}: 0 lost, 0 order violations (≥ 2 senders), no connection closed | 0 / 0 / 0 | {runs.Sum(r => r.Result.Lost)} / {runs.Sum(r => r.Result.OrderViolations)} / {runs.Sum(r => r.Result.ClosedDuringRun)} | {(ok ? "yes" : "**no**")} |");
                 }
             }
 
@@ -95,7 +113,7 @@ internal static class Report
             }
         }
 
-        if (results.Count > 0 || idle.Count > 0)
+        if (results.Any(r => r.Name.EndsWith(".roomactors", StringComparison.Ordinal)) || idle.Count > 0)
         {
             text.AppendLine().AppendLine("Budget (issue 15; issue 5's SignalR lines), roomactors against the baselines in this run:").AppendLine();
             text.AppendLine("| line | target | measured | met |");
@@ -151,6 +169,9 @@ internal static class Report
 
         Documents(text, files);
         Conference(text, conference);
+        Scale(text, files.Where(f => NameOf(f).StartsWith("scale.", StringComparison.Ordinal))
+            .Select(f => JsonSerializer.Deserialize<ScaleResult>(File.ReadAllText(f), new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals })!)
+            .ToList());
 
         text.AppendLine().AppendLine("How these are measured, what each change bought, and for a line not met the gap, what was tried and what is")
             .AppendLine("next: [bench/README.md](README.md). Runs on a shared 2-core machine vary by about ±10%; compare ratios within one run.");
@@ -232,6 +253,29 @@ internal static class Report
             text.AppendLine("| scenario | updates/s | deliveries/s | p50 latency | p99 latency | server CPU per update |");
             text.AppendLine("|---|---:|---:|---:|---:|---:|");
             ratios.ForEach(line => text.AppendLine(line));
+        }
+    }
+
+    /// <summary>The scale section: as many connections as several gateways' descriptor limits allow, a message per room per second.</summary>
+    private static void Scale(StringBuilder text, List<ScaleResult> runs)
+    {
+        if (runs.Count == 0)
+        {
+            return;
+        }
+
+        static string F(double? value, string format) => value is { } v && !double.IsNaN(v) ? v.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "–";
+        text.AppendLine().AppendLine("Scale (RoomActors on redis-server, one silo and several standalone gateways; rooms of 10 clients spread over every gateway, from 4 source addresses; open loop; memory summed over the server processes):").AppendLine();
+        text.AppendLine("| run | held at the end / connected / target | gateways | generators | connect s | messages per room/s | deliveries/s | p50 ms | p99 ms | max ms | lost | order violations | server CPU % | server RSS before → connected → end MiB | KiB per connection held (added) | stopped by |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
+        foreach (var r in runs)
+        {
+            text.AppendLine($"| {r.Label} | {r.Connected - r.ClosedDuringRun} / {r.Connected} / {r.Requested} | {r.Gateways} | {r.Generators} | {r.ConnectSeconds:F1} | {r.MessagesPerRoomPerSecond:F2} | {r.DeliveriesPerSecond:F0} | {F(r.P50Ms, "F2")} | {F(r.P99Ms, "F2")} | {F(r.MaxMs, "F1")} | {r.Lost} | {r.OrderViolations} | {F(r.ServerCpuPercent, "F0")} | {r.RssBeforeKiB / 1024} → {r.RssConnectedKiB / 1024} → {(r.ServerRssKiB ?? 0) / 1024} | {F(r.KiBPerConnection, "F1")} ({F(r.KiBPerConnectionAdded, "F1")}) | {r.StoppedBy.Replace("|", "/", StringComparison.Ordinal)} |");
+        }
+
+        foreach (var r in runs)
+        {
+            text.AppendLine().AppendLine($"{r.Label}, per process (CPU % of a core over the window, RSS at its end): {string.Join(", ", r.Servers.Select(s => $"{s.Name} {F(s.CpuPercent, "F0")}% {s.RssKiB / 1024} MiB{(s.Exited ? " (**exited during the run**)" : "")}"))}; generators {r.GeneratorCpuPercent:F0}%.");
         }
     }
 

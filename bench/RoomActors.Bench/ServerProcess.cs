@@ -47,6 +47,62 @@ internal static class ServerProcess
     }
 }
 
+/// <summary>One server process over the measured window; <paramref name="Exited"/> when it was gone by the end of the run.</summary>
+internal sealed record ServerFigure(string Name, int Pid, double CpuPercent, long RssKiB, bool Exited = false);
+
+/// <summary>
+/// The processes of the server under test, named: one, or a cluster's silos, gateways and redis-server
+/// (<c>--server-pids P,P,…</c> or <c>--server-pid P</c>; <c>--server-names N,N,…</c>, the pids unless given). They are
+/// read together and summed; a process that exited (a silo the cluster declared dead stops itself) reads as null from
+/// then on.
+/// </summary>
+internal sealed record ServerProcesses(int[] Pids, string[] Names)
+{
+    public static ServerProcesses Parse(ArgMap map)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        const StringSplitOptions Split = StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries;
+        var pids = (map.GetValueOrDefault("server-pids") ?? map.GetValueOrDefault("server-pid") ?? "").Split(',', Split)
+            .Select(p => int.Parse(p, inv)).ToArray();
+        var names = map.Get("server-names", "").Split(',', Split);
+        return new ServerProcesses(pids, names.Length == pids.Length ? names : pids.Select(p => p.ToString(inv)).ToArray());
+    }
+
+    /// <summary>CPU ticks of each process now (null for one that is gone).</summary>
+    public long?[] CpuTicks() => Pids.Select(p => Read(() => ServerProcess.CpuTicks(p))).ToArray();
+
+    /// <summary>Resident memory of each process now, in KiB (null for one that is gone).</summary>
+    public long?[] RssKiB() => Pids.Select(p => Read(() => ServerProcess.RssKiB(p))).ToArray();
+
+    /// <summary>The names of the processes that are gone.</summary>
+    public IEnumerable<string> Exited() => Pids.Select((p, i) => (p, i)).Where(x => ServerProcess.HasExited(x.p)).Select(x => Names[x.i]);
+
+    /// <summary>Each process's CPU share over <paramref name="seconds"/> (NaN when unreadable at either end) and RSS.</summary>
+    public List<ServerFigure> Figures(long?[] cpuStart, long?[] cpuEnd, long?[] rss, double seconds) =>
+        Pids.Select((p, i) => new ServerFigure(Names[i], p,
+            cpuEnd[i] - cpuStart[i] is { } ticks ? ticks / (double)ServerProcess.ClockTicksPerSecond / seconds * 100 : double.NaN,
+            rss[i] ?? 0, ServerProcess.HasExited(p))).ToList();
+
+    /// <summary>The summed CPU share of <paramref name="figures"/> (those readable); null without processes.</summary>
+    public static double? CpuPercent(IReadOnlyCollection<ServerFigure> figures) =>
+        figures.Count == 0 ? null : figures.Where(s => !double.IsNaN(s.CpuPercent)).Sum(s => s.CpuPercent);
+
+    /// <summary>The summed RSS of <paramref name="figures"/>; null without processes.</summary>
+    public static long? RssKiB(IReadOnlyCollection<ServerFigure> figures) => figures.Count == 0 ? null : figures.Sum(s => s.RssKiB);
+
+    private static long? Read(Func<long?> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
+
 /// <summary>Command-line arguments as <c>--name value</c> pairs.</summary>
 internal sealed class ArgMap(Dictionary<string, string> values)
 {
