@@ -150,6 +150,10 @@ public sealed class MetricsTests : IAsyncLifetime
         await using (var sleeper = await TestClient.ConnectAsync(Room("counter", sleepy)))
         {
             await ScrapeUntilAsync(s => s.Sum("roomactors_room_hibernations_total", ("roomactors_room_type", "counter")) >= 1, "the hibernation");
+
+            // This room, not only another counter room of the test, has left memory: the next message wakes it.
+            var local = _server.App.Services.GetRequiredService<LocalRooms>();
+            await GatewayTests.Eventually(() => !local.TryGet(RoomGrainIds.Of("counter", sleepy), out _), TimeSpan.FromSeconds(20));
             await sleeper.SendAsync("inc");
             Assert.Equal("1", await sleeper.ReceiveTextAsync());
 
