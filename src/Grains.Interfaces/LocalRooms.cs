@@ -22,9 +22,6 @@ internal sealed class LocalRooms
     public void Remove(GrainId id, ILocalRoom room) => _rooms.TryRemove(KeyValuePair.Create(id, room));
 
     public bool TryGet(GrainId id, [NotNullWhen(true)] out ILocalRoom? room) => _rooms.TryGetValue(id, out room);
-
-    /// <summary>Rooms here now (for tests and diagnostics).</summary>
-    public int Count => _rooms.Count;
 }
 
 /// <summary>A room activation that takes a co-hosted gateway's batches directly.</summary>
