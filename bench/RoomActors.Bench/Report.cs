@@ -104,12 +104,12 @@ internal static class Report
 
         if (cold.Count > 0)
         {
-            text.AppendLine().AppendLine("Cold activation (counter rooms with their state in Redis, first request after a silo restart, one at a time; then the same request warm):").AppendLine();
-            text.AppendLine("| server | rooms | cold p50 ms | cold p99 ms | cold max ms | warm p50 ms | warm p99 ms | rooms without their state |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            text.AppendLine().AppendLine("Cold activation (counter rooms with their state in Redis, one request each after a silo restart, one at a time, once the process has warmed up on other rooms activated the same way; then the same request warm):").AppendLine();
+            text.AppendLine("| server | rooms | first request after the restart ms | warm-up rooms | cold p50 ms | cold p99 ms | cold max ms | warm p50 ms | warm p99 ms | rooms without their state |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var (server, r) in cold)
             {
-                text.AppendLine($"| {server} | {r.Rooms} | {r.ColdP50Ms:F2} | {r.ColdP99Ms:F2} | {r.ColdMaxMs:F1} | {r.WarmP50Ms:F2} | {r.WarmP99Ms:F2} | {r.RoomsWithoutState} |");
+                text.AppendLine($"| {server} | {r.Rooms} | {r.FirstRequestMs:F1} | {r.WarmupRooms} | {r.ColdP50Ms:F2} | {r.ColdP99Ms:F2} | {r.ColdMaxMs:F1} | {r.WarmP50Ms:F2} | {r.WarmP99Ms:F2} | {r.RoomsWithoutState} |");
             }
         }
 
