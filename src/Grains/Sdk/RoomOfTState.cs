@@ -31,28 +31,36 @@ public abstract class Room<TState> : Room where TState : new()
 
     private static InvalidOperationException NotLoaded() => new("State is loaded when the room starts; use it from a hook.");
 
-    private protected override async Task LoadStateAsync()
+    private protected override async Task ReadStateAsync()
     {
         _serializer = ServiceProvider.GetRequiredService<Serializer>();
         _grainStorage = ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(RoomOptions.StorageName)
             ?? throw new InvalidOperationException($"Room<{typeof(TState).Name}> needs the '{RoomOptions.StorageName}' grain storage; host rooms with UseRoomActorsSilo (or add a grain storage named '{RoomOptions.StorageName}').");
         await _grainStorage.ReadStateAsync(StateRecordName, this.GetGrainId(), _record);
+        if (!_record.RecordExists || _record.State is null)
+        {
+            var legacy = ServiceProvider.GetRequiredService<IGrainRuntime>().GetStorage<TState>(GrainContext);
+            await legacy.ReadStateAsync();
+            _legacy = legacy;
+        }
+    }
+
+    private protected override void RestoreState()
+    {
         if (_record.RecordExists && _record.State is { } record)
         {
-            _state = _serializer.Deserialize<TState>(record.State.AsSpan());
+            _state = _serializer!.Deserialize<TState>(record.State.AsSpan());
             RestoreClientIds(record.ClientIds);
         }
         else
         {
-            var legacy = ServiceProvider.GetRequiredService<IGrainRuntime>().GetStorage<TState>(GrainContext);
-            await legacy.ReadStateAsync();
-            _state = legacy.State;
-            _legacy = legacy.RecordExists ? legacy : null;
+            _state = _legacy!.State;
+            _legacy = _legacy.RecordExists ? _legacy : null;
         }
 
         _state ??= new TState();
         _loaded = true;
-        _saved = _serializer.SerializeToArray(_state);
+        _saved = _serializer!.SerializeToArray(_state);
     }
 
     private protected override bool StateChanged()
