@@ -33,6 +33,9 @@ public abstract partial class Room
         [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Room {RoomType}/{RoomName}: gateway {Gateway} did not hand over its recent messages; going on without them.")]
         public static partial void FenceFailed(ILogger logger, Exception exception, string roomType, string roomName, GrainId gateway);
 
+        [LoggerMessage(EventId = 1019, Level = LogLevel.Information, Message = "Room {RoomType}/{RoomName}: gateway {Gateway} did not hand over its recent messages (attempt {Attempt}); asking again.")]
+        public static partial void FenceRetry(ILogger logger, Exception exception, string roomType, string roomName, GrainId gateway, int attempt);
+
         [LoggerMessage(EventId = 1010, Level = LogLevel.Debug, Message = "Room {RoomType}/{RoomName}: the next message number could not be saved at deactivation; the next activation skips ahead.")]
         public static partial void SeqSaveFailed(ILogger logger, Exception exception, string roomType, string roomName);
 

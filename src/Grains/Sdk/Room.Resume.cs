@@ -13,8 +13,11 @@ public abstract partial class Room
     /// <summary>How many message numbers an activation reserves at a time (one system write per block).</summary>
     private const long SeqBlock = 10_000;
 
-    /// <summary>How long a new activation waits for a gateway's tail before it goes on without it.</summary>
+    /// <summary>How long a new activation waits for a gateway's tail, each time it asks.</summary>
     private static readonly TimeSpan FenceTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How many times a new activation asks a gateway for its tail before it goes on without it.</summary>
+    private const int FenceAttempts = 3;
 
     /// <summary>True when this activation has storage for its numbering (not a bare test host).</summary>
     private bool _outputStored;
@@ -133,18 +136,32 @@ public abstract partial class Room
 
     private async Task<(IGatewayObserver Gateway, GatewayTail? Tail)> FenceAsync(IGatewayObserver gateway)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return (gateway, await gateway.Fence(this.GetGrainId(), Outbox.Epoch).WaitAsync(FenceTimeout));
-        }
-        catch (Exception ex)
-        {
-            // Go on without it: the gateway is dead or slow. Its lease decides about its connections; what it alone held
-            // is missing for everyone, and a client that saw it gets a resync when it resumes.
-            Log.FenceFailed(Logger, ex, RoomType, RoomName, gateway.GetGrainId());
-            return (gateway, null);
+            try
+            {
+                return (gateway, await gateway.Fence(this.GetGrainId(), Outbox.Epoch).WaitAsync(FenceTimeout));
+            }
+            catch (Exception ex) when (attempt < FenceAttempts)
+            {
+                // Ask again: a silo that shuts down drops the messages it relays (a rolling restart), and the answer then
+                // comes through another silo. Without this gateway's tail the room could not re-deliver to it what it
+                // missed, and its clients would see a gap. Asking twice is harmless: the same epoch fences the same way.
+                Log.FenceRetry(Logger, ex, RoomType, RoomName, gateway.GetGrainId(), attempt);
+                await Task.Delay(FenceRetryDelay);
+            }
+            catch (Exception ex)
+            {
+                // Go on without it: the gateway is dead or stuck. Its lease decides about its connections; what it alone
+                // held is missing for everyone, and a client that saw it gets a resync when it resumes.
+                Log.FenceFailed(Logger, ex, RoomType, RoomName, gateway.GetGrainId());
+                return (gateway, null);
+            }
         }
     }
+
+    /// <summary>The pause before asking a gateway again (a failure that came at once, e.g. its client not reachable yet).</summary>
+    private static readonly TimeSpan FenceRetryDelay = TimeSpan.FromMilliseconds(200);
 
     /// <summary>A clean deactivation writes its exact next number, so the next activation numbers on without a jump.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

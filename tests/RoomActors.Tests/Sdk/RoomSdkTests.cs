@@ -302,6 +302,54 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_new_activation_asks_a_gateway_again_for_its_tail_and_re_delivers_what_it_missed()
+    {
+        // Gateway y lost the delivery of "m1" (dropped by a silo shutting down); the room leaves memory; the new
+        // activation's first fence of y is answered too late (dropped the same way). It asks y again, learns that y lacks m1
+        // (x had it) and re-delivers it before anything new: y's client sees m1 then m2, no gap.
+        var name = NewName();
+        var room = Room("broadcast", name);
+        var x = new RecordingGateway(Client);
+        var y = new RecordingGateway(Client);
+        await ConnectAsync(room, x, "x1");
+        await ConnectAsync(room, y, "y1");
+        y.LoseDeliveries = true;
+        await room.SendBatchAsync(x.Batch(RecordingGateway.Text("x1", "m1")));
+        Assert.Contains(x.All.SelectMany(Sends), op => RecordingGateway.TextOf(op) == "m1");
+        for (var i = 0; i < 100 && y.Lost == 0; i++)
+        {
+            await Task.Delay(50); // y's delivery is a call of its own, after the answer to x's batch
+        }
+
+        Assert.Equal(1, y.Lost);
+        y.LoseDeliveries = false;
+
+        // Out of memory with its connections (hibernation: they are durable), as a room on a silo that shuts down.
+        var id = RoomGrainIds.Of("broadcast", name);
+        Assert.Equal(HibernateOutcome.Hibernating, (await Client.GetGrain<IRoomOperations>(id).Hibernate("test")).Outcome);
+        var management = Client.GetGrain<IManagementGrain>(0);
+        for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.DoesNotContain(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
+        Assert.DoesNotContain(y.All.SelectMany(Sends), op => RecordingGateway.TextOf(op) == "m1");
+        var fencesBefore = y.Fences;
+        y.FencesAnsweredLate = 1;
+        await room.SendBatchAsync(x.Batch(RecordingGateway.Text("x1", "m2")));
+
+        var seen = new List<string>();
+        while (!seen.Contains("m2"))
+        {
+            seen.AddRange(Sends(await y.NextAsync()).Select(RecordingGateway.TextOf));
+        }
+
+        Assert.Equal(["m1", "m2"], seen);
+        Assert.Equal(2, y.Fences - fencesBefore); // asked again after the first answer did not come in time
+    }
+
+    [Fact]
     public async Task A_batch_sent_again_is_not_processed_twice()
     {
         var name = NewName();

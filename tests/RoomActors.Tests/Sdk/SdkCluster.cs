@@ -65,8 +65,34 @@ public sealed class RecordingGateway : IGatewayObserver
 
     private long _batches;
 
+    /// <summary>While true, deliveries by call are lost on the way (as through a silo that shuts down): not recorded.</summary>
+    public bool LoseDeliveries { get; set; }
+
+    /// <summary>
+    /// This many fence calls from now on are answered 3 s late, past the room's wait (as when the answer is dropped on the
+    /// way). Late, not never: the client's observer takes one call at a time, so an answer that never came would hold
+    /// the next call too.
+    /// </summary>
+    public int FencesAnsweredLate { get; set; }
+
+    /// <summary>How many deliveries were lost (see <see cref="LoseDeliveries"/>).</summary>
+    public int Lost => Volatile.Read(ref _lost);
+
+    private int _lost;
+
+    /// <summary>How many fence calls came.</summary>
+    public int Fences => Volatile.Read(ref _fences);
+
+    private int _fences;
+
     public Task Deliver(RoomDelivery delivery)
     {
+        if (LoseDeliveries)
+        {
+            Interlocked.Increment(ref _lost);
+            return Task.CompletedTask;
+        }
+
         // A delivery that came again (with the answer to a batch sent again) is applied once, as a gateway does.
         if (!_seen.TryAdd((delivery.Room, delivery.Epoch, delivery.Session, delivery.Number), true))
         {
@@ -81,11 +107,29 @@ public sealed class RecordingGateway : IGatewayObserver
     /// <summary>A new activation of a room asks for what this gateway received of it: answered as a gateway does.</summary>
     public Task<GatewayTail> Fence(GrainId room, long epoch)
     {
+        Interlocked.Increment(ref _fences);
+        if (FencesAnsweredLate > 0)
+        {
+            FencesAnsweredLate--;
+            return AnswerLateAsync(room);
+        }
+
+        return Task.FromResult(TailOf(room));
+    }
+
+    private GatewayTail TailOf(GrainId room)
+    {
         var sends = All.Where(d => d.Room == room).SelectMany(d => d.Ops).Where(o => o.Kind == RoomOpKind.Send && o.Seq > 0)
             .DistinctBy(o => o.Seq).OrderBy(o => o.Seq).ToArray();
         var acks = All.Where(d => d.Room == room).SelectMany(d => d.Acks ?? []).GroupBy(a => a.ConnectionId)
             .Select(g => g.MaxBy(a => a.ClientId)).ToArray();
-        return Task.FromResult(new GatewayTail { HighWater = sends.Length > 0 ? sends[^1].Seq : 0, Sends = sends, Acks = acks });
+        return new GatewayTail { HighWater = sends.Length > 0 ? sends[^1].Seq : 0, Sends = sends, Acks = acks };
+    }
+
+    private async Task<GatewayTail> AnswerLateAsync(GrainId room)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        return TailOf(room);
     }
 
     /// <summary>The next delivery, or a failure after 10 s.</summary>
