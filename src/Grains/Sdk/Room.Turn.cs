@@ -594,6 +594,16 @@ public abstract partial class Room
         var clientIds = WriteDirtyConnections(withClientIds: writes);
         try
         {
+            // An activation's first output claims its epoch before anything else is written: a duplicate activation that
+            // wrote the system record meanwhile (an older one leaving a silo that shuts down writes its next number) fails
+            // this turn before any of it is durable, so the gateway's retry runs it whole on the next activation. Written
+            // after the state, the state would keep the turn's effect (and the client ids that dedupe the retry) while its
+            // output was dropped: a message processed whose output nobody ever sees.
+            if (!_epochSaved && Outbox.HasOutput)
+            {
+                await SaveSystemAsync();
+            }
+
             // The state first, carrying the client ids this turn processed in its own record: a message whose effect is
             // in the state is never processed again, and one whose effect was lost is never acknowledged. Then the
             // key/value records, then the connections' records (they carry the ids too, for turns that change no state):

@@ -1,5 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
 
 namespace RoomActors.Tests.Sdk;
 
@@ -408,6 +411,64 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
         // The malformed message was answered to its sender only.
         Assert.Contains(gateway.All.SelectMany(Sends), s => s.Target == TargetKind.Only && s.Ids![0] == "ada" && RecordingGateway.TextOf(s).Contains("\"error\""));
+    }
+
+    [Fact]
+    public async Task A_first_turn_that_loses_its_epoch_to_another_activation_writes_nothing_and_its_retry_is_seen()
+    {
+        // A duplicate activation (an older one leaving a silo that shuts down) writes the system record after this
+        // activation read it. This activation's first output turn then fails on the epoch: it must fail before the state
+        // keeps its effect, else the retry is deduplicated by the saved client id and the value it announced is never seen.
+        var name = NewName();
+        var room = Room("counter", name);
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        var payload = new Payload(true, Encoding.UTF8.GetBytes("inc"));
+        await room.SendBatchAsync(gateway.Batch(InboundEvent.Message("c1", payload, clientId: 1, attachment: 0)));
+        Assert.Equal(["1"], Sends(await gateway.NextAsync()).Select(RecordingGateway.TextOf));
+
+        // Out of memory (its connection is durable), then back for a request that sends nothing: the epoch is not
+        // claimed yet. Another writer bumps the system record.
+        var id = RoomGrainIds.Of("counter", name);
+        Assert.Equal(HibernateOutcome.Hibernating, (await Client.GetGrain<IRoomOperations>(id).Hibernate("test")).Outcome);
+        var management = Client.GetGrain<IManagementGrain>(0);
+        for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.DoesNotContain(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
+        Assert.Equal("1", Encoding.UTF8.GetString((await room.Request(new RoomHttpRequest { Method = "GET" })).Body));
+        var storage = ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(RoomOptions.StorageName);
+        var system = new GrainState<RoomSystemState>();
+        await storage.ReadStateAsync(RoomActors.Room.SystemRecord, id, system);
+        await storage.WriteStateAsync(RoomActors.Room.SystemRecord, id, system);
+
+        // The second inc: its first attempt fails on the epoch; sent again (as a gateway does) it reaches a fresh
+        // activation, which counts it once and announces 2.
+        var batch = gateway.Batch(InboundEvent.Message("c1", payload, clientId: 2, attachment: 0));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await room.SendBatchAsync(batch);
+                break;
+            }
+            catch (Exception) when (attempt < 20)
+            {
+                // The activation that lost goes away; the gateway's policy: call again.
+                await Task.Delay(100);
+            }
+        }
+
+        var announced = new List<string>();
+        while (!announced.Contains("2"))
+        {
+            announced.AddRange(Sends(await gateway.NextAsync()).Select(RecordingGateway.TextOf));
+        }
+
+        Assert.Equal(["2"], announced);
+        Assert.Equal("2", Encoding.UTF8.GetString((await room.Request(new RoomHttpRequest { Method = "GET" })).Body));
     }
 
     [Fact]
