@@ -28,6 +28,19 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
     private static IEnumerable<RoomOp> Sends(RoomDelivery delivery) => delivery.Ops.Where(op => op.Kind == RoomOpKind.Send);
 
+    /// <summary>Hibernates the room (its connections are durable) and waits until it has left memory.</summary>
+    private async Task HibernateAsync(GrainId id)
+    {
+        Assert.Equal(HibernateOutcome.Hibernating, (await Client.GetGrain<IRoomOperations>(id).Hibernate("test")).Outcome);
+        var management = Client.GetGrain<IManagementGrain>(0);
+        for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.DoesNotContain(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
+    }
+
     [Fact]
     public async Task Hooks_see_type_name_query_headers_text_and_binary_in_order()
     {
@@ -328,15 +341,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         y.LoseDeliveries = false;
 
         // Out of memory with its connections (hibernation: they are durable), as a room on a silo that shuts down.
-        var id = RoomGrainIds.Of("broadcast", name);
-        Assert.Equal(HibernateOutcome.Hibernating, (await Client.GetGrain<IRoomOperations>(id).Hibernate("test")).Outcome);
-        var management = Client.GetGrain<IManagementGrain>(0);
-        for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.DoesNotContain(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
+        await HibernateAsync(RoomGrainIds.Of("broadcast", name));
         Assert.DoesNotContain(y.All.SelectMany(Sends), op => RecordingGateway.TextOf(op) == "m1");
         var fencesBefore = y.Fences;
         y.FencesAnsweredLate = 1;
@@ -430,14 +435,7 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         // Out of memory (its connection is durable), then back for a request that sends nothing: the epoch is not
         // claimed yet. Another writer bumps the system record.
         var id = RoomGrainIds.Of("counter", name);
-        Assert.Equal(HibernateOutcome.Hibernating, (await Client.GetGrain<IRoomOperations>(id).Hibernate("test")).Outcome);
-        var management = Client.GetGrain<IManagementGrain>(0);
-        for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.DoesNotContain(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
+        await HibernateAsync(id);
         Assert.Equal("1", Encoding.UTF8.GetString((await room.Request(new RoomHttpRequest { Method = "GET" })).Body));
         var storage = ((InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(RoomOptions.StorageName);
         var system = new GrainState<RoomSystemState>();
