@@ -250,6 +250,10 @@ public enum RoomOpKind
 /// </param>
 /// <param name="Replay">For a resume: the missed messages.</param>
 /// <param name="ResumeWindowSeconds">For a join: how long the connection can be resumed after its socket ends.</param>
+/// <param name="Redelivered">
+/// For a send: a message a new activation of the room sends again, from what the gateways held. The gateway applies it
+/// only when it has not applied that number yet (the room may not know what it applied: its tail did not come in time).
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record RoomOp(
     [property: Id(0)] RoomOpKind Kind,
@@ -261,7 +265,8 @@ public sealed record RoomOp(
     [property: Id(6)] string? CloseReason = null,
     [property: Id(7)] long Seq = 0,
     [property: Id(8)] RoomOp[]? Replay = null,
-    [property: Id(9)] int ResumeWindowSeconds = 0)
+    [property: Id(9)] int ResumeWindowSeconds = 0,
+    [property: Id(10)] bool Redelivered = false)
 {
     /// <summary>True when a send op is addressed to connection <paramref name="id"/> (by its target, not its membership).</summary>
     public bool Targets(string id) => Target switch

@@ -34,6 +34,13 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
     /// <summary>The held messages, oldest first.</summary>
     public RoomOp[] Snapshot() => [.. _entries.Select(e => e.Op)];
 
+    /// <summary>
+    /// True when <paramref name="op"/> is a re-delivered message numbered at or below <see cref="Last"/>: a gateway's
+    /// buffer holds what it applied, so it applied that one already (room numbers only grow across activations), or it
+    /// was not addressed to its clients then.
+    /// </summary>
+    public bool AppliedAlready(RoomOp op) => op.Redelivered && op.Seq <= Last;
+
     /// <summary>Holds <paramref name="op"/> (numbered above <see cref="Last"/>; an older or repeated number is ignored) and trims.</summary>
     public void Append(RoomOp op, long nowMs)
     {

@@ -187,6 +187,11 @@ internal sealed partial class RoomLink
             switch (op.Kind)
             {
                 case RoomOpKind.Send:
+                    if (_tail.AppliedAlready(op))
+                    {
+                        break; // sent again by a new activation that did not get this gateway's tail in time
+                    }
+
                     queued += FanOut(op);
                     if (op.Seq > 0)
                     {

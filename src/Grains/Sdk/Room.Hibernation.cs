@@ -115,6 +115,15 @@ public abstract partial class Room
     private async Task OnSleepReminderAsync()
     {
         _sleepReminder = true;
+        if (_turnNumber > 0 && _connections.Count > 0)
+        {
+            // Awake: something woke the room before this tick (a message, connect, close, request or alarm took a turn).
+            // Its housekeeping timer checks the gateways and hibernates it when it is idle; leaving memory now would
+            // restart a busy room (and make it ask every gateway for its tail) once a minute. The reminder stays for
+            // the next sleep: a tick on an awake room costs a call, unregistering and registering it a write each.
+            return;
+        }
+
         await CheckLeasesAsync();
         if (_connections.Count > 0)
         {

@@ -87,12 +87,7 @@ public abstract partial class Room
 
         foreach (var (gateway, tail) in tails)
         {
-            if (tail is null)
-            {
-                continue;
-            }
-
-            foreach (var ack in tail.Acks)
+            foreach (var ack in tail?.Acks ?? [])
             {
                 if (_connections.TryGetValue(ack.ConnectionId, out var acked) && ack.ClientId > acked.LastClientId)
                 {
@@ -100,10 +95,13 @@ public abstract partial class Room
                 }
             }
 
+            // A gateway whose tail did not come in time may still have taken the fence (its answer was late, not lost): it
+            // then drops the older activation's deliveries still on their way, and would miss what the others had. It gets
+            // everything held; each message is marked as sent again, and the gateway skips those it applied already.
             var id = gateway.GetGrainId();
             var members = _connections.Values.Where(c => c.IsConnected && c.Gateway.GetGrainId() == id).Select(c => (c.Id, c.JoinedSeq));
             var count = 0;
-            foreach (var op in Redeliveries(held, tail.HighWater, members))
+            foreach (var op in Redeliveries(held, tail?.HighWater ?? 0, members))
             {
                 Outbox.ToGateway(gateway, op);
                 count++;
@@ -119,7 +117,8 @@ public abstract partial class Room
     /// <summary>
     /// What a gateway that applied the room's messages up to <paramref name="highWater"/> lacks of <paramref name="held"/>
     /// (what any gateway had, in order), each addressed to exactly the gateway's <paramref name="members"/> it was
-    /// addressed to (sent after they joined, to them); messages for none of them are left out.
+    /// addressed to (sent after they joined, to them) and marked <see cref="RoomOp.Redelivered"/>; messages for none of
+    /// them are left out. <paramref name="highWater"/> 0 when the gateway's tail is not known: it gets everything.
     /// </summary>
     internal static IEnumerable<RoomOp> Redeliveries(IReadOnlyList<RoomOp> held, long highWater, IEnumerable<(string Id, long JoinedSeq)> members)
     {
@@ -129,7 +128,7 @@ public abstract partial class Room
             string[] ids = [.. here.Where(m => op.Seq > m.JoinedSeq && op.Targets(m.Id)).Select(m => m.Id)];
             if (ids.Length > 0)
             {
-                yield return op with { Target = TargetKind.Only, Ids = ids };
+                yield return op with { Target = TargetKind.Only, Ids = ids, Redelivered = true };
             }
         }
     }
@@ -153,7 +152,8 @@ public abstract partial class Room
             catch (Exception ex)
             {
                 // Go on without it: the gateway is dead or stuck. Its lease decides about its connections; what it alone
-                // held is missing for everyone, and a client that saw it gets a resync when it resumes.
+                // held is missing for everyone, and a client that saw it gets a resync when it resumes. It is sent what
+                // the others held all the same (see RebuildAsync), in case it only answered late.
                 Log.FenceFailed(Logger, ex, RoomType, RoomName, gateway.GetGrainId());
                 return (gateway, null);
             }

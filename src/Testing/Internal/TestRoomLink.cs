@@ -174,6 +174,11 @@ internal sealed class TestRoomLink
             switch (op.Kind)
             {
                 case RoomOpKind.Send:
+                    if (_tail.AppliedAlready(op))
+                    {
+                        break; // sent again by a new activation that did not get this gateway's tail in time
+                    }
+
                     FanOut(op);
                     if (op.Seq > 0)
                     {

@@ -132,6 +132,22 @@ public sealed class RedeliveryTests
     }
 
     [Fact]
+    public void Re_delivered_messages_are_marked_and_a_gateway_s_buffer_knows_which_it_applied_already()
+    {
+        var plan = Room.Redeliveries([Send(1), Send(2), Send(3)], highWater: 0, [("a", 0)]).ToList();
+        Assert.All(plan, o => Assert.True(o.Redelivered));
+
+        // A gateway that applied up to 2 (its tail unknown to the room: it got everything).
+        var applied = new ReplayBuffer(16, 1 << 20, TimeSpan.FromMinutes(2));
+        applied.Append(Send(1), 0);
+        applied.Append(Send(2), 0);
+        Assert.Equal([3L], plan.Where(o => !applied.AppliedAlready(o)).Select(o => o.Seq));
+
+        // A message numbered at or below what the gateway applied, but not sent again, is not the buffer's to judge.
+        Assert.False(applied.AppliedAlready(Send(2)));
+    }
+
+    [Fact]
     public void A_gateway_that_has_everything_gets_nothing() =>
         Assert.Empty(Room.Redeliveries([Send(1), Send(2)], highWater: 2, [("a", 0)]));
 }
