@@ -128,11 +128,12 @@ namespace RoomActors.Bench
         double P50Ms, double P99Ms, double MaxMs, long Lost, int OrderViolations,
         double? ServerCpuMicrosPerDelivery, long? ServerRssKiB, double? ServerCpuPercent = null, double? GeneratorCpuPercent = null,
         List<ServerFigure>? Servers = null, int Connected = 0, double ConnectSeconds = 0, int ConnectFailures = 0, string? FirstFailure = null,
-        double? FirstFailureSeconds = null, int ClosedDuringRun = 0, string? FirstClose = null, List<long[]>? LatencyValues = null)
+        double? FirstFailureSeconds = null, int ClosedDuringRun = 0, string? FirstClose = null, List<long[]>? LatencyValues = null,
+        long Duplicates = 0)
     {
         public string Summary() =>
             $"{Label}: {DeliveriesPerSecond:F0} deliveries/s, {SendsPerSecond:F0} sends/s, p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms, " +
-            $"lost {Lost}, order violations {OrderViolations}, server CPU {ServerCpuMicrosPerDelivery?.ToString("F2") ?? "?"} µs/delivery, RSS {ServerRssKiB?.ToString() ?? "?"} KiB, " +
+            $"lost {Lost}, duplicates {Duplicates}, order violations {OrderViolations}, server CPU {ServerCpuMicrosPerDelivery?.ToString("F2") ?? "?"} µs/delivery, RSS {ServerRssKiB?.ToString() ?? "?"} KiB, " +
             $"CPU server {ServerCpuPercent?.ToString("F0") ?? "?"}% / generator {GeneratorCpuPercent?.ToString("F0") ?? "?"}% of a core" +
             (Servers is { Count: > 1 } ? $" ({string.Join(", ", Servers.Select(s => $"{s.Name} {s.CpuPercent:F0}% {s.RssKiB / 1024} MiB{(s.Exited ? " EXITED" : "")}"))})" : "") +
             (ConnectFailures > 0 ? $"; {ConnectFailures} connects failed, the first after {FirstFailureSeconds:F1} s: {FirstFailure}" : "") +
@@ -150,6 +151,7 @@ namespace RoomActors.Bench
         public long Received;
         public long ReceivedInWindow;
         public long Lost;
+        public long Repeats; // an earlier message of a sender again (a duplicate delivery)
         public ulong OrderHash = 14695981039346656037;
         public long[] NextSeq = [];
         public long NextSeqSent;
@@ -220,6 +222,10 @@ namespace RoomActors.Bench
             if (seq > NextSeq[sender])
             {
                 Lost += seq - NextSeq[sender];
+            }
+            else if (seq < NextSeq[sender])
+            {
+                Repeats++;
             }
 
             NextSeq[sender] = seq + 1;
@@ -337,7 +343,17 @@ namespace RoomActors.Bench
             }
 
             // A client the server closed is counted as closed (and what it missed as lost), not as a different order.
-            var violations = clients.Where(c => !c.Closed).GroupBy(c => c.Room).Count(room => room.Select(c => (c.Received, c.OrderHash)).Distinct().Count() > 1);
+            var differing = clients.Where(c => !c.Closed).GroupBy(c => c.Room).Where(room => room.Select(c => (c.Received, c.OrderHash)).Distinct().Count() > 1).ToList();
+            var violations = differing.Count;
+            var repeats = clients.Sum(c => c.Repeats);
+
+            // What differed, for the first few rooms: each client's entry point, count, repeats and next expected number.
+            foreach (var room in differing.Take(3))
+            {
+                Console.WriteLine($"{options.Label}: room {room.Key} differs: " + string.Join("; ", room.Select(c =>
+                    $"client {c.Index} (entry {(room.Key * options.Clients + c.Index) % options.UrlTemplates.Length}) received {c.Received}, repeats {c.Repeats}, next {string.Join('/', c.NextSeq)}")));
+            }
+
             var closed = clients.Where(c => c.Closed).ToList();
             var seconds = options.Duration.TotalSeconds;
             var deliveries = clients.Sum(c => c.ReceivedInWindow);
@@ -356,7 +372,7 @@ namespace RoomActors.Bench
                 cpuPercent, figures.GeneratorCpuPercent,
                 figures.Servers.Count > 0 ? figures.Servers : null, clients.Count, connectSeconds, _failures, _firstFailure, _firstFailureSeconds,
                 closed.Count, closed.Select(c => c.Socket.CloseCode is { } code ? $"{code} {c.Socket.CloseReason}" : "connection ended without a close frame").FirstOrDefault(),
-                options.Part ? Scale.Values(histogram) : null);
+                options.Part ? Scale.Values(histogram) : null, repeats);
         }
 
         /// <summary>A percentile in milliseconds (100: the maximum); NaN when no message sent in the window arrived.</summary>

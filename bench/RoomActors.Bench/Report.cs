@@ -266,11 +266,11 @@ internal static class Report
 
         static string F(double? value, string format) => value is { } v && !double.IsNaN(v) ? v.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "–";
         text.AppendLine().AppendLine("Scale (RoomActors on redis-server, one silo and several standalone gateways; rooms of 10 clients spread over every gateway, from 4 source addresses; open loop; memory summed over the server processes):").AppendLine();
-        text.AppendLine("| run | held at the end / connected / target | gateways | generators | connect s | messages per room/s | deliveries/s | p50 ms | p99 ms | max ms | lost | order violations | server CPU % | server RSS before → connected → end MiB | KiB per connection held (added) | stopped by |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
+        text.AppendLine("| run | held at the end / connected / target | gateways | generators | connect s | messages per room/s | deliveries/s | p50 ms | p99 ms | max ms | lost | duplicates | order violations | server CPU % | server RSS before → connected → end MiB | KiB per connection held (added) | stopped by |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
         foreach (var r in runs)
         {
-            text.AppendLine($"| {r.Label} | {r.Connected - r.ClosedDuringRun} / {r.Connected} / {r.Requested} | {r.Gateways} | {r.Generators} | {r.ConnectSeconds:F1} | {r.MessagesPerRoomPerSecond:F2} | {r.DeliveriesPerSecond:F0} | {F(r.P50Ms, "F2")} | {F(r.P99Ms, "F2")} | {F(r.MaxMs, "F1")} | {r.Lost} | {r.OrderViolations} | {F(r.ServerCpuPercent, "F0")} | {r.RssBeforeKiB / 1024} → {r.RssConnectedKiB / 1024} → {(r.ServerRssKiB ?? 0) / 1024} | {F(r.KiBPerConnection, "F1")} ({F(r.KiBPerConnectionAdded, "F1")}) | {r.StoppedBy.Replace("|", "/", StringComparison.Ordinal)} |");
+            text.AppendLine($"| {r.Label} | {r.Connected - r.ClosedDuringRun} / {r.Connected} / {r.Requested} | {r.Gateways} | {r.Generators} | {r.ConnectSeconds:F1} | {r.MessagesPerRoomPerSecond:F2} | {r.DeliveriesPerSecond:F0} | {F(r.P50Ms, "F2")} | {F(r.P99Ms, "F2")} | {F(r.MaxMs, "F1")} | {r.Lost} | {r.Duplicates} | {r.OrderViolations} | {F(r.ServerCpuPercent, "F0")} | {r.RssBeforeKiB / 1024} → {r.RssConnectedKiB / 1024} → {(r.ServerRssKiB ?? 0) / 1024} | {F(r.KiBPerConnection, "F1")} ({F(r.KiBPerConnectionAdded, "F1")}) | {r.StoppedBy.Replace("|", "/", StringComparison.Ordinal)} |");
         }
 
         foreach (var r in runs)

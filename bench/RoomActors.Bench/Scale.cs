@@ -116,7 +116,7 @@ internal static class Scale
                 histogram.TotalCount == 0 ? double.NaN : Ms(histogram.GetValueAtPercentile(50)),
                 histogram.TotalCount == 0 ? double.NaN : Ms(histogram.GetValueAtPercentile(99)),
                 histogram.TotalCount == 0 ? double.NaN : Ms(histogram.GetMaxValue()),
-                results.Sum(r => r.Lost), results.Sum(r => r.OrderViolations), figures.ServerCpuPercent, rssBefore, rssConnected, rss,
+                results.Sum(r => r.Lost), results.Sum(r => r.Duplicates), results.Sum(r => r.OrderViolations), figures.ServerCpuPercent, rssBefore, rssConnected, rss,
                 held > 0 && rss is { } end ? end / (double)held : null,
                 held > 0 && rss is { } after ? (after - rssBefore) / (double)held : null,
                 figures.Servers, results.Sum(r => r.GeneratorCpuPercent ?? 0));
@@ -260,7 +260,7 @@ internal sealed record ScaleResult(
     string Label, int Gateways, int Generators, int PerGenerator, int DescriptorLimit, int Sources, int ClientsPerRoom,
     double MessagesPerRoomPerSecond, int Requested, int Connected, double ConnectSeconds, int ConnectFailures, int ClosedDuringRun,
     string StoppedBy, double Seconds, long Sends, long Deliveries, double SendsPerSecond, double DeliveriesPerSecond,
-    double P50Ms, double P99Ms, double MaxMs, long Lost, int OrderViolations, double? ServerCpuPercent,
+    double P50Ms, double P99Ms, double MaxMs, long Lost, long Duplicates, int OrderViolations, double? ServerCpuPercent,
     long RssBeforeKiB, long RssConnectedKiB, long? ServerRssKiB, double? KiBPerConnection, double? KiBPerConnectionAdded,
     List<ServerFigure> Servers, double GeneratorCpuPercent)
 {
@@ -269,7 +269,7 @@ internal sealed record ScaleResult(
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.Append(inv, $"{Label}: {Connected} of {Requested} connections ({Connected - ClosedDuringRun} held at the end) over {Gateways} gateways ({Generators} generator{(Generators == 1 ? "" : "s")} of up to {PerGenerator} each, descriptor limit {DescriptorLimit}; {Sources} source addresses), connected in {ConnectSeconds:F1} s\n");
-        text.Append(inv, $"  {MessagesPerRoomPerSecond:F2} messages per room per second: {SendsPerSecond:F0} sends/s, {DeliveriesPerSecond:F0} deliveries/s, p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms, lost {Lost}, order violations {OrderViolations}\n");
+        text.Append(inv, $"  {MessagesPerRoomPerSecond:F2} messages per room per second: {SendsPerSecond:F0} sends/s, {DeliveriesPerSecond:F0} deliveries/s, p50 {P50Ms:F2} ms, p99 {P99Ms:F2} ms, max {MaxMs:F1} ms, lost {Lost}, duplicates {Duplicates}, order violations {OrderViolations}\n");
         text.Append(inv, $"  server RSS {RssBeforeKiB / 1024} MiB before, {RssConnectedKiB / 1024} MiB connected, {(ServerRssKiB / 1024)?.ToString(inv) ?? "?"} MiB at the window's end: {KiBPerConnection?.ToString("F1", inv) ?? "?"} KiB per connection held ({KiBPerConnectionAdded?.ToString("F1", inv) ?? "?"} KiB added); ");
         text.Append(inv, $"server CPU {ServerCpuPercent?.ToString("F0", inv) ?? "?"}% of a core ({string.Join(", ", Servers.Select(s => $"{s.Name} {s.CpuPercent:F0}% {s.RssKiB / 1024} MiB{(s.Exited ? " EXITED" : "")}"))}); generators {GeneratorCpuPercent:F0}%\n");
         text.Append(inv, $"  stopped by: {StoppedBy}");
