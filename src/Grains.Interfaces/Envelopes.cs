@@ -302,6 +302,15 @@ public sealed class GatewayTail
 
     /// <summary>The latest processed client id per connection that this gateway saw acknowledged.</summary>
     [Id(2)] public required ClientAck[] Acks { get; init; }
+
+    /// <summary>
+    /// The ids of the room's connections this gateway holds (joined), in place of a renewal batch after the fence: the
+    /// room closes those it does not know. Null from a gateway that does not say (it renews instead).
+    /// </summary>
+    [Id(3)] public string[]? Members { get; init; }
+
+    /// <summary>When each of those connections last sent the auto-response request, as a renewal batch carries it.</summary>
+    [Id(4)] public ConnectionPing[]? Pings { get; init; }
 }
 
 /// <summary>

@@ -108,26 +108,26 @@ internal sealed partial class RoomLink
 
     /// <summary>
     /// A new activation of the room asks what this gateway holds of its recent output: from now on the older
-    /// activations' deliveries are dropped, so the answer is final. The pump renews the room's view of the local
-    /// connections right after.
+    /// activations' deliveries are dropped, so the answer is final. The answer also names the local connections (the
+    /// renewal a new activation needs): a renewal batch sent after it would wake a room that only woke to check its
+    /// gateways, and then left memory again.
     /// </summary>
     public GatewayTail Fence(long epoch)
     {
-        GatewayTail tail;
+        var pings = TakePings(all: true);
         lock (_lock)
         {
             _sequencer.Fence(epoch);
             _tail.Trim(Environment.TickCount64);
-            tail = new GatewayTail
+            return new GatewayTail
             {
                 HighWater = _tail.Last,
                 Sends = _tail.Snapshot(),
                 Acks = [.. _acked.Select(a => new ClientAck(a.Key, a.Value.ClientId, 0))],
+                Members = [.. _members.Keys],
+                Pings = pings,
             };
         }
-
-        RenewSoon();
-        return tail;
     }
 
     /// <summary>Queues a frame for the room; waits when the room is behind (back-pressure onto the socket).</summary>

@@ -125,6 +125,13 @@ public abstract partial class Room
         }
 
         await CheckLeasesAsync();
+        if (Outbox.HasOutput)
+        {
+            // What the activation queued for the gateways (re-deliveries, closes of connections the room does not know)
+            // leaves with a turn: an empty one sends it before the room sleeps again, or it would go with the activation.
+            await TurnAsync(TurnKind.Close, static () => Task.CompletedTask);
+        }
+
         if (_connections.Count > 0)
         {
             DeactivateOnIdle();

@@ -87,6 +87,7 @@ public abstract partial class Room
 
         foreach (var (gateway, tail) in tails)
         {
+            CloseUnknown(gateway, tail);
             foreach (var ack in tail?.Acks ?? [])
             {
                 if (_connections.TryGetValue(ack.ConnectionId, out var acked) && ack.ClientId > acked.LastClientId)
@@ -110,6 +111,30 @@ public abstract partial class Room
             if (count > 0)
             {
                 Log.Redelivered(Logger, RoomType, RoomName, count, id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The renewal a fence answer carries: the gateway's connections the room does not know (it closed them in its eyes,
+    /// or they never became durable) are closed with 1012 so that their clients reconnect, and the others' pings count.
+    /// </summary>
+    private void CloseUnknown(IGatewayObserver gateway, GatewayTail? tail)
+    {
+        foreach (var ping in tail?.Pings ?? [])
+        {
+            if (_connections.TryGetValue(ping.ConnectionId, out var pinged))
+            {
+                pinged.LastPing = DateTimeOffset.FromUnixTimeMilliseconds(ping.UnixMilliseconds);
+            }
+        }
+
+        foreach (var id in tail?.Members ?? [])
+        {
+            if (!_connections.ContainsKey(id))
+            {
+                Outbox.ToGateway(gateway, new RoomOp(RoomOpKind.Close, ConnectionId: id, CloseCode: CloseCodes.ServiceRestart,
+                    CloseReason: "the room no longer knows this connection; reconnect"));
             }
         }
     }

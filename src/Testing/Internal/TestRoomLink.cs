@@ -104,19 +104,18 @@ internal sealed class TestRoomLink
         }
     }
 
-    /// <summary>A new activation of the room asks what this gateway applied; from now on older activations' deliveries are dropped.</summary>
+    /// <summary>
+    /// A new activation of the room asks what this gateway applied; from now on older activations' deliveries are dropped.
+    /// The answer names the local members, as the gateway's does (no renewal batch after it).
+    /// </summary>
     public GatewayTail Fence(long epoch)
     {
-        GatewayTail tail;
         lock (_lock)
         {
             _sequencer.Fence(epoch);
             _tail.Trim(Environment.TickCount64);
-            tail = new GatewayTail { HighWater = _tail.Last, Sends = _tail.Snapshot(), Acks = [] };
+            return new GatewayTail { HighWater = _tail.Last, Sends = _tail.Snapshot(), Acks = [], Members = [.. _members.Keys] };
         }
-
-        Gateway.Renew(this);
-        return tail;
     }
 
     /// <summary>Applies a delivery in the room's order (held back when early, dropped when stale or repeated).</summary>

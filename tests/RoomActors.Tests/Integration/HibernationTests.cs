@@ -45,6 +45,33 @@ public sealed class SleepyRoom : Room
 [Collection(Distributed.DistributedCollection.Name)]
 public sealed class HibernationTests(ITestOutputHelper output)
 {
+    [Fact]
+    public async Task A_sleeping_room_s_minute_check_wakes_it_once_and_it_sleeps_again()
+    {
+        // The check asks the room's gateways for their tails (the fence). A gateway that answered with a renewal batch
+        // after it woke the room again: two starts per check, and the second stayed awake until it hibernated again.
+        await using var server = await AllInOneServer.StartAsync("--RoomActors:Rooms:HibernateAfter=00:00:02", "--RoomActors:Rooms:LeaseCheckInterval=00:00:01");
+        var room = "r-" + Guid.NewGuid().ToString("N")[..12];
+        var roomId = RoomGrainIds.Of("it-sleepy", room);
+        await using var client = await TestClient.ConnectAsync(new Uri(server.Room("it-sleepy", room) + "?who=a"));
+        await client.SendAsync("hello");
+        await client.SkipUntilAsync("hello n=1 tagged=1 from=a");
+        var management = server.Grains.GetGrain<IManagementGrain>(0);
+        async Task<bool> AwakeAsync() => (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == roomId);
+        await GatewayTests.Eventually(() => !AwakeAsync().Result, TimeSpan.FromSeconds(30));
+        var starts = SleepyRoom.Starts[room];
+
+        await server.Grains.GetGrain<IRemindable>(roomId).ReceiveReminder("roomactors-sleep", new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow));
+        await GatewayTests.Eventually(() => !AwakeAsync().Result, TimeSpan.FromSeconds(10));
+        await Task.Delay(1000); // a renewal on its way would wake it again within this
+        Assert.False(await AwakeAsync());
+        Assert.Equal(starts + 1, SleepyRoom.Starts[room]);
+
+        // Still served: a message wakes it with its connection.
+        await client.SendAsync("again");
+        await client.SkipUntilAsync("again n=1 tagged=1 from=a");
+    }
+
     [Theory]
     [InlineData("memory")]
     [InlineData("redis")]

@@ -513,6 +513,30 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_fence_answer_names_the_gateways_connections_and_the_room_closes_those_it_does_not_know_also_in_a_sleep_check()
+    {
+        // The fence answer carries the gateway's members (no renewal batch after it, which would wake a room that only woke
+        // for its minute check). A member the room does not know is closed with 1012, and the close leaves even when the
+        // activation was only the sleep check, which runs no turn of its own.
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        var id = RoomGrainIds.Of("sdk-hooks", name);
+        await HibernateAsync(id);
+        gateway.FenceMembers = ["c1", "ghost"];
+
+        await Client.GetGrain<IRemindable>(id).ReceiveReminder("roomactors-sleep", new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow));
+        var close = Assert.Single((await gateway.NextAsync()).Ops);
+        Assert.Equal((RoomOpKind.Close, "ghost", CloseCodes.ServiceRestart), (close.Kind, close.ConnectionId, close.CloseCode));
+        Assert.True(await gateway.QuietAsync(TimeSpan.FromMilliseconds(500)));
+
+        // The known one is served as before.
+        await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "still here")));
+        Assert.Contains("text c1 still here", HookRoom.LogOf(name));
+    }
+
+    [Fact]
     public async Task Typed_state_is_saved_at_the_end_of_the_turn_and_read_by_the_next_activation()
     {
         var name = NewName();

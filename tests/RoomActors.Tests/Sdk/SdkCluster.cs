@@ -75,6 +75,9 @@ public sealed class RecordingGateway : IGatewayObserver
     /// </summary>
     public int FencesAnsweredLate { get; set; }
 
+    /// <summary>The connection ids a fence answer names as this gateway's members (none: the answer names none).</summary>
+    public string[]? FenceMembers { get; set; }
+
     /// <summary>How many deliveries were lost (see <see cref="LoseDeliveries"/>).</summary>
     public int Lost => Volatile.Read(ref _lost);
 
@@ -123,7 +126,7 @@ public sealed class RecordingGateway : IGatewayObserver
             .DistinctBy(o => o.Seq).OrderBy(o => o.Seq).ToArray();
         var acks = All.Where(d => d.Room == room).SelectMany(d => d.Acks ?? []).GroupBy(a => a.ConnectionId)
             .Select(g => g.MaxBy(a => a.ClientId)).ToArray();
-        return new GatewayTail { HighWater = sends.Length > 0 ? sends[^1].Seq : 0, Sends = sends, Acks = acks };
+        return new GatewayTail { HighWater = sends.Length > 0 ? sends[^1].Seq : 0, Sends = sends, Acks = acks, Members = FenceMembers };
     }
 
     private async Task<GatewayTail> AnswerLateAsync(GrainId room)
