@@ -171,4 +171,14 @@ public sealed class GatewayOptions
     /// messages: the pause between two frames is not limited (the keep-alive checks an idle peer). Default 30 s.
     /// </summary>
     public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs an HTTP/1.1 WebSocket (without TLS at the gateway) on its bare TCP connection once its request upgraded it, not
+    /// under that request: ASP.NET Core's objects for the connection and the request are freed, about half of an idle
+    /// socket's memory. A connection middleware on Kestrel's endpoint defaults does it (an app that sets its own
+    /// <c>ConfigureEndpointDefaults</c> replaces it, and its sockets stay under their requests). The request's middleware
+    /// sees the upgrade, not the socket's end, and Kestrel counts the socket as a connection, not an upgraded request.
+    /// False: every socket stays under its request. Default true.
+    /// </summary>
+    public bool HandOverSockets { get; set; } = true;
 }

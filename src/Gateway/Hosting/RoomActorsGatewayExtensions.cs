@@ -42,6 +42,15 @@ public static class RoomActorsGatewayExtensions
         services.AddSingleton<ConnectionLimits>();
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => sp.GetRequiredService<ConnectionLimits>());
 
+        // Upgraded sockets leave their HTTP requests (RoomActors:Gateway:HandOverSockets).
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
+        {
+            if (sp.GetRequiredService<IOptions<GatewayOptions>>().Value.HandOverSockets)
+            {
+                kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection => SocketHandover.RunAsync(connection, next)));
+            }
+        }));
+
         // Readiness (see the README's "Operating" section).
         services.AddSingleton<SiloConnections>();
         services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<SiloConnections>());

@@ -35,42 +35,87 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         }
 
         // One permit per WebSocket, held until it closes: over the cap, 503 with Retry-After before the upgrade.
-        using var permit = limits.TryAcquireWebSocket();
+        var permit = limits.TryAcquireWebSocket();
         if (permit is null)
         {
             await ConnectionLimits.Refusal(http, limits.Budget.WebSockets).ExecuteAsync(http);
             return;
         }
 
-        // Per client address: one more socket than the limit is refused before the upgrade.
-        using var addressLease = gateway.ConnectionsPerAddress?.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
-        if (addressLease is { IsAcquired: false })
+        // From here the socket's run owns the permit, the address lease and the span (it may run after the request).
+        System.Threading.RateLimiting.RateLimitLease? addressLease = null;
+        Activity? span = null;
+        var handedOver = false;
+        try
         {
-            GatewayMetrics.LimitRefused(LimitRefusal.ConnectionsPerAddress);
-            Log.PerAddressRefused(logger, AddressOf(http), gateway.Options.MaxConnectionsPerAddress);
-            http.Response.Headers.RetryAfter = "10";
-            await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many connections",
-                detail: $"This address has {gateway.Options.MaxConnectionsPerAddress} open connections to this gateway "
-                + "(RoomActors:Gateway:MaxConnectionsPerAddress); close one or try again later.").ExecuteAsync(http);
-            return;
-        }
+            // Per client address: one more socket than the limit is refused before the upgrade.
+            addressLease = gateway.ConnectionsPerAddress?.AttemptAcquire(http.Connection.RemoteIpAddress ?? System.Net.IPAddress.None);
+            if (addressLease is { IsAcquired: false })
+            {
+                GatewayMetrics.LimitRefused(LimitRefusal.ConnectionsPerAddress);
+                Log.PerAddressRefused(logger, AddressOf(http), gateway.Options.MaxConnectionsPerAddress);
+                http.Response.Headers.RetryAfter = "10";
+                await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many connections",
+                    detail: $"This address has {gateway.Options.MaxConnectionsPerAddress} open connections to this gateway "
+                    + "(RoomActors:Gateway:MaxConnectionsPerAddress); close one or try again later.").ExecuteAsync(http);
+                return;
+            }
 
-        // roomactors.v1: envelopes, a welcome with a resume token, acks; with ?resume= it continues a connection.
-        var v1 = http.WebSockets.WebSocketRequestedProtocols.Contains(WireV1.Subprotocol);
-        var resume = v1 ? WireV1.ReadResume(http.Request.Query) : null;
-        var request = ConnectRequestFor(http, caller!, "", 0);
-        if (resume is null && catalog.ChecksBeforeConnect(type) && await AdmitAsync(type, name, request) is { } refused)
+            // roomactors.v1: envelopes, a welcome with a resume token, acks; with ?resume= it continues a connection.
+            var v1 = http.WebSockets.WebSocketRequestedProtocols.Contains(WireV1.Subprotocol);
+            var resume = v1 ? WireV1.ReadResume(http.Request.Query) : null;
+            var request = ConnectRequestFor(http, caller!, "", 0);
+            if (resume is null && catalog.ChecksBeforeConnect(type) && await AdmitAsync(type, name, request) is { } refused)
+            {
+                await refused.ExecuteAsync(http);
+                return;
+            }
+
+            // The connect span: from the upgrade to the room's answer (null unless a tracing listener samples it).
+            span = GatewayTracing.Start(RoomActorsNames.ConnectSpan, type, name);
+            var start = new SocketStart(type, name, v1, resume, caller!, request, span, permit, addressLease, AddressOf(http));
+            var subprotocol = v1 ? WireV1.Subprotocol : null;
+            if (gateway.Options.HandOverSockets && SocketHandover.For(http) is { } handover)
+            {
+                // HTTP/1.1: the 101 leaves with this request, which then ends; the socket runs on the bare connection.
+                // The run captures the bare connection only: the stand-in and the HTTP layer's objects are garbage then.
+                await ServerWebSockets.UpgradeAsync(http, subprotocol);
+                var (transport, abort) = (handover.BareTransport, handover.AbortConnection);
+                handover.Hand(() => RunSocketAsync(start, ServerWebSockets.Open(transport, gateway.Options), abort));
+                handedOver = true;
+                return;
+            }
+
+            var accepted = await ServerWebSockets.AcceptAsync(http, gateway.Options, subprotocol);
+            handedOver = true; // to the run below, which disposes them
+            await RunSocketAsync(start, accepted, http.Abort);
+        }
+        finally
         {
-            await refused.ExecuteAsync(http);
-            return;
+            if (!handedOver)
+            {
+                span?.Dispose();
+                addressLease?.Dispose();
+                permit.Dispose();
+            }
         }
+    }
 
-        // The connect span: from the upgrade to the room's answer (null unless a tracing listener samples it).
-        var span = GatewayTracing.Start(RoomActorsNames.ConnectSpan, type, name);
-        var (socket, stream) = await ServerWebSockets.AcceptAsync(http, gateway.Options, v1 ? WireV1.Subprotocol : null);
-        using var _ = socket;
+    /// <summary>What a socket's run takes over from its request: the room, the caller, and what it holds until it closes.</summary>
+    private sealed record SocketStart(string Type, string Name, bool V1, ResumeTicket? Resume, Caller Caller, ConnectRequest Request,
+        Activity? Span, IDisposable Permit, IDisposable? AddressLease, string Address);
+
+    /// <summary>Connect → run → cleanup for an accepted socket; disposes what <paramref name="start"/> holds.</summary>
+    private async Task RunSocketAsync(SocketStart start, (System.Net.WebSockets.WebSocket Socket, CoalescingStream? Stream) accepted, Action abortTransport)
+    {
+        var (v1, resume, caller, span) = (start.V1, start.Resume, start.Caller, start.Span);
+        var (type, name, address, request) = (start.Type, start.Name, start.Address, start.Request);
+        using var permit = start.Permit;
+        using var addressLease = start.AddressLease;
+        start = null!; // an open socket keeps only what it uses (the request goes once the room has it)
+        using var _ = accepted.Socket;
         var secret = v1 && resume is null ? WireV1.NewSecret() : null;
-        using var connection = new ClientConnection(resume is { Error: null } ? resume.ConnectionId : NewConnectionId(), socket, gateway.Options, stream, http.Abort)
+        using var connection = new ClientConnection(resume is { Error: null } ? resume.ConnectionId : NewConnectionId(), accepted.Socket, gateway.Options, accepted.Stream, abortTransport)
         {
             Enveloped = v1,
             Attachment = v1 ? WireV1.NewAttachment() : 0,
@@ -104,7 +149,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
                     Gateway = gateway.Reference,
                     Session = room.Session,
                     Attachment = connection.Attachment,
-                    UserId = caller!.UserId,
+                    UserId = caller.UserId,
                 })),
             };
             EndConnectSpan(span, joined, connection);
@@ -112,12 +157,12 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             if (joined)
             {
                 request = null!; // the room has it: an open connection keeps no copy
-                using var expiry = TicketExpiry(connection, caller!, room.RoomId);
+                using var expiry = TicketExpiry(connection, caller, room.RoomId);
                 var (code, reason) = await connection.RunReaderAsync(room, _autoResponse);
                 if (connection.RateExceeded)
                 {
                     GatewayMetrics.RateClosed();
-                    Log.RateClosed(logger, connection.Id, room.RoomId, AddressOf(http), gateway.Options.MessageRatePerSecond, gateway.Options.MessageRateBurst);
+                    Log.RateClosed(logger, connection.Id, room.RoomId, address, gateway.Options.MessageRatePerSecond, gateway.Options.MessageRateBurst);
                 }
 
                 // Exactly once, after the connection's last frame: the room's close hook runs for it (or, for a client

@@ -23,7 +23,7 @@ internal static class ServerWebSockets
         // A peer that does not answer a ping within the timeout is aborted (the room hears 1006); zero: pings only.
         var keepAlive = options.KeepAliveInterval;
         var pongTimeout = options.KeepAliveTimeout > TimeSpan.Zero ? options.KeepAliveTimeout : Timeout.InfiniteTimeSpan;
-        var creation = new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = keepAlive, KeepAliveTimeout = pongTimeout };
+        var creation = Creation(options);
         if (http.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
             // HTTP/2 (RFC 8441, extended CONNECT; the caller checked it asks for a WebSocket): the same stream checks as
@@ -44,17 +44,44 @@ internal static class ServerWebSockets
             return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = pongTimeout, SubProtocol = subprotocol }), null);
         }
 
-        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + Rfc6455Guid)));
+        SetHandshakeHeaders(http, key, subprotocol);
+        var stream = new CoalescingStream(await upgrade.UpgradeAsync(), options.FrameTimeout, options.MaxMessageBytes);
+        var socket = WebSocket.CreateFromStream(stream, creation);
+        return (socket, stream);
+    }
+
+    /// <summary>
+    /// The HTTP/1.1 handshake only (the 101 is flushed when this returns), for a socket handed over from its request
+    /// (<see cref="SocketHandover"/>); <see cref="Open"/> then makes the socket on the bare transport.
+    /// </summary>
+    public static async Task UpgradeAsync(HttpContext http, string? subprotocol)
+    {
+        SetHandshakeHeaders(http, http.Request.Headers["Sec-WebSocket-Key"].ToString(), subprotocol);
+        await http.Features.GetRequiredFeature<IHttpUpgradeFeature>().UpgradeAsync();
+    }
+
+    /// <summary>A server WebSocket on a connection's bare transport (after <see cref="UpgradeAsync"/>), with the same stream checks.</summary>
+    public static (WebSocket Socket, CoalescingStream Stream) Open(System.IO.Pipelines.IDuplexPipe transport, GatewayOptions options)
+    {
+        var stream = new CoalescingStream(new TransportStream(transport), options.FrameTimeout, options.MaxMessageBytes);
+        return (WebSocket.CreateFromStream(stream, Creation(options)), stream);
+    }
+
+    private static WebSocketCreationOptions Creation(GatewayOptions options) => new()
+    {
+        IsServer = true,
+        KeepAliveInterval = options.KeepAliveInterval,
+        KeepAliveTimeout = options.KeepAliveTimeout > TimeSpan.Zero ? options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
+    };
+
+    private static void SetHandshakeHeaders(HttpContext http, string key, string? subprotocol)
+    {
         http.Response.Headers.Connection = "Upgrade";
         http.Response.Headers.Upgrade = "websocket";
-        http.Response.Headers.SecWebSocketAccept = accept;
+        http.Response.Headers.SecWebSocketAccept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + Rfc6455Guid)));
         if (subprotocol is not null)
         {
             http.Response.Headers.SecWebSocketProtocol = subprotocol;
         }
-
-        var stream = new CoalescingStream(await upgrade.UpgradeAsync(), options.FrameTimeout, options.MaxMessageBytes);
-        var socket = WebSocket.CreateFromStream(stream, creation);
-        return (socket, stream);
     }
 }
