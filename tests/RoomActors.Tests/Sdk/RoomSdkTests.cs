@@ -32,6 +32,12 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
     private async Task HibernateAsync(GrainId id)
     {
         Assert.Equal(HibernateOutcome.Hibernating, (await Client.GetGrain<IRoomOperations>(id).Hibernate("test")).Outcome);
+        await LeftMemoryAsync(id);
+    }
+
+    /// <summary>Waits until the room has left memory (at most 5 s).</summary>
+    private async Task LeftMemoryAsync(GrainId id)
+    {
         var management = Client.GetGrain<IManagementGrain>(0);
         for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
         {
@@ -40,6 +46,22 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
 
         Assert.DoesNotContain(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
     }
+
+    /// <summary>A hook room with connection c1 of a recording gateway, asleep (hibernated: its minute reminder registered).</summary>
+    private async Task<(string Name, IRoomGrain Room, RecordingGateway Gateway, GrainId Id)> SleepingRoomAsync()
+    {
+        var name = NewName();
+        var room = Room("sdk-hooks", name);
+        var gateway = new RecordingGateway(Client);
+        await ConnectAsync(room, gateway, "c1");
+        var id = RoomGrainIds.Of("sdk-hooks", name);
+        await HibernateAsync(id);
+        return (name, room, gateway, id);
+    }
+
+    /// <summary>The sleep reminder's minute tick, as the reminder service delivers it (it wakes a sleeping room).</summary>
+    private Task SleepTickAsync(GrainId id) =>
+        Client.GetGrain<IRemindable>(id).ReceiveReminder("roomactors-sleep", new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow));
 
     [Fact]
     public async Task Hooks_see_type_name_query_headers_text_and_binary_in_order()
@@ -481,35 +503,22 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         // A hibernated room keeps a reminder that wakes it once a minute to check its gateways. The reminder outlives the
         // sleep: when a message woke the room and the next tick comes while it is busy, the room must stay (a restart once
         // a minute asks every gateway for its tail, and under load that is where histories could part).
-        var name = NewName();
-        var room = Room("sdk-hooks", name);
-        var gateway = new RecordingGateway(Client);
-        await ConnectAsync(room, gateway, "c1");
-        var id = RoomGrainIds.Of("sdk-hooks", name);
-        await HibernateAsync(id);
+        var (name, room, gateway, id) = await SleepingRoomAsync();
         int Starts() => HookRoom.LogOf(name).Count(entry => entry.StartsWith("start ", StringComparison.Ordinal));
-        var reminder = Client.GetGrain<IRemindable>(id);
-        var tick = new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow);
 
         // The tick on the sleeping room: it wakes for the check only, and leaves memory again.
-        await reminder.ReceiveReminder("roomactors-sleep", tick);
+        await SleepTickAsync(id);
         Assert.Equal(2, Starts());
-        var management = Client.GetGrain<IManagementGrain>(0);
-        for (var i = 0; i < 100 && (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == id); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.DoesNotContain(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
+        await LeftMemoryAsync(id);
 
         // A message wakes it; the tick comes while it is awake; the next message finds the same activation.
         await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "one")));
         Assert.Equal(3, Starts());
-        await reminder.ReceiveReminder("roomactors-sleep", tick);
+        await SleepTickAsync(id);
         await Task.Delay(200); // a deactivation the tick asked for would be under way by now
         await room.SendBatchAsync(gateway.Batch(RecordingGateway.Text("c1", "two")));
         Assert.Equal(3, Starts());
-        Assert.Contains(await management.GetDetailedGrainStatistics(), s => s.GrainId == id);
+        Assert.Contains(await Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics(), s => s.GrainId == id);
     }
 
     [Fact]
@@ -518,15 +527,10 @@ public sealed class RoomSdkTests(SdkClusterFixture fixture)
         // The fence answer carries the gateway's members (no renewal batch after it, which would wake a room that only woke
         // for its minute check). A member the room does not know is closed with 1012, and the close leaves even when the
         // activation was only the sleep check, which runs no turn of its own.
-        var name = NewName();
-        var room = Room("sdk-hooks", name);
-        var gateway = new RecordingGateway(Client);
-        await ConnectAsync(room, gateway, "c1");
-        var id = RoomGrainIds.Of("sdk-hooks", name);
-        await HibernateAsync(id);
+        var (name, room, gateway, id) = await SleepingRoomAsync();
         gateway.FenceMembers = ["c1", "ghost"];
 
-        await Client.GetGrain<IRemindable>(id).ReceiveReminder("roomactors-sleep", new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow));
+        await SleepTickAsync(id);
         var close = Assert.Single((await gateway.NextAsync()).Ops);
         Assert.Equal((RoomOpKind.Close, "ghost", CloseCodes.ServiceRestart), (close.Kind, close.ConnectionId, close.CloseCode));
         Assert.True(await gateway.QuietAsync(TimeSpan.FromMilliseconds(500)));
