@@ -347,11 +347,17 @@ namespace RoomActors.Bench
             var violations = differing.Count;
             var repeats = clients.Sum(c => c.Repeats);
 
-            // What differed, for the first few rooms: each client's entry point, count, repeats and next expected number.
+            // What differed, for the first few rooms: each client's entry point, count, repeats and next expected number;
+            // then the first few rooms whose clients got repeats but agree (a message the room itself sent twice).
             foreach (var room in differing.Take(3))
             {
-                Console.WriteLine($"{options.Label}: room {room.Key} differs: " + string.Join("; ", room.Select(c =>
+                Console.WriteLine($"{options.Label}: room {room.Key} (bench-{runId}-{room.Key}) differs: " + string.Join("; ", room.Select(c =>
                     $"client {c.Index} (entry {(room.Key * options.Clients + c.Index) % options.UrlTemplates.Length}) received {c.Received}, repeats {c.Repeats}, next {string.Join('/', c.NextSeq)}")));
+            }
+
+            foreach (var room in clients.Where(c => !c.Closed && c.Repeats > 0).GroupBy(c => c.Room).Where(r => !differing.Any(d => d.Key == r.Key)).Take(3))
+            {
+                Console.WriteLine($"{options.Label}: room {room.Key} (bench-{runId}-{room.Key}): {room.Count()} clients got {room.Sum(c => c.Repeats)} repeats in all, the same history");
             }
 
             var closed = clients.Where(c => c.Closed).ToList();
