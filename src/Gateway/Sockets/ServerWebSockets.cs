@@ -20,9 +20,6 @@ internal static class ServerWebSockets
     /// <param name="subprotocol">The subprotocol to answer with (one the client offered), or null.</param>
     public static async Task<(WebSocket Socket, CoalescingStream? Stream)> AcceptAsync(HttpContext http, GatewayOptions options, string? subprotocol = null)
     {
-        // A peer that does not answer a ping within the timeout is aborted (the room hears 1006); zero: pings only.
-        var keepAlive = options.KeepAliveInterval;
-        var pongTimeout = options.KeepAliveTimeout > TimeSpan.Zero ? options.KeepAliveTimeout : Timeout.InfiniteTimeSpan;
         var creation = Creation(options);
         if (http.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
@@ -41,7 +38,7 @@ internal static class ServerWebSockets
         var key = http.Request.Headers["Sec-WebSocket-Key"].ToString();
         if (upgrade is not { IsUpgradableRequest: true } || key.Length == 0)
         {
-            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = pongTimeout, SubProtocol = subprotocol }), null);
+            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = creation.KeepAliveInterval, KeepAliveTimeout = creation.KeepAliveTimeout, SubProtocol = subprotocol }), null);
         }
 
         SetHandshakeHeaders(http, key, subprotocol);
@@ -67,6 +64,7 @@ internal static class ServerWebSockets
         return (WebSocket.CreateFromStream(stream, Creation(options)), stream);
     }
 
+    /// <summary>A peer that does not answer a ping within the timeout is aborted (the room hears 1006); zero: pings only.</summary>
     private static WebSocketCreationOptions Creation(GatewayOptions options) => new()
     {
         IsServer = true,
