@@ -18,7 +18,7 @@ internal sealed class ClientConnection : IDisposable
 {
     private readonly WebSocket _socket;
     private readonly GatewayOptions _options;
-    private readonly CoalescingStream? _stream;
+    private readonly IFrameLayer? _frames;
     private readonly Action? _abortTransport;
     private readonly Lock _lock = new();
     private OutboundQueue _outbound; // guarded by _lock
@@ -29,34 +29,25 @@ internal sealed class ClientConnection : IDisposable
     /// (e.g. <c>HttpContext.Abort</c>): the only thing that ends a read or a write stuck on the transport once the close
     /// timeout has passed.
     /// </summary>
-    public ClientConnection(string id, WebSocket socket, GatewayOptions options, CoalescingStream? stream = null, Action? abortTransport = null)
+    public ClientConnection(string id, WebSocket socket, GatewayOptions options, IFrameLayer? frames = null, Action? abortTransport = null)
     {
         Id = id;
         _socket = socket;
         _options = options;
-        _stream = stream;
+        _frames = frames;
         _abortTransport = abortTransport;
-        if (stream is not null)
+        if (frames is not null)
         {
-            stream.Connection = this;
+            frames.Connection = this;
         }
     }
 
     /// <summary>
-    /// A client frame header broke the protocol (see <see cref="FrameViolation"/>): close at once with 1002 or 1009; the
-    /// close timeout aborts the socket if the client does not answer (the socket may still wait for the frame's bytes).
+    /// The frame layer found a protocol error in the client's frames (see <see cref="IFrameLayer.Connection"/>): close at
+    /// once with <paramref name="code"/> (1002, 1007 or 1009), dropping what is queued; the close timeout aborts the socket
+    /// if the client does not answer.
     /// </summary>
-    public void OnFrameViolation(FrameViolation violation, int maxMessageBytes)
-    {
-        if (violation == FrameViolation.Unmasked)
-        {
-            RequestClose(CloseCodes.ProtocolError, "client frames must be masked", discardQueued: true);
-        }
-        else
-        {
-            RequestClose(CloseCodes.MessageTooBig, $"message exceeds the limit of {maxMessageBytes} bytes", discardQueued: true);
-        }
-    }
+    public void OnProtocolError(int code, string reason) => RequestClose(code, reason, discardQueued: true);
 
     public string Id { get; }
 
@@ -264,16 +255,16 @@ internal sealed class ClientConnection : IDisposable
                 var bytes = 0L;
                 var count = batch.Count;
 
-                // Everything already queued goes out in one write (see CoalescingStream); nothing waits for more.
-                _stream?.BeginBatch();
+                // Everything already queued goes out in one flush (see IFrameLayer); nothing waits for more.
+                _frames?.BeginBatch();
                 foreach (var frame in batch)
                 {
                     bytes += frame.Length;
-                    if (_stream is not null)
+                    if (_frames is not null)
                     {
                         // The finished frame, encoded once for all its recipients; a keep-alive ping the socket sends
-                        // meanwhile goes between two frames (the stream takes one write at a time).
-                        await _stream.WriteAsync(frame.Encoded, CancellationToken.None);
+                        // meanwhile goes between two frames (the layer takes one write at a time).
+                        await _frames.WriteAsync(frame.Encoded, CancellationToken.None);
                     }
                     else
                     {
@@ -282,9 +273,9 @@ internal sealed class ClientConnection : IDisposable
                     }
                 }
 
-                if (_stream is not null)
+                if (_frames is not null)
                 {
-                    await _stream.EndBatchAsync(CancellationToken.None);
+                    await _frames.EndBatchAsync(CancellationToken.None);
                 }
 
                 batch.Clear();
@@ -438,7 +429,7 @@ internal sealed class ClientConnection : IDisposable
         public (int Code, string Reason) OnConnectionLost()
         {
             // Report the server's reason if it had one, else 1006; a frame left unfinished is the client's protocol error.
-            if (_connection._stream is { FrameStalled: true, FrameTimeout: { } timeout })
+            if (_connection._frames is { FrameStalled: true, FrameTimeout: { } timeout })
             {
                 _connection.RequestClose(CloseCodes.ProtocolError, $"frame not completed within {timeout.TotalSeconds:0.###} s", discardQueued: true);
             }

@@ -13,7 +13,7 @@ namespace RoomActors.Gateway.Sockets;
 /// <param name="inner">The upgraded transport.</param>
 /// <param name="frameTimeout">How long a client frame may take from its first byte to its last; null: no limit.</param>
 /// <param name="maxMessageBytes">The message size limit: a frame header that takes a message past it closes at once.</param>
-internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = null, int maxMessageBytes = int.MaxValue) : Stream
+internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = null, int maxMessageBytes = int.MaxValue) : Stream, IFrameLayer
 {
     private const int BufferSize = 64 * 1024;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -164,7 +164,14 @@ internal sealed class CoalescingStream(Stream inner, TimeSpan? frameTimeout = nu
             && !_violated)
         {
             _violated = true;
-            Connection?.OnFrameViolation(violation, maxMessageBytes);
+            if (violation == FrameViolation.Unmasked)
+            {
+                Connection?.OnProtocolError(CloseCodes.ProtocolError, "client frames must be masked");
+            }
+            else
+            {
+                Connection?.OnProtocolError(CloseCodes.MessageTooBig, $"message exceeds the limit of {maxMessageBytes} bytes");
+            }
         }
 
         return read;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 
 namespace RoomActors.Gateway.Sockets;
@@ -47,24 +46,10 @@ internal sealed class OutboundFrame
         var prefix = _header ?? [];
         var payload = Payload.Data;
         var length = prefix.Length + payload.Length;
-        var header = length < 126 ? 2 : length <= ushort.MaxValue ? 4 : 10;
+        Span<byte> head = stackalloc byte[FrameCodec.MaxServerHeader];
+        var header = FrameCodec.WriteHeader(head, Payload.IsText ? FrameCodec.Text : FrameCodec.Binary, final: true, length);
         var bytes = new byte[header + length];
-        bytes[0] = (byte)(0x80 | (Payload.IsText ? 0x1 : 0x2)); // FIN + text or binary
-        switch (header)
-        {
-            case 2:
-                bytes[1] = (byte)length;
-                break;
-            case 4:
-                bytes[1] = 126;
-                BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), (ushort)length);
-                break;
-            default:
-                bytes[1] = 127;
-                BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(2), (ulong)length);
-                break;
-        }
-
+        head[..header].CopyTo(bytes);
         prefix.CopyTo(bytes.AsSpan(header));
         payload.CopyTo(bytes.AsSpan(header + prefix.Length));
         return bytes;

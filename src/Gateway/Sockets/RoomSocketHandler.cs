@@ -80,8 +80,8 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
                 // HTTP/1.1: the 101 leaves with this request, which then ends; the socket runs on the bare connection.
                 // The run captures the bare connection only: the stand-in and the HTTP layer's objects are garbage then.
                 await ServerWebSockets.UpgradeAsync(http, subprotocol);
-                var (transport, abort) = (handover.BareTransport, handover.AbortConnection);
-                handover.Hand(() => RunSocketAsync(start, ServerWebSockets.Open(transport, gateway.Options), abort));
+                var (transport, heartbeat, abort) = (handover.BareTransport, handover.BareHeartbeat, handover.AbortConnection);
+                handover.Hand(() => RunSocketAsync(start, ServerWebSockets.Open(transport, heartbeat, gateway.Options, subprotocol), abort));
                 handedOver = true;
                 return;
             }
@@ -106,7 +106,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         Activity? Span, IDisposable Permit, IDisposable? AddressLease, string Address);
 
     /// <summary>Connect → run → cleanup for an accepted socket; disposes what <paramref name="start"/> holds.</summary>
-    private async Task RunSocketAsync(SocketStart start, (System.Net.WebSockets.WebSocket Socket, CoalescingStream? Stream) accepted, Action abortTransport)
+    private async Task RunSocketAsync(SocketStart start, (System.Net.WebSockets.WebSocket Socket, IFrameLayer? Frames) accepted, Action abortTransport)
     {
         var (v1, resume, caller, span) = (start.V1, start.Resume, start.Caller, start.Span);
         var (type, name, address, request) = (start.Type, start.Name, start.Address, start.Request);
@@ -115,7 +115,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
         start = null!; // an open socket keeps only what it uses (the request goes once the room has it)
         using var _ = accepted.Socket;
         var secret = v1 && resume is null ? WireV1.NewSecret() : null;
-        using var connection = new ClientConnection(resume is { Error: null } ? resume.ConnectionId : NewConnectionId(), accepted.Socket, gateway.Options, accepted.Stream, abortTransport)
+        using var connection = new ClientConnection(resume is { Error: null } ? resume.ConnectionId : NewConnectionId(), accepted.Socket, gateway.Options, accepted.Frames, abortTransport)
         {
             Enveloped = v1,
             Attachment = v1 ? WireV1.NewAttachment() : 0,

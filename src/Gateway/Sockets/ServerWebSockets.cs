@@ -8,8 +8,9 @@ namespace RoomActors.Gateway.Sockets;
 
 /// <summary>
 /// Accepts a WebSocket over HTTP/1.1 with the RFC 6455 handshake done here, or over HTTP/2 (RFC 8441), so that the socket
-/// reads and writes through a <see cref="CoalescingStream"/> (frame deadline, header checks, batched writes). Requests
-/// that cannot be upgraded either way use the framework's accept.
+/// reads and writes through a <see cref="CoalescingStream"/> (frame deadline, header checks, batched writes); a socket
+/// handed over from its request is a <see cref="PipeWebSocket"/> on the bare connection. Requests that cannot be
+/// upgraded either way use the framework's accept.
 /// </summary>
 internal static class ServerWebSockets
 {
@@ -18,7 +19,7 @@ internal static class ServerWebSockets
     /// <param name="http">The upgrade request.</param>
     /// <param name="options">The ping interval, the pong timeout and the frame timeout.</param>
     /// <param name="subprotocol">The subprotocol to answer with (one the client offered), or null.</param>
-    public static async Task<(WebSocket Socket, CoalescingStream? Stream)> AcceptAsync(HttpContext http, GatewayOptions options, string? subprotocol = null)
+    public static async Task<(WebSocket Socket, IFrameLayer? Frames)> AcceptAsync(HttpContext http, GatewayOptions options, string? subprotocol = null)
     {
         var creation = Creation(options);
         if (http.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
@@ -57,11 +58,12 @@ internal static class ServerWebSockets
         await http.Features.GetRequiredFeature<IHttpUpgradeFeature>().UpgradeAsync();
     }
 
-    /// <summary>A server WebSocket on a connection's bare transport (after <see cref="UpgradeAsync"/>), with the same stream checks.</summary>
-    public static (WebSocket Socket, CoalescingStream Stream) Open(System.IO.Pipelines.IDuplexPipe transport, GatewayOptions options)
+    /// <summary>A server WebSocket on a connection's bare transport (after <see cref="UpgradeAsync"/>), with the same checks.</summary>
+    public static (WebSocket Socket, IFrameLayer Frames) Open(System.IO.Pipelines.IDuplexPipe transport, Microsoft.AspNetCore.Connections.Features.IConnectionHeartbeatFeature heartbeat,
+        GatewayOptions options, string? subprotocol)
     {
-        var stream = new CoalescingStream(new TransportStream(transport), options.FrameTimeout, options.MaxMessageBytes);
-        return (WebSocket.CreateFromStream(stream, Creation(options)), stream);
+        var socket = new PipeWebSocket(transport, options, subprotocol, heartbeat);
+        return (socket, socket);
     }
 
     /// <summary>A peer that does not answer a ping within the timeout is aborted (the room hears 1006); zero: pings only.</summary>

@@ -64,12 +64,16 @@ internal sealed class SocketHandover : ConnectionContext
 
     /// <summary>The stand-in of the request's connection, when the request can be handed over (HTTP/1.1 without TLS).</summary>
     public static SocketHandover? For(HttpContext http) =>
-        http.Features.Get<SocketHandover>() is { } handover && http.Features.Get<ITlsConnectionFeature>() is null && HttpProtocol.IsHttp11(http.Request.Protocol)
+        http.Features.Get<SocketHandover>() is { BareHeartbeat: not null } handover && http.Features.Get<ITlsConnectionFeature>() is null
+        && HttpProtocol.IsHttp11(http.Request.Protocol)
         && http.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
         && !string.IsNullOrEmpty(http.Request.Headers.SecWebSocketKey.ToString()) ? handover : null;
 
     /// <summary>The connection's transport itself, for the socket once it was handed over.</summary>
     public IDuplexPipe BareTransport => _connection.Transport;
+
+    /// <summary>The connection's own heartbeat (Kestrel's, once a second): the handed-over socket's clock.</summary>
+    public IConnectionHeartbeatFeature BareHeartbeat => _connection.Features.Get<IConnectionHeartbeatFeature>()!;
 
     /// <summary>
     /// From now on the HTTP layer's reads end and its writes go nowhere; <paramref name="session"/> runs on the bare
@@ -292,112 +296,4 @@ internal sealed class SocketHandover : ConnectionContext
 
         private byte[] Discard(int sizeHint) => _discard is { } d && d.Length >= sizeHint ? d : _discard = new byte[Math.Max(sizeHint, 256)];
     }
-}
-
-/// <summary>A stream over a connection's transport, for a WebSocket handed over from its HTTP request.</summary>
-/// <remarks>A zero-byte read waits for data without taking any (the socket's idle wait holds no buffer).</remarks>
-internal sealed class TransportStream(IDuplexPipe transport) : Stream
-{
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        // What already arrived is taken without a state machine; only a wait is asynchronous.
-        return transport.Input.TryRead(out var result) && Take(result, buffer) is { } count ? new(count) : ReadSlowAsync(buffer, cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var result = await transport.Input.ReadAsync(cancellationToken);
-            if (Take(result, buffer) is { } count)
-            {
-                return count;
-            }
-
-            if (result.IsCanceled)
-            {
-                throw new OperationCanceledException("The read was canceled.");
-            }
-        }
-    }
-
-    /// <summary>Copies what <paramref name="result"/> holds into <paramref name="buffer"/>; null when it held nothing (read again).</summary>
-    private int? Take(ReadResult result, Memory<byte> buffer)
-    {
-        var data = result.Buffer;
-        if (data.IsEmpty)
-        {
-            transport.Input.AdvanceTo(data.End);
-            return result.IsCompleted ? 0 : null; // 0: the connection ended
-        }
-
-        if (buffer.Length == 0)
-        {
-            transport.Input.AdvanceTo(data.Start, data.Start); // waited only: nothing taken
-            return 0;
-        }
-
-        var count = (int)Math.Min(buffer.Length, data.Length);
-        data.Slice(0, count).CopyTo(buffer.Span);
-        transport.Input.AdvanceTo(data.GetPosition(count));
-        return count;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Flushed(transport.Output.WriteAsync(buffer, cancellationToken));
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Flushed(transport.Output.FlushAsync(cancellationToken)).AsTask();
-
-    /// <summary>A flush that completed at once costs no state machine; one that ended the connection throws.</summary>
-    private static ValueTask Flushed(ValueTask<FlushResult> flush)
-    {
-        if (flush.IsCompletedSuccessfully)
-        {
-            return flush.Result.IsCompleted ? ValueTask.FromException(new IOException("The connection ended.")) : default;
-        }
-
-        return Awaited(flush);
-
-        static async ValueTask Awaited(ValueTask<FlushResult> flush)
-        {
-            if ((await flush).IsCompleted)
-            {
-                throw new IOException("The connection ended.");
-            }
-        }
-    }
-
-    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Asynchronous reads only.");
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Asynchronous writes only.");
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    // Disposing leaves the transport alone: the connection middleware returns once the socket is done, and Kestrel then
-    // closes the connection (after what was flushed).
 }

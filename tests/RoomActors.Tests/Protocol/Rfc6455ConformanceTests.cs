@@ -6,12 +6,13 @@ using Xunit.Abstractions;
 namespace RoomActors.Tests.Protocol;
 
 /// <summary>
-/// The Autobahn cases that matter, as a table, over raw TCP against a real gateway (the hand-written accept and the
-/// coalescing writer included): framing, fragmentation, UTF-8, control frames, oversize, and the close handshake. Each
-/// row sends its bytes to the echo room and expects either frames back or the server's close code, within a bound.
+/// The Autobahn cases that matter, as a table, over raw TCP against a real gateway: framing, fragmentation, UTF-8,
+/// control frames, oversize, and the close handshake. Each row sends its bytes to the echo room and expects either
+/// frames back or the server's close code, within a bound. Run on both server sockets: the gateway's own on a
+/// handed-over connection (<see cref="Rfc6455ConformanceTests"/>, the default), and .NET's under the request with the
+/// hand-written accept and the coalescing writer (<see cref="Rfc6455ConformanceUnderRequestTests"/>).
 /// </summary>
-public sealed class Rfc6455ConformanceTests(Rfc6455ConformanceTests.Server server, ITestOutputHelper output)
-    : IClassFixture<Rfc6455ConformanceTests.Server>
+public abstract class Rfc6455Table(Rfc6455Table.Server server, ITestOutputHelper output)
 {
     /// <summary>How long a row may take for the server's answer (its close frame or its frames).</summary>
     private static readonly TimeSpan AnswerBound = TimeSpan.FromSeconds(2);
@@ -166,13 +167,35 @@ public sealed class Rfc6455ConformanceTests(Rfc6455ConformanceTests.Server serve
     }
 
     /// <summary>One all-in-one host for the table, with a small message limit.</summary>
-    public sealed class Server : IAsyncLifetime
+    public abstract class Server : IAsyncLifetime
     {
         public AllInOneServer Instance { get; private set; } = null!;
 
+        /// <summary>More settings for the host.</summary>
+        protected virtual string[] Settings => [];
+
         public async Task InitializeAsync() =>
-            Instance = await AllInOneServer.StartAsync($"--RoomActors:Gateway:MaxMessageBytes={MaxMessageBytes}", $"--RoomActors:Gateway:CloseTimeout={CloseTimeout}");
+            Instance = await AllInOneServer.StartAsync([$"--RoomActors:Gateway:MaxMessageBytes={MaxMessageBytes}", $"--RoomActors:Gateway:CloseTimeout={CloseTimeout}", .. Settings]);
 
         public async Task DisposeAsync() => await Instance.DisposeAsync();
+    }
+}
+
+/// <summary>The table on the default host: the gateway's own socket on the handed-over connection.</summary>
+public sealed class Rfc6455ConformanceTests(Rfc6455ConformanceTests.HandedOver server, ITestOutputHelper output)
+    : Rfc6455Table(server, output), IClassFixture<Rfc6455ConformanceTests.HandedOver>
+{
+    /// <summary>The host as it comes.</summary>
+    public sealed class HandedOver : Server;
+}
+
+/// <summary>The same table with every socket under its request: .NET's server socket over the gateway's coalescing stream.</summary>
+public sealed class Rfc6455ConformanceUnderRequestTests(Rfc6455ConformanceUnderRequestTests.UnderRequest server, ITestOutputHelper output)
+    : Rfc6455Table(server, output), IClassFixture<Rfc6455ConformanceUnderRequestTests.UnderRequest>
+{
+    /// <summary>The host with <c>HandOverSockets</c> off.</summary>
+    public sealed class UnderRequest : Server
+    {
+        protected override string[] Settings => ["--RoomActors:Gateway:HandOverSockets=false"];
     }
 }
