@@ -178,6 +178,10 @@ public sealed class GatewayOptions
     /// socket's memory. A connection middleware on Kestrel's endpoint defaults does it (an app that sets its own
     /// <c>ConfigureEndpointDefaults</c> replaces it, and its sockets stay under their requests). The request's middleware
     /// sees the upgrade, not the socket's end, and Kestrel counts the socket as a connection, not an upgraded request.
+    /// Such a socket is the gateway's own RFC 6455 implementation on the connection's pipes (no per-socket timer: the
+    /// connection's heartbeat, once a second, sends the pings and keeps <see cref="KeepAliveTimeout"/> and
+    /// <see cref="FrameTimeout"/>, each to within a second), and a protocol error reaches the room with the close code
+    /// the client got (under a request, .NET's socket fails the connection itself and the room hears 1006).
     /// False: every socket stays under its request. Default true.
     /// </summary>
     public bool HandOverSockets { get; set; } = true;

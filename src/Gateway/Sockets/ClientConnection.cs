@@ -222,8 +222,19 @@ internal sealed class ClientConnection : IDisposable
             }
         }
 
+        // The transport first: aborting the socket lets the reader end, and the request with it, and a request that ended
+        // has disposed what aborts its transport.
+        try
+        {
+            _abortTransport?.Invoke();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request ended meanwhile (the socket closed by itself): nothing is left to abort. Caught here because
+            // this runs on a timer thread, where an exception would end the process.
+        }
+
         _socket.Abort();
-        _abortTransport?.Invoke();
     }
 
     /// <summary>Stops the close timer; the socket itself belongs to the handler.</summary>

@@ -223,6 +223,28 @@ public sealed class ClientConnectionTests
     }
 
     [Fact]
+    public async Task A_close_timeout_after_the_request_ended_still_aborts_the_socket_and_ends_nothing_else()
+    {
+        // HttpContext.Abort throws once its request ended; the close timer runs on a timer thread, where an exception
+        // would end the process (seen in a full test run: the socket's abort let the request end first).
+        await using var sockets = await LoopbackSockets.OpenAsync();
+        using var connection = new ClientConnection("c", sockets.Server, Options(closeTimeoutSeconds: 0.2), sockets.Stream,
+            () => throw new ObjectDisposedException("Collection", "IFeatureCollection has been disposed."));
+        sockets.Transport.HoldWrites(); // the close frame gets stuck
+
+        connection.RequestClose(CloseCodes.Normal, "bye");
+        await sockets.Transport.WriteHeld.WaitAsync(Wait);
+        for (var i = 0; i < 100 && sockets.Server.State != WebSocketState.Aborted; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(WebSocketState.Aborted, sockets.Server.State);
+        sockets.Transport.Break(new IOException("transport aborted")); // what the abort would have done: the writer ends
+        await connection.WriterFinished.WaitAsync(Wait);
+    }
+
+    [Fact]
     public async Task The_reader_of_an_aborted_socket_reports_the_servers_close()
     {
         await using var sockets = await LoopbackSockets.OpenAsync();
