@@ -56,6 +56,8 @@ internal sealed class PipeWebSocket : WebSocket, IFrameLayer
     private Utf8Validation _utf8;
     private byte[]? _pongToSend;
     private (int Code, string Reason)? _failure;
+    private bool _waiting;      // the reader awaits the transport itself (WaitAsync)
+    private bool _interrupted;  // a read was cancelled (aborted, a stalled frame): every later read fails
 
     // Shared with the heartbeat.
     private long _frameStartedAt;      // Environment.TickCount64 when a read first waited inside the frame under way; 0 between frames
@@ -108,8 +110,47 @@ internal sealed class PipeWebSocket : WebSocket, IFrameLayer
         Ended,   // the connection ended inside a frame or between frames, without a close
     }
 
+    /// <summary>
+    /// The reader's idle wait on the transport itself: completes once the client has sent something (or the socket was
+    /// aborted); give the result to <see cref="Waited"/>, then <see cref="ReceiveAsync(Memory{byte}, CancellationToken)"/>
+    /// takes what came. An idle socket's reader then holds no state machine of this socket's.
+    /// </summary>
+    public ValueTask<ReadResult> WaitAsync()
+    {
+        if (_pongToSend is not null || _failure is not null || _interrupted || State is not (WebSocketState.Open or WebSocketState.CloseSent))
+        {
+            return default; // the receive deals with it
+        }
+
+        if (_inPayload)
+        {
+            FrameUnderWay(); // it waits inside a frame: the frame's deadline runs
+        }
+
+        _waiting = true;
+        return _input.ReadAsync();
+    }
+
+    /// <summary>Ends a <see cref="WaitAsync"/>: what came stays for the receive (nothing is taken).</summary>
+    public void Waited(in ReadResult read)
+    {
+        if (!_waiting)
+        {
+            return;
+        }
+
+        _waiting = false;
+        _interrupted |= read.IsCanceled;
+        _input.AdvanceTo(read.Buffer.Start);
+    }
+
     public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        if (_interrupted)
+        {
+            return ValueTask.FromException<ValueWebSocketReceiveResult>(Interrupted());
+        }
+
         // What already arrived is taken without a state machine; only a wait, a pong or a failure is asynchronous.
         if (_pongToSend is null && _failure is null && State is WebSocketState.Open or WebSocketState.CloseSent && _input.TryRead(out var read))
         {

@@ -130,28 +130,7 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
             room.AddPending(connection);
             span?.SetTag(RoomActorsNames.ProtocolTag, v1 ? "v1" : "raw");
             span?.SetTag(RoomActorsNames.ConnectionIdTag, connection.Id);
-            var joined = resume switch
-            {
-                null => await JoinAsync(room, connection, "connect", () => room.Grain.Connect(request with
-                {
-                    ConnectionId = connection.Id,
-                    Gateway = gateway.Reference,
-                    Session = room.Session,
-                    ResumeSecret = secret,
-                    Attachment = connection.Attachment,
-                })),
-                { Error: { } error } => Refuse(connection, CloseCodes.ResumeRefused, error),
-                _ => await JoinAsync(room, connection, "resume", () => room.Grain.Resume(new ResumeRequest
-                {
-                    ConnectionId = connection.Id,
-                    Secret = resume.Secret,
-                    LastSeq = resume.Seq,
-                    Gateway = gateway.Reference,
-                    Session = room.Session,
-                    Attachment = connection.Attachment,
-                    UserId = caller.UserId,
-                })),
-            };
+            var joined = await JoinRoomAsync(room, connection, request, resume, secret, caller);
             EndConnectSpan(span, joined, connection);
             span = null;
             if (joined)
@@ -339,6 +318,34 @@ internal sealed partial class RoomSocketHandler(GatewayService gateway, RoomType
     }
 
     /// <summary>Connects or resumes: true when the room took the connection; otherwise the socket is closing.</summary>
+    /// <summary>
+    /// Connects or resumes <paramref name="connection"/> in its room. Its own call: what the calls capture is garbage once
+    /// the socket has joined, not kept for the socket's life.
+    /// </summary>
+    private Task<bool> JoinRoomAsync(RoomLink room, ClientConnection connection, ConnectRequest request, ResumeTicket? resume, string? secret, Caller caller) =>
+        resume switch
+        {
+            null => JoinAsync(room, connection, "connect", () => room.Grain.Connect(request with
+            {
+                ConnectionId = connection.Id,
+                Gateway = gateway.Reference,
+                Session = room.Session,
+                ResumeSecret = secret,
+                Attachment = connection.Attachment,
+            })),
+            { Error: { } error } => Task.FromResult(Refuse(connection, CloseCodes.ResumeRefused, error)),
+            _ => JoinAsync(room, connection, "resume", () => room.Grain.Resume(new ResumeRequest
+            {
+                ConnectionId = connection.Id,
+                Secret = resume.Secret,
+                LastSeq = resume.Seq,
+                Gateway = gateway.Reference,
+                Session = room.Session,
+                Attachment = connection.Attachment,
+                UserId = caller.UserId,
+            })),
+        };
+
     private async Task<bool> JoinAsync(RoomLink room, ClientConnection connection, string what, Func<Task<ConnectResult>> call)
     {
         ConnectResult result;

@@ -47,6 +47,13 @@ internal static class SocketReader
                 // A zero-byte read waits for the next frame without holding a buffer: an idle socket costs no buffer.
                 // It returns once a frame header is in; a frame with an empty payload may already be complete then.
                 // No cancellation token: a close that times out aborts the socket and its transport, which ends the read.
+                if (socket is PipeWebSocket pipe)
+                {
+                    // The gateway's own socket waits on the transport itself: while idle, this call is the reader's only
+                    // state machine (the receive below then completes at once).
+                    pipe.Waited(await pipe.WaitAsync());
+                }
+
                 var result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
                 byte[]? buffer = null;
                 try

@@ -173,6 +173,50 @@ public sealed class PipeWebSocketTests
     }
 
     [Fact]
+    public async Task The_gateway_s_reader_waits_on_the_transport_takes_messages_in_pieces_and_ends_with_the_close()
+    {
+        var h = new Harness();
+        var recorder = new SocketReaderTests.Recorder();
+        var reading = SocketReader.RunAsync(h.Socket, 1024, recorder);
+        foreach (var b in RawFrame.Encode(RawFrame.Text, "hello"u8))
+        {
+            await h.SendAsync([b]);
+            await Task.Delay(5); // each byte finds the reader waiting
+        }
+
+        await h.SendAsync([.. RawFrame.Encode(RawFrame.Text, "again"u8), .. RawFrame.Encode(RawFrame.Close, RawFrame.ClosePayload(1000))]);
+        Assert.Equal((1, "client close"), await reading.WaitAsync(Wait));
+        Assert.Equal(["hello", "again"], recorder.Texts());
+    }
+
+    [Fact]
+    public async Task An_idle_reader_ends_when_the_heartbeat_aborts_a_silent_peer()
+    {
+        var h = new Harness(new GatewayOptions { KeepAliveInterval = TimeSpan.FromSeconds(10), KeepAliveTimeout = TimeSpan.FromSeconds(5) });
+        var recorder = new SocketReaderTests.Recorder();
+        var reading = SocketReader.RunAsync(h.Socket, 1024, recorder);
+        var now = Environment.TickCount64;
+        await Task.Delay(50);
+        h.Socket.Tick(now + 10_000); // the ping
+        h.Socket.Tick(now + 15_001); // no pong: aborted
+        Assert.Equal((3, "lost"), await reading.WaitAsync(Wait));
+        Assert.Empty(recorder.Messages);
+    }
+
+    [Fact]
+    public async Task The_gateway_s_reader_waiting_inside_a_frame_ends_once_the_frame_timeout_passed()
+    {
+        var h = new Harness(new GatewayOptions { KeepAliveInterval = TimeSpan.Zero, FrameTimeout = TimeSpan.FromSeconds(2) });
+        var recorder = new SocketReaderTests.Recorder();
+        var reading = SocketReader.RunAsync(h.Socket, 1024, recorder);
+        await h.SendAsync(RawFrame.Encode(RawFrame.Text, "hello"u8)[..7]); // the header and 1 of 5 payload bytes
+        await Task.Delay(100); // the reader takes the byte and waits for the rest
+        h.Socket.Tick(Environment.TickCount64 + 2_500);
+        Assert.Equal((3, "lost"), await reading.WaitAsync(Wait));
+        Assert.True(h.Socket.FrameStalled);
+    }
+
+    [Fact]
     public async Task Fragments_with_a_ping_between_them_are_one_message_and_the_ping_is_answered()
     {
         var h = new Harness();

@@ -10,7 +10,7 @@ public sealed class SocketReaderTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     /// <summary>Records messages and the end; each end reports its own name as the reason.</summary>
-    private sealed class Recorder : ISocketReaderHandler
+    internal sealed class Recorder : ISocketReaderHandler
     {
         public List<Payload> Messages { get; } = [];
 
