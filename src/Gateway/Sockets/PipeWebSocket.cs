@@ -131,17 +131,59 @@ internal sealed class PipeWebSocket : WebSocket, IFrameLayer
         return _input.ReadAsync();
     }
 
-    /// <summary>Ends a <see cref="WaitAsync"/>: what came stays for the receive (nothing is taken).</summary>
-    public void Waited(in ReadResult read)
+    /// <summary>
+    /// Ends a <see cref="WaitAsync"/>. Pongs are taken here (the answers to the keep-alive, every interval on an idle
+    /// socket) and a frame begun waits on; anything else stays for the receive. False: wait again.
+    /// </summary>
+    public bool Waited(in ReadResult read)
     {
         if (!_waiting)
         {
-            return;
+            return true;
         }
 
         _waiting = false;
-        _interrupted |= read.IsCanceled;
-        _input.AdvanceTo(read.Buffer.Start);
+        var data = read.Buffer;
+        if (read.IsCanceled)
+        {
+            _interrupted = true;
+            _input.AdvanceTo(data.Start);
+            return true;
+        }
+
+        const int PongHeader = 6; // FIN and pong, a mask, a payload of at most 125 bytes
+        while (!_inPayload && data.Length >= 2 && data.FirstSpan[0] == (0x80 | FrameCodec.Pong) && IsShortMasked(data, out var length))
+        {
+            if (data.Length < PongHeader + length)
+            {
+                break; // a pong begun: wait for the rest
+            }
+
+            Volatile.Write(ref _pingUnansweredSince, 0);
+            Volatile.Write(ref _frameStartedAt, 0); // a pong begun in an earlier wait is complete
+            data = data.Slice(PongHeader + length);
+        }
+
+        if (read.IsCompleted || data.Length >= 2 && !(data.FirstSpan[0] == (0x80 | FrameCodec.Pong) && IsShortMasked(data, out _)) || _inPayload && !data.IsEmpty)
+        {
+            _input.AdvanceTo(data.Start); // a frame for the receive (or the end)
+            return true;
+        }
+
+        if (!data.IsEmpty || _inPayload)
+        {
+            FrameUnderWay();
+        }
+
+        _input.AdvanceTo(data.Start, data.End);
+        return false;
+
+        static bool IsShortMasked(ReadOnlySequence<byte> data, out int length)
+        {
+            var second = data.Length > 1 ? data.Slice(1, 1).FirstSpan[0] : 0;
+            length = second & 0x7F;
+            return (second & 0x80) != 0 && length <= MaxControlPayload;
+        }
     }
 
     public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -653,29 +695,18 @@ internal sealed class PipeWebSocket : WebSocket, IFrameLayer
     // ---- Ending ----
 
     /// <summary>Ends a pending read and a flush stuck on back-pressure; the transport itself belongs to the connection.</summary>
-    public override void Abort()
+    public override void Abort() => End(WebSocketState.Aborted);
+
+    /// <summary>As <see cref="Abort"/>, leaving the socket closed (or aborted, if it was).</summary>
+    public override void Dispose() => End(WebSocketState.Closed);
+
+    private void End(WebSocketState final)
     {
         while (true)
         {
             var state = Volatile.Read(ref _state);
             if (state is (int)WebSocketState.Closed or (int)WebSocketState.Aborted
-                || Interlocked.CompareExchange(ref _state, (int)WebSocketState.Aborted, state) == state)
-            {
-                break;
-            }
-        }
-
-        _input.CancelPendingRead();
-        _output.CancelPendingFlush();
-    }
-
-    public override void Dispose()
-    {
-        while (true)
-        {
-            var state = Volatile.Read(ref _state);
-            if (state is (int)WebSocketState.Closed or (int)WebSocketState.Aborted
-                || Interlocked.CompareExchange(ref _state, (int)WebSocketState.Closed, state) == state)
+                || Interlocked.CompareExchange(ref _state, (int)final, state) == state)
             {
                 break;
             }

@@ -51,7 +51,10 @@ internal static class SocketReader
                 {
                     // The gateway's own socket waits on the transport itself: while idle, this call is the reader's only
                     // state machine (the receive below then completes at once).
-                    pipe.Waited(await pipe.WaitAsync());
+                    while (!pipe.Waited(await pipe.WaitAsync()))
+                    {
+                        // Only the keep-alive's pongs, or part of a frame: wait on.
+                    }
                 }
 
                 var result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);

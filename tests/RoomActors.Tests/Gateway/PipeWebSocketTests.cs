@@ -190,6 +190,30 @@ public sealed class PipeWebSocketTests
     }
 
     [Fact]
+    public async Task The_gateway_s_reader_takes_pongs_in_its_wait_also_in_pieces_and_they_answer_the_ping()
+    {
+        var h = new Harness(new GatewayOptions { KeepAliveInterval = TimeSpan.FromSeconds(10), KeepAliveTimeout = TimeSpan.FromSeconds(5), FrameTimeout = TimeSpan.FromSeconds(2) });
+        var recorder = new SocketReaderTests.Recorder();
+        var reading = SocketReader.RunAsync(h.Socket, 1024, recorder);
+        var now = Environment.TickCount64;
+        h.Socket.Tick(now + 10_000);
+        Assert.Equal(RawFrame.Ping, (await h.ReadFrameAsync())!.Opcode);
+
+        var pong = RawFrame.Encode(RawFrame.Pong, "p"u8);
+        await h.SendAsync(pong[..3]); // a pong begun: the frame's deadline runs
+        await Task.Delay(50);
+        await h.SendAsync(pong[3..]);
+        await Task.Delay(50);
+        h.Socket.Tick(now + 15_001); // past the pong timeout and the frame timeout: neither fires
+        Assert.Equal(WebSocketState.Open, h.Socket.State);
+        Assert.False(h.Socket.FrameStalled);
+
+        await h.SendAsync([.. RawFrame.Encode(RawFrame.Pong, []), .. RawFrame.Encode(RawFrame.Text, "hi"u8), .. RawFrame.Encode(RawFrame.Close, [])]);
+        Assert.Equal((1, "client close"), await reading.WaitAsync(Wait));
+        Assert.Equal(["hi"], recorder.Texts());
+    }
+
+    [Fact]
     public async Task An_idle_reader_ends_when_the_heartbeat_aborts_a_silent_peer()
     {
         var h = new Harness(new GatewayOptions { KeepAliveInterval = TimeSpan.FromSeconds(10), KeepAliveTimeout = TimeSpan.FromSeconds(5) });
