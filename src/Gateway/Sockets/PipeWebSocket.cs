@@ -152,11 +152,24 @@ internal sealed class PipeWebSocket : WebSocket, IFrameLayer
         }
 
         const int PongHeader = 6; // FIN and pong, a mask, a payload of at most 125 bytes
-        while (!_inPayload && data.Length >= 2 && data.FirstSpan[0] == (0x80 | FrameCodec.Pong) && IsShortMasked(data, out var length))
+        while (true)
         {
-            if (data.Length < PongHeader + length)
+            if (read.IsCompleted || (_inPayload ? !data.IsEmpty : data.Length >= 2 && !IsPong(data, out _)))
             {
-                break; // a pong begun: wait for the rest
+                _input.AdvanceTo(data.Start); // a frame for the receive (or the end)
+                return true;
+            }
+
+            if (_inPayload || data.Length < 2 || !IsPong(data, out var length) || data.Length < PongHeader + length)
+            {
+                // Nothing yet, or a frame (a pong) begun: wait for the rest.
+                if (!data.IsEmpty || _inPayload)
+                {
+                    FrameUnderWay();
+                }
+
+                _input.AdvanceTo(data.Start, data.End);
+                return false;
             }
 
             Volatile.Write(ref _pingUnansweredSince, 0);
@@ -164,25 +177,13 @@ internal sealed class PipeWebSocket : WebSocket, IFrameLayer
             data = data.Slice(PongHeader + length);
         }
 
-        if (read.IsCompleted || data.Length >= 2 && !(data.FirstSpan[0] == (0x80 | FrameCodec.Pong) && IsShortMasked(data, out _)) || _inPayload && !data.IsEmpty)
+        // A whole-frame pong (FIN, no reserved bits, masked, at most 125 bytes); anything else is the receive's to judge.
+        static bool IsPong(ReadOnlySequence<byte> data, out int length)
         {
-            _input.AdvanceTo(data.Start); // a frame for the receive (or the end)
-            return true;
-        }
-
-        if (!data.IsEmpty || _inPayload)
-        {
-            FrameUnderWay();
-        }
-
-        _input.AdvanceTo(data.Start, data.End);
-        return false;
-
-        static bool IsShortMasked(ReadOnlySequence<byte> data, out int length)
-        {
-            var second = data.Length > 1 ? data.Slice(1, 1).FirstSpan[0] : 0;
-            length = second & 0x7F;
-            return (second & 0x80) != 0 && length <= MaxControlPayload;
+            Span<byte> head = stackalloc byte[2];
+            data.Slice(0, 2).CopyTo(head);
+            length = head[1] & 0x7F;
+            return head[0] == (0x80 | FrameCodec.Pong) && (head[1] & 0x80) != 0 && length <= MaxControlPayload;
         }
     }
 
