@@ -146,15 +146,28 @@ internal sealed class ClientConnection : IDisposable
     }
 
     /// <summary>
-    /// Starts the writers of <paramref name="connections"/> (which this call takes over), up to 64 per thread-pool work
-    /// item: one delivery to a room's members costs one or a few work items, not one per member.
+    /// Starts the writers of <paramref name="connections"/>, up to 64 per thread-pool work item: one delivery to a room's
+    /// members costs one or a few work items, not one per member. The list is taken over, unless
+    /// <paramref name="startFirstHere"/>: then the first 64 start on this thread and the list is the caller's again on
+    /// return.
     /// </summary>
-    public static void StartWriters(List<ClientConnection> connections)
+    public static void StartWriters(List<ClientConnection> connections, bool startFirstHere = false)
     {
         const int PerWorkItem = 64;
-        for (var i = 0; i < connections.Count; i += PerWorkItem)
+        var first = 0;
+        if (startFirstHere)
         {
-            var chunk = connections.Count <= PerWorkItem ? connections : connections.GetRange(i, Math.Min(PerWorkItem, connections.Count - i));
+            first = Math.Min(PerWorkItem, connections.Count);
+            for (var i = 0; i < first; i++)
+            {
+                // Each runs until its first write that cannot complete at once, then continues on its own.
+                _ = connections[i].WriteAsync();
+            }
+        }
+
+        for (var i = first; i < connections.Count; i += PerWorkItem)
+        {
+            var chunk = connections.Count <= PerWorkItem && !startFirstHere ? connections : connections.GetRange(i, Math.Min(PerWorkItem, connections.Count - i));
             ThreadPool.UnsafeQueueUserWorkItem(static chunk =>
             {
                 foreach (var connection in chunk)

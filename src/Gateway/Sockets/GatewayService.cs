@@ -105,7 +105,9 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
     /// Every delivery (by call, or with the answer to a batch) goes to the room's current session on this gateway,
     /// whichever call carried it; that session's sequencer drops what is not numbered for it.
     /// </summary>
-    internal void Delivered(RoomDelivery delivery)
+    /// <param name="delivery">The delivery.</param>
+    /// <param name="writeHere">Whether the sockets' writers may start on the calling thread (see <see cref="RoomLink.OnDelivery"/>).</param>
+    internal void Delivered(RoomDelivery delivery, bool writeHere = false)
     {
         Interlocked.Increment(ref DeliveriesReceived);
         RoomLink? room;
@@ -114,7 +116,7 @@ internal sealed partial class GatewayService : IGatewayObserver, IHostedLifecycl
             room = _rooms.GetValueOrDefault(delivery.Room);
         }
 
-        room?.OnDelivery(delivery);
+        room?.OnDelivery(delivery, writeHere);
     }
 
     /// <summary>The room grain.</summary>

@@ -28,6 +28,7 @@ internal sealed partial class RoomLink
     private readonly Dictionary<string, long> _lastPing = new();
     private readonly HashSet<string> _pingsChanged = new();
     private List<ClientConnection> _writersToStart = new(); // guarded by _lock; filled by FanOut
+    private List<ClientConnection>? _writersSpare; // an emptied list for _writersToStart, given back by the pump
     private readonly ReplayBuffer _tail; // guarded by _lock: what this gateway applied, for a new activation of the room
     private readonly Dictionary<string, (long ClientId, long At)> _acked = new(); // guarded by _lock: latest processed client id per connection
 
@@ -141,8 +142,15 @@ internal sealed partial class RoomLink
     /// early, drops one from another session or an older room activation, and closes the local clients with 1012 when
     /// a missing one does not arrive within <see cref="GatewayOptions.ResyncTimeout"/>.
     /// </summary>
-    public void OnDelivery(RoomDelivery delivery)
+    /// <param name="delivery">The delivery.</param>
+    /// <param name="writeHere">
+    /// True on the pump, with the answer to its batch: the sockets' writers start on this thread once the lock is given
+    /// up (up to 64; any further in work items) instead of in a work item of their own. False where the caller's thread
+    /// must not write to sockets (an Orleans call into the gateway).
+    /// </param>
+    public void OnDelivery(RoomDelivery delivery, bool writeHere = false)
     {
+        List<ClientConnection>? writers = null;
         lock (_lock)
         {
             var verdict = _sequencer.Offer(delivery.Session, delivery.Epoch, delivery.Number, delivery, _ready);
@@ -172,9 +180,24 @@ internal sealed partial class RoomLink
 
             if (_writersToStart.Count > 0)
             {
-                ClientConnection.StartWriters(_writersToStart);
-                _writersToStart = new();
+                if (writeHere)
+                {
+                    writers = _writersToStart;
+                    _writersToStart = Interlocked.Exchange(ref _writersSpare, null) ?? new();
+                }
+                else
+                {
+                    ClientConnection.StartWriters(_writersToStart);
+                    _writersToStart = new();
+                }
             }
+        }
+
+        if (writers is not null)
+        {
+            ClientConnection.StartWriters(writers, startFirstHere: true);
+            writers.Clear();
+            _writersSpare = writers;
         }
     }
 
@@ -460,7 +483,7 @@ internal sealed partial class RoomLink
         {
             // What the batch's turn sent this gateway: applied in the room's order like any delivery, by the room's
             // current session here (which is not this one when the batch was this session's last).
-            _gateway.Delivered(delivery);
+            _gateway.Delivered(delivery, writeHere: true);
         }
 
         foreach (var id in result.Unknown ?? [])

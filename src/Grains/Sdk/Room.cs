@@ -28,6 +28,7 @@ public abstract partial class Room : Grain, IRoomGrain
 {
     private ILogger? _logger;
     private string? _type;
+    private string? _name; // decoded from the grain id once: every turn's trace and log names the room
     private TimeProvider? _time;
 
     // ───────────── The room author's API ─────────────
@@ -36,7 +37,7 @@ public abstract partial class Room : Grain, IRoomGrain
     public string RoomType => _type ??= RoomGrainIds.RoomTypeOf(this.GetGrainId().Type) ?? GetType().Name;
 
     /// <summary>The room's name, as in <c>/rooms/{type}/{name}</c>.</summary>
-    public string RoomName => this.GetPrimaryKeyString();
+    public string RoomName => _name ??= this.GetPrimaryKeyString();
 
     /// <summary>The open connections of the room.</summary>
     public IReadOnlyCollection<Connection> Connections => _connections.Values;

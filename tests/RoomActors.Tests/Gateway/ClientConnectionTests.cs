@@ -68,6 +68,42 @@ public sealed class ClientConnectionTests
         }
     }
 
+    [Fact]
+    public async Task Writers_started_here_write_the_first_64_on_the_calling_thread_and_leave_the_list_to_the_caller()
+    {
+        // The pump starts the writers of its batch's delivery itself (one thread-pool hop less per batch); beyond 64 the
+        // rest go to work items, so that a big room's fan-out still spreads over the cores.
+        var pairs = await Task.WhenAll(Enumerable.Range(0, 66).Select(_ => LoopbackSockets.OpenAsync(coalescing: false)));
+        var sockets = pairs.Select(p => new FaultySocket(p.Server)).ToList();
+        var connections = sockets.Select((socket, i) => new ClientConnection($"c{i}", socket, Options())).ToList();
+        try
+        {
+            var writersToStart = new List<ClientConnection>();
+            foreach (var connection in connections)
+            {
+                Assert.True(connection.Enqueue(LoopbackSockets.Text("hello"), writersToStart));
+            }
+
+            var here = Environment.CurrentManagedThreadId;
+            ClientConnection.StartWriters(writersToStart, startFirstHere: true);
+
+            Assert.All(sockets.Take(64), socket => Assert.Equal(here, socket.FirstSendThread));
+            Assert.Equal(66, writersToStart.Count); // still the caller's: the last two went out in a copy
+            foreach (var pair in pairs)
+            {
+                Assert.Equal("hello", (await pair.ReceiveAsync()).Text);
+            }
+        }
+        finally
+        {
+            foreach (var (connection, pair) in connections.Zip(pairs))
+            {
+                connection.Dispose();
+                await pair.DisposeAsync();
+            }
+        }
+    }
+
     [Theory]
     [InlineData(typeof(InvalidOperationException))]
     [InlineData(typeof(NotSupportedException))]

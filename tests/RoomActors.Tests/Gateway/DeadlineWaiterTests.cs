@@ -32,6 +32,33 @@ public sealed class DeadlineWaiterTests
     }
 
     [Fact]
+    public async Task The_wait_goes_on_where_its_task_completed_with_no_work_item_between()
+    {
+        // A pump's call costs one thread-pool hop (the room's answer runs its continuations asynchronously), not two.
+        using var waiter = new DeadlineWaiter();
+        var answer = new TaskCompletionSource<int>();
+        var completer = new TaskCompletionSource<int>();
+        var wait = waiter.WaitAsync(answer.Task, TimeSpan.FromSeconds(30));
+        var thread = new Thread(() =>
+        {
+            completer.SetResult(Environment.CurrentManagedThreadId);
+            answer.SetResult(1);
+        });
+
+        var after = ThreadAfter(wait);
+        thread.Start();
+        Assert.Equal(await completer.Task, await after);
+        thread.Join();
+
+        // The thread the caller goes on on, when it takes no context with it (as the pump does).
+        static async Task<int> ThreadAfter(ValueTask<bool> wait)
+        {
+            Assert.True(await wait.ConfigureAwait(false));
+            return Environment.CurrentManagedThreadId;
+        }
+    }
+
+    [Fact]
     public async Task What_an_earlier_wait_left_behind_never_ends_a_later_wait()
     {
         using var waiter = new DeadlineWaiter();

@@ -205,6 +205,9 @@ internal sealed class FaultySocket(WebSocket inner) : WebSocket
 
     public int Aborts { get; private set; }
 
+    /// <summary>The managed thread that sent the first message; null before one.</summary>
+    public int? FirstSendThread { get; private set; }
+
     public override WebSocketCloseStatus? CloseStatus => inner.CloseStatus;
 
     public override string? CloseStatusDescription => inner.CloseStatusDescription;
@@ -233,9 +236,15 @@ internal sealed class FaultySocket(WebSocket inner) : WebSocket
     public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         ReceiveFault is { } fault ? ValueTask.FromException<ValueWebSocketReceiveResult>(fault) : inner.ReceiveAsync(buffer, cancellationToken);
 
-    public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
-        SendFault is { } fault ? Task.FromException(fault) : inner.SendAsync(buffer, messageType, endOfMessage, cancellationToken);
+    public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        FirstSendThread ??= Environment.CurrentManagedThreadId;
+        return SendFault is { } fault ? Task.FromException(fault) : inner.SendAsync(buffer, messageType, endOfMessage, cancellationToken);
+    }
 
-    public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
-        SendFault is { } fault ? ValueTask.FromException(fault) : inner.SendAsync(buffer, messageType, endOfMessage, cancellationToken);
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        FirstSendThread ??= Environment.CurrentManagedThreadId;
+        return SendFault is { } fault ? ValueTask.FromException(fault) : inner.SendAsync(buffer, messageType, endOfMessage, cancellationToken);
+    }
 }
