@@ -217,7 +217,7 @@ public abstract partial class Room : IRemindable
             }
         }
 
-        await HeldTurnAsync(TurnKind.Alarm, async () =>
+        await HeldTurnAsync(TurnKind.Alarm, RunBody, async () =>
         {
             var ran = await TryHookAsync(null, () => OnAlarmAsync(info));
             RoomMetrics.AlarmRan(ran);

@@ -46,10 +46,17 @@ public abstract partial class Room : ILocalRoom
         return call.Answer.Task;
     }
 
-    /// <summary>One local batch: runs as a turn on the room's scheduler and answers the gateway.</summary>
-    private sealed class LocalBatch(Room room, InboundBatch batch, IRoomGrain viaOrleans)
+    /// <summary>
+    /// One local batch: runs as a turn on the room's scheduler and answers the gateway from a thread-pool work item (itself),
+    /// so that the gateway's code never runs on the room's scheduler.
+    /// </summary>
+    private sealed class LocalBatch(Room room, InboundBatch batch, IRoomGrain viaOrleans) : BatchTurn(batch), IThreadPoolWorkItem
     {
-        public TaskCompletionSource<ReceiveResult> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private ReceiveResult? _result;
+        private Exception? _failure;
+
+        // Completed only in Execute, on a thread-pool thread: its continuations may run there.
+        public TaskCompletionSource<ReceiveResult> Answer { get; } = new();
 
         public async Task RunAsync()
         {
@@ -60,7 +67,7 @@ public abstract partial class Room : ILocalRoom
                 {
                     try
                     {
-                        Answer.TrySetResult(await viaOrleans.Receive(batch));
+                        Answer.TrySetResult(await viaOrleans.Receive(Batch));
                     }
                     catch (Exception ex)
                     {
@@ -75,12 +82,12 @@ public abstract partial class Room : ILocalRoom
             room._localBatches++;
             try
             {
-                Answer.TrySetResult(await ((IRoomGrain)room).Receive(batch));
+                _result = await room.ReceiveBatchAsync(this); // as IRoomGrain.Receive, without its task
             }
             catch (Exception ex)
             {
                 // As an Orleans call would: the gateway's call policy decides (it calls again).
-                Answer.TrySetException(ex);
+                _failure = ex;
             }
             finally
             {
@@ -89,6 +96,20 @@ public abstract partial class Room : ILocalRoom
                     room._localDrained = null;
                     drained.TrySetResult();
                 }
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        void IThreadPoolWorkItem.Execute()
+        {
+            if (_failure is { } failure)
+            {
+                Answer.TrySetException(failure);
+            }
+            else
+            {
+                Answer.TrySetResult(_result!);
             }
         }
     }

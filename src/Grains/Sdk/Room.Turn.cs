@@ -5,7 +5,7 @@ namespace RoomActors;
 
 /// <summary>
 /// The turn: every way into the room (a connect, a batch of messages and closes, an HTTP request, an alarm, a lease
-/// check) runs its hook through <see cref="TurnAsync"/>, which runs the close hooks the turn caused and then ends the
+/// check) runs its hook through <see cref="TurnAsync(TurnKind, Func{Task}, IGatewayObserver)"/>, which runs the close hooks the turn caused and then ends the
 /// turn (save what changed, then send what the turn sent: the output gate).
 /// </summary>
 public abstract partial class Room
@@ -185,22 +185,33 @@ public abstract partial class Room
         return result;
     }
 
-    async Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch)
+    Task<ReceiveResult> IRoomGrain.Receive(InboundBatch batch) => ReceiveBatchAsync(new BatchTurn(batch)).AsTask();
+
+    /// <summary>
+    /// A gateway's batch, from Orleans or from a gateway in this process: a batch asked for again while the first is
+    /// under way (waiting for its turn, or saving) gets the first one's answer.
+    /// </summary>
+    private ValueTask<ReceiveResult> ReceiveBatchAsync(BatchTurn turn)
     {
+        var batch = turn.Batch;
         var key = (batch.Gateway.GetGrainId(), batch.Session, batch.BatchNumber);
         if (batch.BatchNumber > 0 && _receiving.TryGetValue(key, out var running))
         {
-            return await running; // asked again while the first is under way (waiting for its turn, or saving): its answer
+            return new(running);
         }
 
-        var receiving = ReceiveAsync(batch);
+        var receiving = ReceiveAsync(turn);
         if (receiving.IsCompleted || batch.BatchNumber <= 0)
         {
-            return await receiving; // done in this call (the usual case): no retry can have come meanwhile
+            return receiving; // done in this call (the usual case): no retry can have come meanwhile
         }
 
-        // A retry that comes while this one waits awaits the same task: the same answer, or the same failure.
-        var waiting = receiving.AsTask();
+        return AwaitReceivingAsync(key, receiving.AsTask());
+    }
+
+    /// <summary>A retry that comes while this one waits awaits the same task: the same answer, or the same failure.</summary>
+    private async ValueTask<ReceiveResult> AwaitReceivingAsync((GrainId, long, long) key, Task<ReceiveResult> waiting)
+    {
         _receiving[key] = waiting;
         try
         {
@@ -212,34 +223,47 @@ public abstract partial class Room
         }
     }
 
-    private async ValueTask<ReceiveResult> ReceiveAsync(InboundBatch batch)
+    private async ValueTask<ReceiveResult> ReceiveAsync(BatchTurn turn)
     {
-        List<string>? unknown = null;
-        ReceiveResult? earlier = null;
+        var batch = turn.Batch;
 
         // What the turn sent the calling gateway goes back with the answer, unless that gateway only takes calls.
-        var reply = await TurnAsync(
-            KindOf(batch),
-            async () =>
-            {
-                Outbox.Session(batch.Gateway, batch.Session, restart: false);
-                if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.BatchNumber, out var answered))
-                {
-                    earlier = answered; // a retry of a batch whose answer the gateway did not wait for
-                    return;
-                }
-
-                unknown = await ProcessAsync(batch);
-            },
-            batch.DeliveryInAnswer ? batch.Gateway : null);
-        if (earlier is not null)
+        var reply = await TurnAsync(KindOf(batch), static (room, turn) => room.BatchBodyAsync((BatchTurn)turn!), turn, batch.DeliveryInAnswer ? batch.Gateway : null);
+        if (turn.Earlier is { } earlier)
         {
             return earlier;
         }
 
+        var unknown = turn.Unknown;
         var result = unknown is null && reply is null ? ReceiveResult.Ok : new ReceiveResult(unknown is null ? null : [.. unknown], reply);
         Outbox.Processed(batch.Gateway, batch.Session, batch.BatchNumber, result);
         return result;
+    }
+
+    /// <summary>The body of a batch's turn (its state in <paramref name="turn"/>, so that no closure is made per batch).</summary>
+    private async Task BatchBodyAsync(BatchTurn turn)
+    {
+        var batch = turn.Batch;
+        Outbox.Session(batch.Gateway, batch.Session, restart: false);
+        if (Outbox.AlreadyProcessed(batch.Gateway, batch.Session, batch.BatchNumber, out var answered))
+        {
+            turn.Earlier = answered; // a retry of a batch whose answer the gateway did not wait for
+            return;
+        }
+
+        turn.Unknown = await ProcessAsync(batch);
+    }
+
+    /// <summary>One gateway batch's way through its turn; a co-hosted gateway's <see cref="LocalBatch"/> is one too.</summary>
+    private class BatchTurn(InboundBatch batch)
+    {
+        public InboundBatch Batch { get; } = batch;
+
+        /// <summary>The answer given to this batch before (it was sent again).</summary>
+        public ReceiveResult? Earlier { get; set; }
+
+        /// <summary>The connection ids the room does not know.</summary>
+        public List<string>? Unknown { get; set; }
     }
 
     async Task<RoomHttpResponse> IRoomGrain.Request(RoomHttpRequest request)
@@ -363,13 +387,17 @@ public abstract partial class Room
     /// the turn. Every entry point of the room goes through here. Returns <paramref name="replyTo"/>'s delivery, once the
     /// turn is saved (see <see cref="HeldTurnAsync"/>).
     /// </summary>
-    private async ValueTask<RoomDelivery?> TurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo = null)
+    private ValueTask<RoomDelivery?> TurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo = null) =>
+        TurnAsync(kind, RunBody, body, replyTo);
+
+    /// <summary>The same, with the body's state passed in (a static body allocates nothing).</summary>
+    private async ValueTask<RoomDelivery?> TurnAsync(TurnKind kind, Func<Room, object?, Task> body, object? state, IGatewayObserver? replyTo = null)
     {
         _turnsInFlight++;
         try
         {
             await EnterTurnAsync();
-            return await HeldTurnAsync(kind, body, replyTo);
+            return await HeldTurnAsync(kind, body, state, replyTo);
         }
         finally
         {
@@ -390,9 +418,12 @@ public abstract partial class Room
             return false;
         }
 
-        await HeldTurnAsync(kind, body, null);
+        await HeldTurnAsync(kind, RunBody, body, null);
         return true;
     }
+
+    /// <summary>Runs a body given as a closure (its state is the closure).</summary>
+    private static readonly Func<Room, object?, Task> RunBody = static (_, body) => ((Func<Task>)body!)();
 
     /// <summary>
     /// The turn, the turn gate already taken (it is given back at the end). Its end joins the turns that ended without
@@ -400,7 +431,7 @@ public abstract partial class Room
     /// hands the turn on and one of the next turns saves for it (see <see cref="SaveGroupAsync"/>). Either way it returns
     /// once its changes are saved and what it sent has left.
     /// </summary>
-    private async ValueTask<RoomDelivery?> HeldTurnAsync(TurnKind kind, Func<Task> body, IGatewayObserver? replyTo)
+    private async ValueTask<RoomDelivery?> HeldTurnAsync(TurnKind kind, Func<Room, object?, Task> body, object? state, IGatewayObserver? replyTo)
     {
         if (_saveFailed)
         {
@@ -417,7 +448,7 @@ public abstract partial class Room
             RoomDelivery? reply;
             try
             {
-                await body();
+                await body(this, state);
                 await RunClosingHooksAsync();
                 if (_turnWaiters is { Count: > 0 } && _group.Count + 1 < MaxGroup)
                 {

@@ -229,6 +229,13 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
 
     private GatewayLink Link(IGatewayObserver gateway)
     {
+        // A batch names its gateway by the same reference in every call of that batch (and a co-hosted gateway in every
+        // batch): the last one found answers without a lookup.
+        if (_lastLink is { } last && ReferenceEquals(last.Reference, gateway))
+        {
+            return last;
+        }
+
         var id = gateway.GetGrainId();
         if (!_gateways.TryGetValue(id, out var link))
         {
@@ -236,12 +243,19 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
             _gateways.Add(id, link);
         }
 
+        link.Reference = gateway;
+        _lastLink = link;
         return link;
     }
+
+    private GatewayLink? _lastLink;
 
     private sealed class GatewayLink(IGatewayObserver gateway)
     {
         public IGatewayObserver Gateway { get; } = gateway;
+
+        /// <summary>The reference this link was last found by (see <see cref="Link"/>).</summary>
+        public IGatewayObserver? Reference { get; set; }
         public int Members { get; set; }
         public long Session { get; set; }
         public long LastBatch { get; set; }
