@@ -24,10 +24,36 @@ internal static class Report
             .Select(f => JsonSerializer.Deserialize<ConferenceResult>(File.ReadAllText(f), new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals })!)
             .ToList();
 
-        // Files are named {scenario}.{server}.json.
+        // Files are named {scenario}.{server}.json, or {scenario}.{server}.r{round}.json with bench/run --repeat: each round
+        // runs every server once, so that round k of two servers ran minutes apart at most.
+        static string ServerOf(string name) => name.Split('.')[1];
         var scenarios = results.Select(r => r.Name.Split('.')[0]).Distinct().ToList();
-        var servers = results.Select(r => r.Name.Split('.')[1]).Distinct().ToList();
-        BenchResult? Find(string scenario, string server) => results.FirstOrDefault(r => r.Name == $"{scenario}.{server}").Result;
+        var servers = results.Select(r => ServerOf(r.Name)).Distinct().ToList();
+        List<BenchResult> Runs(string scenario, string server) =>
+            [.. results.Where(r => r.Name == $"{scenario}.{server}" || r.Name.StartsWith($"{scenario}.{server}.r", StringComparison.Ordinal))
+                .OrderBy(r => Round(r.Name)).Select(r => r.Result)];
+        static int Round(string name) => name.Split('.') is [_, _, var round] && int.TryParse(round.AsSpan(1), out var k) ? k : 0;
+
+        // The median run: by deliveries/s in a closed loop, by p99 latency in an open one (it delivers what is offered).
+        BenchResult? Find(string scenario, string server) => Runs(scenario, server) is { Count: > 0 } runs
+            ? runs.OrderBy(r => r.Mode.StartsWith("open", StringComparison.Ordinal) ? r.P99Ms : r.DeliveriesPerSecond).ElementAt(runs.Count / 2)
+            : null;
+
+        // A ratio of two servers: the median of the rounds' ratios (each round's two runs against each other), with their
+        // range when there are several.
+        (double Median, string Range) Ratio(string scenario, string ours, string baseline, Func<BenchResult, BenchResult, double> measure)
+        {
+            var values = Runs(scenario, ours).Zip(Runs(scenario, baseline), measure).Order().ToList();
+            return (values[values.Count / 2], values.Count > 1 ? $" ({values[0]:F2}–{values[^1]:F2} in {values.Count} rounds)" : "");
+        }
+
+        string RatioText(string scenario, string ours, string baseline, Func<BenchResult, BenchResult, double> measure)
+        {
+            var (median, range) = Ratio(scenario, ours, baseline, measure);
+            return $"{median:F2}×{range}";
+        }
+
+        var rounds = results.Max(r => (int?)Round(r.Name)) ?? 0;
 
         var text = new StringBuilder(header).AppendLine().AppendLine();
         if (results.Count > 0)
@@ -54,13 +80,12 @@ internal static class Report
                     continue;
                 }
 
-                text.AppendLine().AppendLine($"Ratios, {ours} / {baseline} (same run):").AppendLine();
+                text.AppendLine().AppendLine($"Ratios, {ours} / {baseline} (same run{(rounds > 1 ? $"; the median of the {rounds} rounds' ratios" : "")}):").AppendLine();
                 text.AppendLine("| scenario | deliveries/s | p99 latency | CPU per delivery |");
                 text.AppendLine("|---|---:|---:|---:|");
                 foreach (var scenario in pairs)
                 {
-                    var (ra, other) = (Find(scenario, ours)!, Find(scenario, baseline)!);
-                    text.AppendLine($"| {scenario} | {ra.DeliveriesPerSecond / other.DeliveriesPerSecond:F2}× | {ra.P99Ms / other.P99Ms:F2}× | {ra.ServerCpuMicrosPerDelivery / other.ServerCpuMicrosPerDelivery:F2}× |");
+                    text.AppendLine($"| {scenario} | {RatioText(scenario, ours, baseline, (a, b) => a.DeliveriesPerSecond / b.DeliveriesPerSecond)} | {RatioText(scenario, ours, baseline, (a, b) => a.P99Ms / b.P99Ms)} | {RatioText(scenario, ours, baseline, (a, b) => (a.ServerCpuMicrosPerDelivery ?? double.NaN) / (b.ServerCpuMicrosPerDelivery ?? double.NaN))} |");
                 }
             }
 
@@ -74,9 +99,9 @@ internal static class Report
             {
                 text.AppendLine().AppendLine("| line | target | measured | met |");
                 text.AppendLine("|---|---|---:|---|");
-                foreach (var server in clustered.Select(r => r.Name.Split('.')[1]).Distinct())
+                foreach (var server in clustered.Select(r => ServerOf(r.Name)).Distinct())
                 {
-                    var runs = results.Where(r => r.Name.EndsWith("." + server, StringComparison.Ordinal) && r.Result.Senders >= 2).ToList();
+                    var runs = results.Where(r => ServerOf(r.Name) == server && r.Result.Senders >= 2).ToList();
                     var ok = runs.All(r => r.Result.Lost == 0 && r.Result.OrderViolations == 0 && r.Result.ClosedDuringRun == 0);
                     text.AppendLine($"| {server}: 0 lost, 0 order violations (≥ 2 senders), no connection closed | 0 / 0 / 0 | {runs.Sum(r => r.Result.Lost)} / {runs.Sum(r => r.Result.OrderViolations)} / {runs.Sum(r => r.Result.ClosedDuringRun)} | {(ok ? "yes" : "**no**")} |");
                 }
@@ -113,33 +138,33 @@ internal static class Report
             }
         }
 
-        if (results.Any(r => r.Name.EndsWith(".roomactors", StringComparison.Ordinal)) || idle.Count > 0)
+        if (results.Any(r => ServerOf(r.Name) == "roomactors") || idle.Count > 0)
         {
             text.AppendLine().AppendLine("Budget (issue 15; issue 5's SignalR lines), roomactors against the baselines in this run:").AppendLine();
             text.AppendLine("| line | target | measured | met |");
             text.AppendLine("|---|---|---:|---|");
-            void Line(string line, string target, string scenario, Func<BenchResult, BenchResult, double> measure, Func<double, bool> met, string format = "F2")
+            void Line(string line, string target, string scenario, Func<BenchResult, BenchResult, double> measure, Func<double, bool> met)
             {
-                if (Find(scenario, "roomactors") is { } ra && Find(scenario, "raw-kestrel") is { } raw)
+                if (Find(scenario, "roomactors") is not null && Find(scenario, "raw-kestrel") is not null)
                 {
-                    var value = measure(ra, raw);
-                    text.AppendLine($"| {line} | {target} | {value.ToString(format)}× | {(met(value) ? "yes" : "**no**")} |");
+                    var (value, range) = Ratio(scenario, "roomactors", "raw-kestrel", measure);
+                    text.AppendLine($"| {line} | {target} | {value:F2}×{range} | {(met(value) ? "yes" : "**no**")} |");
                 }
             }
 
             void SignalRLine(string scenario)
             {
-                if (Find(scenario, "roomactors") is { } ra && Find(scenario, "signalr") is { } sr)
+                if (Find(scenario, "roomactors") is { } ra && Find(scenario, "signalr") is not null)
                 {
-                    var value = ra.DeliveriesPerSecond / sr.DeliveriesPerSecond;
+                    var (value, range) = Ratio(scenario, "roomactors", "signalr", (a, b) => a.DeliveriesPerSecond / b.DeliveriesPerSecond);
                     if (ra.Mode.StartsWith("open", StringComparison.Ordinal))
                     {
                         // An open loop delivers what is offered: the ratio is 1 by construction; latency tells them apart.
-                        text.AppendLine($"| {scenario} deliveries/s vs SignalR | ≥ 1.4× | {value:F2}× (open loop: offered load; p99 {ra.P99Ms / sr.P99Ms:F2}× SignalR's) | n/a |");
+                        text.AppendLine($"| {scenario} deliveries/s vs SignalR | ≥ 1.4× | {value:F2}× (open loop: offered load; p99 {RatioText(scenario, "roomactors", "signalr", (a, b) => a.P99Ms / b.P99Ms)} SignalR's) | n/a |");
                         return;
                     }
 
-                    text.AppendLine($"| {scenario} deliveries/s vs SignalR | ≥ 1.4× | {value:F2}× | {(value >= 1.4 ? "yes" : "**no**")} |");
+                    text.AppendLine($"| {scenario} deliveries/s vs SignalR | ≥ 1.4× | {value:F2}×{range} | {(value >= 1.4 ? "yes" : "**no**")} |");
                 }
             }
 
@@ -163,7 +188,7 @@ internal static class Report
                 text.AppendLine($"| cold activation from Redis, p99 | ≤ 5 ms | {ourCold.ColdP99Ms:F2} ms | {(ourCold.ColdP99Ms <= 5 ? "yes" : "**no**")} |");
             }
 
-            var ours = results.Where(r => r.Name.EndsWith(".roomactors", StringComparison.Ordinal) && r.Result.Senders >= 2).ToList();
+            var ours = results.Where(r => ServerOf(r.Name) == "roomactors" && r.Result.Senders >= 2).ToList();
             text.AppendLine($"| 0 lost, 0 order violations (≥ 2 senders) | 0 / 0 | {ours.Sum(r => r.Result.Lost)} / {ours.Sum(r => r.Result.OrderViolations)} | {(ours.All(r => r.Result.Lost == 0 && r.Result.OrderViolations == 0) ? "yes" : "**no**")} |");
         }
 

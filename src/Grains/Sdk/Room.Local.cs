@@ -98,7 +98,7 @@ public abstract partial class Room : ILocalRoom
                 }
             }
 
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
         }
 
         void IThreadPoolWorkItem.Execute()
