@@ -42,14 +42,10 @@ internal sealed partial class RoomLink
         Session = Random.Shared.NextInt64(1, long.MaxValue);
         _sequencer = new DeliverySequencer<RoomDelivery>(Session);
         _tail = new ReplayBuffer(options.ReplayMessages, options.ReplayBytes, options.ReplayAge);
-        // An idle pump goes on in the thread of the reader that queued the frame (and a reader held back by a full queue
-        // in the pump's), instead of in a work item of its own: one thread-pool hop less per batch. Nothing queues
-        // while holding a lock (see RenewSoon), and both sides run only until their next wait.
         _inbound = Channel.CreateBounded<InboundEvent>(new BoundedChannelOptions(options.InboundQueueEvents)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
-            AllowSynchronousContinuations = true,
         });
 
         // The pump outlives the connection that created the link: it must not carry that request's context (its
@@ -155,10 +151,14 @@ internal sealed partial class RoomLink
     public void OnDelivery(RoomDelivery delivery, bool writeHere = false)
     {
         List<ClientConnection>? writers = null;
-        DeliveryVerdict verdict;
         lock (_lock)
         {
-            verdict = _sequencer.Offer(delivery.Session, delivery.Epoch, delivery.Number, delivery, _ready);
+            var verdict = _sequencer.Offer(delivery.Session, delivery.Epoch, delivery.Number, delivery, _ready);
+            if (verdict == DeliveryVerdict.NewEpoch)
+            {
+                // The room restarted: tell it at once which connections it has here.
+                RenewSoon();
+            }
 
             var delivered = 0;
             foreach (var ready in _ready)
@@ -191,13 +191,6 @@ internal sealed partial class RoomLink
                     _writersToStart = new();
                 }
             }
-        }
-
-        if (verdict == DeliveryVerdict.NewEpoch)
-        {
-            // The room restarted: tell it at once which connections it has here (outside the lock: the pump may go on
-            // in this thread).
-            RenewSoon();
         }
 
         if (writers is not null)
@@ -408,10 +401,7 @@ internal sealed partial class RoomLink
         }
     }
 
-    /// <summary>
-    /// Asks the pump to send a lease renewal (with every local connection id) as soon as it can. Never call it holding a
-    /// lock: an idle pump goes on in the caller's thread.
-    /// </summary>
+    /// <summary>Asks the pump to send a lease renewal (with every local connection id) as soon as it can.</summary>
     public void RenewSoon()
     {
         _renewDue = true;
