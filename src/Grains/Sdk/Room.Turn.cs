@@ -5,8 +5,8 @@ namespace RoomActors;
 
 /// <summary>
 /// The turn: every way into the room (a connect, a batch of messages and closes, an HTTP request, an alarm, a lease
-/// check) runs its hook through <see cref="TurnAsync(TurnKind, Func{Task}, IGatewayObserver)"/>, which runs the close hooks the turn caused and then ends the
-/// turn (save what changed, then send what the turn sent: the output gate).
+/// check) runs its hook through <see cref="TurnAsync(TurnKind, Func{Task}, IGatewayObserver)"/>, which runs the close
+/// hooks the turn caused and then ends the turn (save what changed, then send what the turn sent: the output gate).
 /// </summary>
 public abstract partial class Room
 {

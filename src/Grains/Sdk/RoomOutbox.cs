@@ -9,6 +9,7 @@ namespace RoomActors;
 internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
 {
     private readonly Dictionary<GrainId, GatewayLink> _gateways = new();
+    private GatewayLink? _lastLink; // the link Link found last (see there)
     private readonly List<GatewayLink> _dirty = new();
     private readonly Dictionary<GrainId, RoomDelivery> _replies = new(); // Flush's answer, valid until the next Flush
     private readonly List<RoomOp> _turnSends = new();
@@ -247,8 +248,6 @@ internal sealed class RoomOutbox(GrainId room, ReplayBuffer replay)
         _lastLink = link;
         return link;
     }
-
-    private GatewayLink? _lastLink;
 
     private sealed class GatewayLink(IGatewayObserver gateway)
     {
