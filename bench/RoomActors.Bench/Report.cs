@@ -29,9 +29,10 @@ internal static class Report
         static string ServerOf(string name) => name.Split('.')[1];
         var scenarios = results.Select(r => r.Name.Split('.')[0]).Distinct().ToList();
         var servers = results.Select(r => ServerOf(r.Name)).Distinct().ToList();
-        List<BenchResult> Runs(string scenario, string server) =>
+        List<(int Round, BenchResult Result)> Rounds(string scenario, string server) =>
             [.. results.Where(r => r.Name == $"{scenario}.{server}" || r.Name.StartsWith($"{scenario}.{server}.r", StringComparison.Ordinal))
-                .OrderBy(r => Round(r.Name)).Select(r => r.Result)];
+                .Select(r => (Round(r.Name), r.Result)).OrderBy(r => r.Item1)];
+        List<BenchResult> Runs(string scenario, string server) => [.. Rounds(scenario, server).Select(r => r.Result)];
         static int Round(string name) => name.Split('.') is [_, _, var round] && int.TryParse(round.AsSpan(1), out var k) ? k : 0;
 
         // The median run: by deliveries/s in a closed loop, by p99 latency in an open one (it delivers what is offered).
@@ -43,7 +44,14 @@ internal static class Report
         // range when there are several.
         (double Median, string Range) Ratio(string scenario, string ours, string baseline, Func<BenchResult, BenchResult, double> measure)
         {
-            var values = Runs(scenario, ours).Zip(Runs(scenario, baseline), measure).Order().ToList();
+            // Round k against round k (a round a server failed has no pair); with no round in common, the median runs.
+            var values = Rounds(scenario, ours).Join(Rounds(scenario, baseline), a => a.Round, b => b.Round, (a, b) => measure(a.Result, b.Result))
+                .Order().ToList();
+            if (values.Count == 0)
+            {
+                return (measure(Find(scenario, ours)!, Find(scenario, baseline)!), "");
+            }
+
             return (values[values.Count / 2], values.Count > 1 ? $" ({values[0]:F2}–{values[^1]:F2} in {values.Count} rounds)" : "");
         }
 

@@ -32,6 +32,22 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_round_one_server_missed_is_left_out_of_the_ratios()
+    {
+        // Round 2 of raw-kestrel failed (no file): the ratio pairs round 1 with round 1 and round 3 with round 3 only.
+        Write("many-rooms.raw-kestrel.r1", 80_000, p99: 100);
+        Write("many-rooms.roomactors.r1", 60_000, p99: 150);
+        Write("many-rooms.roomactors.r2", 90_000, p99: 96);
+        Write("many-rooms.raw-kestrel.r3", 70_000, p99: 110);
+        Write("many-rooms.roomactors.r3", 77_000, p99: 121);
+
+        var text = await ReportAsync();
+
+        // 0.75 and 1.10: the upper of the two is the median of two; 90/70 (round 2 against round 3) would be 1.29.
+        Assert.Contains("| many rooms deliveries/s | ≥ 1.0× | 1.10× (0.75–1.10 in 2 rounds) | yes |", text);
+    }
+
+    [Fact]
     public async Task One_run_per_server_reports_its_ratio_without_rounds()
     {
         Write("many-rooms.raw-kestrel", 80_000, p99: 100);
