@@ -29,6 +29,12 @@ internal sealed class RoomActorsOptionsValidator : IValidateOptions<RoomActorsOp
                 + "give the most connections each Orleans port may hold (at least the number of silos plus gateways), or 0 to derive it from the descriptor limit.");
         }
 
+        if (options.DirectoryCacheSize < 0)
+        {
+            failures.Add($"{Key}{nameof(RoomActorsOptions.DirectoryCacheSize)} ({options.DirectoryCacheSize}) must not be negative; "
+                + "give the most room addresses a silo caches (default 100000), or 0 for no cache.");
+        }
+
         Id(failures, nameof(RoomActorsOptions.ClusterId), "--cluster-id", options.ClusterId);
         Id(failures, nameof(RoomActorsOptions.ServiceId), "--service-id", options.ServiceId);
         if (!string.IsNullOrWhiteSpace(options.AdvertisedIp) && !System.Net.IPAddress.TryParse(options.AdvertisedIp, out _))

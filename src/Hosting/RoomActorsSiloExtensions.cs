@@ -65,6 +65,9 @@ public static class RoomActorsSiloExtensions
             // The cap: checked in the accept loop, released by the outermost middleware (first, before TLS), so a
             // connection past it is closed before TLS or Orleans read it.
             OrleansPortLimits.Install(silo.Services);
+            // Sized for rooms, not Orleans' million-entry default (see RoomActorsOptions.DirectoryCacheSize); before any
+            // of the host's own Configure calls, which run later and win.
+            silo.Services.Configure<GrainDirectoryOptions>(o => o.CacheSize = options.DirectoryCacheSize);
             silo.Services.AddOptions<SiloConnectionOptions>().Configure<OrleansPortLimits>((o, limits) =>
             {
                 o.ConfigureSiloInboundConnection(limits.SiloPort.Use);
