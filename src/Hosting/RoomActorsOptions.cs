@@ -35,7 +35,7 @@ public sealed class RoomActorsOptions
     /// <summary>
     /// The most room addresses a silo keeps in Orleans' grain directory cache (rooms whose directory entry another silo
     /// holds; a room found there needs no directory lookup before a call). Default 100,000; 0: no cache. Orleans' own
-    /// default, 1,000,000, allocates its table up front (about 8 MB) and its size gauge walks the whole table each time the
+    /// default, 1,000,000, allocates its table up front (about 9 MB) and its size gauge walks the whole table each time the
     /// metrics are read: once a second by the Orleans Dashboard's silo side, about 5 ms of a core each time, which showed as
     /// the latency tail of a busy silo (bench/README). Past this many rooms in the cluster the least recently used
     /// addresses are looked up again. Sets <c>GrainDirectoryOptions.CacheSize</c>; a host's own
