@@ -108,6 +108,97 @@ public sealed class ReplayBufferTests
         Assert.Equal(0, fresh.Last);
         Assert.True(fresh.CanResumeAfter(0));
     }
+
+    [Fact]
+    public void It_holds_copies_of_the_payloads_with_everything_a_resume_and_a_rebuild_read()
+    {
+        var buffer = new ReplayBuffer(100, 1 << 20, TimeSpan.FromMinutes(2));
+        var bytes = Encoding.UTF8.GetBytes("hello");
+        buffer.Append(new RoomOp(RoomOpKind.Send, new Payload(false, bytes), TargetKind.AllExcept, ["a"], Seq: 1, Redelivered: true), 0);
+        bytes[0] = (byte)'J'; // the caller's array is its own again: a pooled buffer may be reused
+
+        var held = Assert.Single(buffer.Snapshot());
+        Assert.Equal("hello", Encoding.UTF8.GetString(held.Payload!.Data));
+        Assert.False(held.Payload.IsText);
+        Assert.Equal(TargetKind.AllExcept, held.Target);
+        Assert.Equal(["a"], held.Ids!);
+        Assert.True(held.Redelivered);
+        Assert.Equal(RoomOpKind.Send, held.Kind);
+    }
+
+    /// <summary>
+    /// The chunks (growing, trimmed from the front, pooled, one of a payload's size) against the plain definition: a queue
+    /// of the ops, trimmed after each append. Sizes from empty to larger than a chunk and than the byte bound, three bounds,
+    /// ages, re-delivered and targeted messages; every step compared.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 16, 1_000L)]
+    [InlineData(2, 5, 100_000L)]
+    [InlineData(3, 1_000, 300L)]
+    [InlineData(4, 1, 1_000L)]
+    [InlineData(5, 0, 1_000L)]
+    [InlineData(6, 300, 100_000L)]
+    public void It_holds_exactly_what_a_queue_trimmed_after_each_append_holds(int seed, int maxMessages, long maxBytes)
+    {
+        var random = new Random(seed);
+        var maxAge = TimeSpan.FromMilliseconds(500);
+        var buffer = new ReplayBuffer(maxMessages, maxBytes, maxAge);
+        var model = new Queue<(RoomOp Op, long At)>();
+        long complete = 1, now = 0, seq = 0;
+        for (var step = 0; step < 3_000; step++)
+        {
+            now += random.Next(0, 20);
+            if (random.Next(50) == 0)
+            {
+                buffer.Trim(now);
+                TrimModel();
+            }
+            else
+            {
+                seq += random.Next(1, 3);
+                var size = random.Next(10) == 0 ? random.Next(0, 6_000) : random.Next(0, 120);
+                var data = new byte[size];
+                random.NextBytes(data);
+                var target = (TargetKind)random.Next(3);
+                var op = new RoomOp(
+                    RoomOpKind.Send,
+                    new Payload(random.Next(2) == 0, data),
+                    target,
+                    target == TargetKind.All ? null : [$"c{random.Next(5)}"],
+                    Seq: seq,
+                    Redelivered: random.Next(4) == 0);
+                buffer.Append(op, now);
+                model.Enqueue((op, now));
+                TrimModel();
+            }
+
+            Assert.Equal(model.Count, buffer.Count);
+            Assert.Equal(model.Sum(e => (long)e.Op.Payload!.Data.Length), buffer.Bytes);
+            Assert.Equal(complete, buffer.Complete);
+            Assert.Equal(seq, buffer.Last);
+            var held = buffer.Snapshot();
+            Assert.Equal(model.Count, held.Length);
+            foreach (var (expected, actual) in model.Select(e => e.Op).Zip(held))
+            {
+                Assert.Equal(expected.Seq, actual.Seq);
+                Assert.Equal(expected.Payload!.IsText, actual.Payload!.IsText);
+                Assert.Equal(expected.Payload.Data, actual.Payload.Data);
+                Assert.Equal(expected.Target, actual.Target);
+                Assert.Equal(expected.Ids, actual.Ids);
+                Assert.Equal(expected.Redelivered, actual.Redelivered);
+            }
+        }
+
+        void TrimModel()
+        {
+            while (model.TryPeek(out var oldest)
+                && (model.Count > maxMessages || model.Sum(e => (long)e.Op.Payload!.Data.Length) > maxBytes || now - oldest.At > maxAge.TotalMilliseconds))
+            {
+                model.Dequeue();
+                complete = Math.Max(complete, oldest.Op.Seq + 1);
+            }
+        }
+    }
 }
 
 /// <summary>What a new activation re-delivers to a gateway from what the gateways held.</summary>
