@@ -244,7 +244,7 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
         public long Seq;
         public long At;
         public int Length;
-        public TargetKind Target;
+        public byte Target; // a TargetKind (an int): the entry stays at 32 bytes
         public EntryFlags Flags;
 
         public static Entry Of(RoomOp op, long nowMs) => new()
@@ -253,7 +253,7 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
             Seq = op.Seq,
             At = nowMs,
             Length = op.Payload?.Data.Length ?? 0,
-            Target = op.Target,
+            Target = (byte)op.Target,
             Flags = (op.Payload is null ? EntryFlags.NoPayload : 0)
                 | (op.Payload?.IsText == true ? EntryFlags.Text : 0)
                 | (op.Redelivered ? EntryFlags.Redelivered : 0),
@@ -262,7 +262,7 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
         public readonly RoomOp ToOp(ReadOnlySpan<byte> payload) => new(
             RoomOpKind.Send,
             (Flags & EntryFlags.NoPayload) != 0 ? null : new Payload((Flags & EntryFlags.Text) != 0, payload.ToArray()),
-            Target,
+            (TargetKind)Target,
             Ids,
             Seq: Seq,
             Redelivered: (Flags & EntryFlags.Redelivered) != 0);
