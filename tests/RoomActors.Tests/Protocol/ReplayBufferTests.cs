@@ -129,7 +129,8 @@ public sealed class ReplayBufferTests
     /// <summary>
     /// The chunks (growing, trimmed from the front, pooled, one of a payload's size) against the plain definition: a queue
     /// of the ops, trimmed after each append. Sizes from empty to larger than a chunk and than the byte bound, three bounds,
-    /// ages, re-delivered and targeted messages; every step compared.
+    /// ages, re-delivered and targeted messages; every step compared, and every hundredth a resume from the middle and a
+    /// rebuild from what is held.
     /// </summary>
     [Theory]
     [InlineData(1, 16, 1_000L)]
@@ -186,6 +187,20 @@ public sealed class ReplayBufferTests
                 Assert.Equal(expected.Target, actual.Target);
                 Assert.Equal(expected.Ids, actual.Ids);
                 Assert.Equal(expected.Redelivered, actual.Redelivered);
+            }
+
+            if (step % 100 == 99 && model.Count > 0)
+            {
+                // A resume from the middle (the numbers after it, across chunks) and a rebuild from what is held.
+                var after = model.ElementAt(model.Count / 2).Op.Seq - 1;
+                var missed = new List<RoomOp>();
+                Assert.True(buffer.TryCollect(after, op => op.Target == TargetKind.All, missed));
+                Assert.Equal(model.Select(e => e.Op).Where(o => o.Seq > after && o.Target == TargetKind.All).Select(o => o.Seq), missed.Select(o => o.Seq));
+                var rebuilt = new ReplayBuffer(maxMessages, maxBytes, maxAge);
+                rebuilt.Restore(held, next: seq + 1, now);
+                var unbroken = held.Reverse().TakeWhile((o, i) => o.Seq == held[^1].Seq - i).Reverse().ToList(); // what a rebuild answers for
+                Assert.Equal(unbroken.Select(o => o.Seq), rebuilt.Snapshot().Select(o => o.Seq));
+                Assert.Equal(unbroken.Select(o => o.Payload!.Data), rebuilt.Snapshot().Select(o => o.Payload!.Data));
             }
         }
 
