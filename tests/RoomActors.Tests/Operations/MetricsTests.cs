@@ -173,7 +173,12 @@ public sealed class MetricsTests : IAsyncLifetime
             Assert.Equal("2", await sleeper.ReceiveTextAsync(TimeSpan.FromSeconds(20)));
         }
 
-        var scrape = await ScrapeUntilAsync(s => s.Has("roomactors_room_alarm_runs_total") && s.Has("roomactors_room_storage_write_failures_total"), "the alarm and the failed write");
+        // Waits for this test's own wake: the alarm and write-failure counters are process-wide (other tests' rooms count
+        // there too), so a reading the exporter cached before the wake could satisfy them.
+        var scrape = await ScrapeUntilAsync(
+            s => s.Has("roomactors_room_alarm_runs_total") && s.Has("roomactors_room_storage_write_failures_total")
+                && s.Sum("roomactors_room_wakes_total", ("roomactors_room_type", "counter")) >= 1,
+            "the alarm, the failed write and the wake");
         var types = scrape.Types;
         (string Name, string Kind)[] table =
         [
