@@ -157,13 +157,12 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
         var chunk = _tail;
         if (chunk is null || chunk.Count == chunk.Entries.Length || chunk.Used + payload.Length > chunk.Data.Length)
         {
-            var last = _tail;
             if (_count == 0)
             {
                 Clear(); // an emptied chunk that is too small: no chunk without a held message stays in the row
             }
 
-            chunk = Chunk.After(last, payload.Length);
+            chunk = Chunk.After(chunk, payload.Length); // sized after the last chunk (only its lengths are read)
             if (_tail is null)
             {
                 _head = chunk;
