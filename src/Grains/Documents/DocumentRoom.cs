@@ -65,6 +65,9 @@ public abstract class DocumentRoom : Room
     /// <summary>The storage keys of the updates after the snapshot: <c>y:u:</c> and a 16-digit sequence number.</summary>
     private const string LogPrefix = "y:u:";
 
+    /// <summary>The encoded state vector of a client that has nothing (no clients: a count of zero).</summary>
+    private static ReadOnlySpan<byte> EmptyStateVector => [0];
+
     private bool _loaded;
     private byte[] _document = YUpdate.Empty.ToArray(); // the merged document, without the updates in _tail
     private readonly List<byte[]> _tail = new(); // the updates since _document was merged, oldest first
@@ -233,10 +236,12 @@ public abstract class DocumentRoom : Room
     /// <summary>Sync step 1 from a client: what it lacks (step 2), the room's state vector (step 1: what the room lacks), and who is here.</summary>
     private void Answer(Connection sender, ReadOnlyMemory<byte> stateVector)
     {
-        byte[] diff;
+        ReadOnlyMemory<byte> diff;
         try
         {
-            diff = YUpdate.Diff(Merged().Span, stateVector.Span);
+            // A client that has nothing (a new one: the empty state vector) gets the merged document itself, an update
+            // with everything: diffing would parse and encode the whole document again for the same content.
+            diff = stateVector.Span.SequenceEqual(EmptyStateVector) ? Merged() : YUpdate.Diff(Merged().Span, stateVector.Span);
         }
         catch (FormatException ex)
         {
@@ -245,7 +250,7 @@ public abstract class DocumentRoom : Room
             return;
         }
 
-        sender.Send(YMessages.SyncStep2(diff));
+        sender.Send(YMessages.SyncStep2(diff.Span));
         sender.Send(YMessages.SyncStep1(StateVector()));
         SendAwareness(sender);
     }

@@ -48,7 +48,26 @@ public sealed class DocumentRoomTests
         Assert.Equal([0, 1], step2[..2]);
         var update = ReadBytesAfter(step2, 2);
         Assert.Equal(expected, YUpdate.ReadTexts(update)["text"]);
+        Assert.Equal((await host.RequestAsync("notes", name)).Body, update); // the document itself, as the room keeps it
+
+        // A client that has part of it gets the rest: the last piece, diffed against its state vector.
+        var part = YTestUpdates.Insert(7, 0, expected[..570]);
+        var partOf = YUpdate.StateVector(part);
+        byte[] step1 = [0, 0, .. Lib0Length(partOf.Length), .. partOf];
+        await late.SendAsync(step1);
+        byte[] frame;
+        do
+        {
+            frame = (await late.NextAsync()).Data.ToArray(); // past the room's step 1 and awareness of the first answer
+        }
+        while (frame[0] != 0 || frame[1] != 1);
+
+        var rest = ReadBytesAfter(frame, 2);
+        Assert.True(rest.Length < 100, $"the rest of the document took {rest.Length} bytes");
+        Assert.Equal(expected, YUpdate.ReadTexts(YUpdate.Merge([part, rest]))["text"]);
     }
+
+    private static byte[] Lib0Length(int length) => length < 128 ? [(byte)length] : [(byte)(0x80 | (length & 0x7F)), (byte)(length >> 7)];
 
     private static byte[] ReadBytesAfter(byte[] frame, int at)
     {
