@@ -28,20 +28,9 @@ internal sealed class LocalRooms
 internal interface ILocalRoom
 {
     /// <summary>
-    /// Receives <paramref name="batch"/> as <see cref="IRoomGrain.Receive"/> does, taken from the gateway's queue when the
-    /// room's scheduler runs the call; callable from any thread. A room that is leaving passes the batch on through
-    /// <paramref name="viaOrleans"/>, which reaches the room's next activation.
+    /// Receives <paramref name="batch"/> as <see cref="IRoomGrain.Receive"/> does, queued on the room's scheduler; callable
+    /// from any thread. A room that is leaving passes the batch on through <paramref name="viaOrleans"/>, which reaches the
+    /// room's next activation.
     /// </summary>
-    Task<ReceiveResult> Receive(IQueuedBatch batch, IRoomGrain viaOrleans);
-}
-
-/// <summary>A co-hosted gateway's batch, taken from its queue when the room is ready for it.</summary>
-internal interface IQueuedBatch
-{
-    /// <summary>
-    /// The batch: taken from the queue at the first call, the same one at every later call. Null when there is nothing
-    /// to send (the room answers <see cref="ReceiveResult.Ok"/> without a turn). Callable from any thread; never blocks
-    /// for long.
-    /// </summary>
-    InboundBatch? Take();
+    Task<ReceiveResult> Receive(InboundBatch batch, IRoomGrain viaOrleans);
 }

@@ -23,10 +23,6 @@ internal sealed partial class RoomLink
     private readonly ILogger _logger;
     private Timer? _gapTimer;
     private DeadlineWaiter? _deadline; // the pump's, for its one call in flight
-    private readonly PumpSignal _wake = new();
-    private readonly Func<bool> _hasWork;
-    private readonly object _drainLock = new(); // takes a batch from the queue: one at a time, for the pump's current call only (taken before _lock, never inside it)
-    private QueuedBatch? _current; // guarded by _drainLock: the pump's call in flight
     private volatile bool _renewDue;
     private long _batches;
     private readonly Dictionary<string, long> _lastPing = new();
@@ -48,10 +44,9 @@ internal sealed partial class RoomLink
         _tail = new ReplayBuffer(options.ReplayMessages, options.ReplayBytes, options.ReplayAge);
         _inbound = Channel.CreateBounded<InboundEvent>(new BoundedChannelOptions(options.InboundQueueEvents)
         {
-            SingleReader = true, // one at a time, under the drain lock (the room's turn or the pump takes a batch)
+            SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _hasWork = HasWork;
 
         // The pump outlives the connection that created the link: it must not carry that request's context (its
         // Activity, a connect span) into every later call to the room.
@@ -137,29 +132,10 @@ internal sealed partial class RoomLink
     }
 
     /// <summary>Queues a frame for the room; waits when the room is behind (back-pressure onto the socket).</summary>
-    public ValueTask SendToRoomAsync(InboundEvent item)
-    {
-        if (_inbound.Writer.TryWrite(item))
-        {
-            _wake.Wake();
-            return default;
-        }
-
-        return WriteWhenRoomAsync(item);
-    }
-
-    private async ValueTask WriteWhenRoomAsync(InboundEvent item)
-    {
-        await _inbound.Writer.WriteAsync(item);
-        _wake.Wake();
-    }
+    public ValueTask SendToRoomAsync(InboundEvent item) => _inbound.Writer.WriteAsync(item);
 
     /// <summary>No more inbound events: the pump sends what is queued and ends.</summary>
-    public void CompleteInbound()
-    {
-        _inbound.Writer.TryComplete();
-        _wake.Wake();
-    }
+    public void CompleteInbound() => _inbound.Writer.TryComplete();
 
     /// <summary>
     /// Applies a delivery in the room's order (see <see cref="DeliverySequencer{T}"/>): holds back one that arrives
@@ -175,10 +151,14 @@ internal sealed partial class RoomLink
     public void OnDelivery(RoomDelivery delivery, bool writeHere = false)
     {
         List<ClientConnection>? writers = null;
-        DeliveryVerdict verdict;
         lock (_lock)
         {
-            verdict = _sequencer.Offer(delivery.Session, delivery.Epoch, delivery.Number, delivery, _ready);
+            var verdict = _sequencer.Offer(delivery.Session, delivery.Epoch, delivery.Number, delivery, _ready);
+            if (verdict == DeliveryVerdict.NewEpoch)
+            {
+                // The room restarted: tell it at once which connections it has here.
+                RenewSoon();
+            }
 
             var delivered = 0;
             foreach (var ready in _ready)
@@ -218,13 +198,6 @@ internal sealed partial class RoomLink
             ClientConnection.StartWriters(writers, startFirstHere: true);
             writers.Clear();
             _writersSpare = writers;
-        }
-
-        if (verdict == DeliveryVerdict.NewEpoch)
-        {
-            // The room restarted: tell it at once which connections it has here. Outside the lock: the pump may start
-            // its call on this thread, and taking a batch reads the members under the lock.
-            RenewSoon();
         }
     }
 
@@ -432,113 +405,52 @@ internal sealed partial class RoomLink
     public void RenewSoon()
     {
         _renewDue = true;
-        _wake.Wake();
+
+        // Wake the pump with a marker it skips (a full queue needs none: the pump is at work, and sees the flag next).
+        _inbound.Writer.TryWrite(WakeMarker);
     }
 
-    /// <summary>Something for the pump to send: queued events, a renewal, or the end of the session.</summary>
-    private bool HasWork() => _inbound.Reader.Count > 0 || _renewDue || _inbound.Reader.Completion.IsCompleted;
+    /// <summary>Queued only to wake the pump (an event always names its connection).</summary>
+    private static readonly InboundEvent WakeMarker = default;
 
-    /// <summary>
-    /// One call to the room at a time. A co-hosted room takes the batch from the queue itself when its scheduler runs the
-    /// call (the pump starts the call on the thread that woke it, and what is queued by then is one batch); for a room
-    /// in another process the pump moves to a work item first and takes the batch just before the call, so that what
-    /// came meanwhile goes in the same batch. Never waits to fill a batch.
-    /// </summary>
     private async Task PumpAsync()
     {
         var reader = _inbound.Reader;
-        while (true)
+        var batch = new List<InboundEvent>(); // grows with the traffic; an idle room keeps a small one
+        while (await reader.WaitToReadAsync())
         {
-            var woken = false;
-            if (!HasWork())
+            // Batch only what is already queued; never wait to fill a batch.
+            var messages = 0;
+            while (batch.Count < _options.MaxBatchEvents && reader.TryRead(out var item))
             {
-                await _wake.WaitAsync(_hasWork);
-                woken = true;
-            }
-
-            if (reader.Completion.IsCompleted)
-            {
-                break; // completed, and everything queued was sent
-            }
-
-            if (!PumpSignal.OnThreadPool || (woken && _gateway.LocalRooms?.TryGet(RoomId, out _) != true))
-            {
-                await PumpSignal.ToThreadPool();
-            }
-
-            var source = new QueuedBatch(this);
-            lock (_drainLock)
-            {
-                _current = source;
-            }
-
-            await SendAsync(source);
-        }
-
-        _deadline?.Dispose();
-    }
-
-    /// <summary>
-    /// Takes the next batch: what is queued (up to <see cref="GatewayOptions.MaxBatchEvents"/>), and the renewal and pings
-    /// when due. Null when there is nothing to send. Under the drain lock.
-    /// </summary>
-    private InboundBatch? Drain()
-    {
-        var reader = _inbound.Reader;
-        var events = new InboundEvent[Math.Min(reader.Count, _options.MaxBatchEvents)];
-        var taken = 0;
-        var messages = 0;
-        while (taken < events.Length && reader.TryRead(out var item))
-        {
-            events[taken++] = item;
-            if (item.Kind == InboundKind.Message)
-            {
-                messages++;
-            }
-        }
-
-        GatewayMetrics.Received(messages);
-        var renew = _renewDue;
-        if (taken == 0 && !renew)
-        {
-            return null;
-        }
-
-        _renewDue = false;
-        if (taken < events.Length)
-        {
-            Array.Resize(ref events, taken);
-        }
-
-        return NewBatch(events, renew: renew ? MemberIds() : null, pings: TakePings(all: renew));
-    }
-
-    /// <summary>
-    /// The batch of one call, taken from the queue at its first attempt: by a co-hosted room when its scheduler runs it, else
-    /// just before the call. A retry sends the same batch. An attempt that starts after the pump gave up on the call (the
-    /// room stayed unavailable) takes nothing.
-    /// </summary>
-    private sealed class QueuedBatch(RoomLink link) : IQueuedBatch
-    {
-        private InboundBatch? _batch;
-        private bool _taken;
-
-        public InboundBatch? Take()
-        {
-            lock (link._drainLock)
-            {
-                if (!_taken)
+                if (item.ConnectionId is null)
                 {
-                    _taken = true;
-                    _batch = link._current == this ? link.Drain() : null;
+                    continue; // the wake marker
                 }
 
-                return _batch;
+                batch.Add(item);
+                if (item.Kind == InboundKind.Message)
+                {
+                    messages++;
+                }
             }
+
+            GatewayMetrics.Received(messages);
+
+            var renew = _renewDue;
+            if (batch.Count == 0 && !renew)
+            {
+                continue;
+            }
+
+            _renewDue = false;
+
+            await SendAsync([.. batch], renew ? MemberIds() : null);
+            batch.Clear();
         }
 
-        /// <summary>The events taken (0 before the first attempt).</summary>
-        public int Count => _batch?.Events.Length ?? 0;
+        // Completed: the session ended and everything queued was sent.
+        _deadline?.Dispose();
     }
 
     /// <summary>
@@ -549,8 +461,9 @@ internal sealed partial class RoomLink
     /// reconnect (and run the connect hook again).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendAsync(QueuedBatch batch)
+    private async ValueTask SendAsync(InboundEvent[] events, string[]? renew)
     {
+        var batch = NewBatch(events, renew: renew, pings: TakePings(all: renew is not null));
         ReceiveResult result;
         try
         {
@@ -560,14 +473,8 @@ internal sealed partial class RoomLink
         }
         catch (RoomUnavailableException ex)
         {
-            // Close and report: the room stayed unreachable, so its clients here reconnect. An attempt still waiting for
-            // the room's turn takes nothing from the queue any more.
-            lock (_drainLock)
-            {
-                _current = null;
-            }
-
-            Log.ReceiveFailed(_logger, ex, RoomId, batch.Count);
+            // Close and report: the room stayed unreachable, so its clients here reconnect.
+            Log.ReceiveFailed(_logger, ex, RoomId, batch.Events.Length);
             CloseAll(CloseCodes.InternalError, "room unavailable; reconnect");
             return;
         }
@@ -592,10 +499,8 @@ internal sealed partial class RoomLink
     }
 
     /// <summary>One attempt: straight to the room when it is active in this process, else through Orleans.</summary>
-    private Task<ReceiveResult> Receive(QueuedBatch batch) =>
-        _gateway.LocalRooms is { } local && local.TryGet(RoomId, out var room) ? room.Receive(batch, Grain)
-        : batch.Take() is { } taken ? Grain.Receive(taken)
-        : Task.FromResult(ReceiveResult.Ok);
+    private Task<ReceiveResult> Receive(InboundBatch batch) =>
+        _gateway.LocalRooms is { } local && local.TryGet(RoomId, out var room) ? room.Receive(batch, Grain) : Grain.Receive(batch);
 
     /// <summary>The next batch of this gateway session; it takes its delivery in the answer.</summary>
     private InboundBatch NewBatch(InboundEvent[] events, string[]? renew, ConnectionPing[]? pings) => new()

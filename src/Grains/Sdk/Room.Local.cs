@@ -39,7 +39,7 @@ public abstract partial class Room : ILocalRoom
         }
     }
 
-    Task<ReceiveResult> ILocalRoom.Receive(IQueuedBatch batch, IRoomGrain viaOrleans)
+    Task<ReceiveResult> ILocalRoom.Receive(InboundBatch batch, IRoomGrain viaOrleans)
     {
         var call = new LocalBatch(this, batch, viaOrleans);
         GrainContext.Scheduler.QueueAction(static call => _ = ((LocalBatch)call!).RunAsync(), call);
@@ -47,11 +47,10 @@ public abstract partial class Room : ILocalRoom
     }
 
     /// <summary>
-    /// One local batch: takes the gateway's queued events when the room's scheduler runs it (what came until then is one
-    /// batch), runs them as a turn, and answers the gateway from a thread-pool work item (itself), so that the
-    /// gateway's code never runs on the room's scheduler.
+    /// One local batch: runs as a turn on the room's scheduler and answers the gateway from a thread-pool work item (itself),
+    /// so that the gateway's code never runs on the room's scheduler.
     /// </summary>
-    private sealed class LocalBatch(Room room, IQueuedBatch queued, IRoomGrain viaOrleans) : BatchTurn(null!), IThreadPoolWorkItem
+    private sealed class LocalBatch(Room room, InboundBatch batch, IRoomGrain viaOrleans) : BatchTurn(batch), IThreadPoolWorkItem
     {
         private ReceiveResult? _result;
         private Exception? _failure;
@@ -68,7 +67,7 @@ public abstract partial class Room : ILocalRoom
                 {
                     try
                     {
-                        Answer.TrySetResult(queued.Take() is { } batch ? await viaOrleans.Receive(batch) : ReceiveResult.Ok);
+                        Answer.TrySetResult(await viaOrleans.Receive(Batch));
                     }
                     catch (Exception ex)
                     {
@@ -79,14 +78,6 @@ public abstract partial class Room : ILocalRoom
                 return;
             }
 
-            if (queued.Take() is not { } batch)
-            {
-                _result = ReceiveResult.Ok; // nothing queued (the queue was taken by an earlier turn): no turn
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
-                return;
-            }
-
-            Batch = batch;
             room._localCalls++;
             room._localBatches++;
             try

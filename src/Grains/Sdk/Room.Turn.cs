@@ -257,8 +257,7 @@ public abstract partial class Room
     /// <summary>One gateway batch's way through its turn; a co-hosted gateway's <see cref="LocalBatch"/> is one too.</summary>
     private class BatchTurn(InboundBatch batch)
     {
-        /// <summary>The batch (a local batch's is set when its turn starts).</summary>
-        public InboundBatch Batch { get; protected set; } = batch;
+        public InboundBatch Batch { get; } = batch;
 
         /// <summary>The answer given to this batch before (it was sent again).</summary>
         public ReceiveResult? Earlier { get; set; }

@@ -1,35 +1,7 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using RoomActors.Tests.Infrastructure;
 
 namespace RoomActors.Tests.Integration;
-
-/// <summary>
-/// A relay room whose HTTP request <c>?ms=N</c> blocks the room's thread for N ms (not only its turn: nothing of the
-/// room runs meanwhile, not even a local batch's start), telling the test when it began.
-/// </summary>
-[Room("it-blocking")]
-public sealed class BlockingRoom : Room
-{
-    public static readonly ConcurrentDictionary<string, TaskCompletionSource> Blocked = new();
-
-    public static TaskCompletionSource BlockedIn(string room) =>
-        Blocked.GetOrAdd(room, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-
-    protected override Task OnMessageAsync(Connection sender, RoomMessage message)
-    {
-        Broadcast(message);
-        return Task.CompletedTask;
-    }
-
-    protected override Task<RoomHttpResponse> OnRequestAsync(RoomHttpRequest request)
-    {
-        var ms = int.Parse(request.QueryString.TrimStart('?').Split('&').Single(p => p.StartsWith("ms=", StringComparison.Ordinal))[3..]);
-        BlockedIn(RoomName).TrySetResult();
-        Thread.Sleep(ms);
-        return Task.FromResult(RoomHttpResponse.Text("unblocked"));
-    }
-}
 
 /// <summary>
 /// A gateway in a silo's process hands batches to rooms active in that process directly, on the room's scheduler
@@ -67,43 +39,6 @@ public sealed class LocalRoomsTests
             {
                 await client.DisposeAsync();
             }
-        }
-    }
-
-    [Fact]
-    public async Task Frames_that_come_while_the_room_is_busy_reach_it_as_one_batch_taken_when_it_is_free()
-    {
-        await using var server = await AllInOneServer.StartAsync();
-        var name = "busy-" + Guid.NewGuid().ToString("N")[..8];
-        var clients = await TestClient.JoinRelayAsync([server.Room("it-blocking", name), server.Room("it-blocking", name)]);
-        var local = server.App.Services.GetRequiredService<LocalRooms>();
-        Assert.True(local.TryGet(RoomGrainIds.Of("it-blocking", name), out var room), "the active room is not registered");
-        var before = ((Room)room).LocalBatches;
-
-        // The room's thread is blocked; the first frame's call waits for it, and the frames after it queue on the
-        // gateway. The room takes them all when it is free again: one batch, not the first frame and then the rest.
-        using var http = new HttpClient();
-        var request = http.GetAsync(new Uri(server.Http, $"/rooms/it-blocking/{name}?ms=1500"));
-        await BlockingRoom.BlockedIn(name).Task.WaitAsync(TimeSpan.FromSeconds(10));
-        for (var i = 0; i < 8; i++)
-        {
-            await clients[0].SendAsync("m" + i);
-            await Task.Delay(50); // one frame per read: a pump that took its batch at once would have taken m0 alone
-        }
-
-        Assert.Equal("unblocked", await (await request).Content.ReadAsStringAsync());
-        foreach (var client in clients)
-        {
-            for (var i = 0; i < 8; i++)
-            {
-                Assert.Equal("m" + i, await client.ReceiveTextAsync());
-            }
-        }
-
-        Assert.Equal(before + 1, ((Room)room).LocalBatches);
-        foreach (var client in clients)
-        {
-            await client.DisposeAsync();
         }
     }
 
