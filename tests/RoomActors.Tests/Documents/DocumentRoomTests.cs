@@ -53,8 +53,7 @@ public sealed class DocumentRoomTests
         // A client that has part of it gets the rest: the last piece, diffed against its state vector.
         var part = YTestUpdates.Insert(7, 0, expected[..570]);
         var partOf = YUpdate.StateVector(part);
-        byte[] step1 = [0, 0, .. Lib0Length(partOf.Length), .. partOf];
-        await late.SendAsync(step1);
+        await late.SendAsync(YMessages.SyncStep1(partOf));
         byte[] frame;
         do
         {
@@ -66,8 +65,6 @@ public sealed class DocumentRoomTests
         Assert.True(rest.Length < 100, $"the rest of the document took {rest.Length} bytes");
         Assert.Equal(expected, YUpdate.ReadTexts(YUpdate.Merge([part, rest]))["text"]);
     }
-
-    private static byte[] Lib0Length(int length) => length < 128 ? [(byte)length] : [(byte)(0x80 | (length & 0x7F)), (byte)(length >> 7)];
 
     private static byte[] ReadBytesAfter(byte[] frame, int at)
     {
