@@ -14,8 +14,11 @@ namespace RoomActors.Contracts;
 /// It holds copies, not the ops: payload bytes and small records in chunks of up to 64 messages and 4 KiB, taken from
 /// and given back to a pool shared by the process. A message then leaves no object behind that lives for minutes: under
 /// load every such object survived the GC's youngest generation and was copied again by the next (collections of
-/// generations 1 and 2, and their pauses), while a pooled chunk is promoted once and reused. The ops it gives out
-/// (<see cref="Snapshot"/>, <see cref="TryCollect"/>) are made anew.
+/// generations 1 and 2, and their pauses), while a pooled chunk is promoted once and reused. A chunk's two arrays (the
+/// records hold no references: a targeted message's ids are kept apart) live on the pinned object heap, so that a filling
+/// chunk is not copied from generation to generation either: every room's buffer fills while it is young, and those
+/// copies were a third of the collections' pauses with many rooms. The ops it gives out (<see cref="Snapshot"/>,
+/// <see cref="TryCollect"/>) are made anew.
 /// </para>
 /// </remarks>
 internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxAge)
@@ -135,7 +138,7 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
                 var entry = chunk.Entries[i];
                 if (entry.Seq > seq)
                 {
-                    yield return entry.ToOp(chunk.Data.AsSpan(offset, entry.Length));
+                    yield return entry.ToOp(chunk.Data.AsSpan(offset, entry.Length), chunk.Ids?[i]);
                 }
 
                 offset += entry.Length;
@@ -176,6 +179,11 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
         }
 
         payload.CopyTo(chunk.Data, chunk.Used);
+        if (op.Ids is not null)
+        {
+            (chunk.Ids ??= new string[]?[chunk.Entries.Length])[chunk.Count] = op.Ids;
+        }
+
         chunk.Entries[chunk.Count++] = Entry.Of(op, nowMs);
         chunk.Used += payload.Length;
         _count++;
@@ -198,7 +206,10 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
             _count--;
             _bytes -= oldest.Length;
             _headOffset += oldest.Length;
-            oldest = default; // no reference kept to its ids
+            if (head.Ids is { } ids)
+            {
+                ids[_headIndex] = null; // no reference kept to its ids
+            }
             if (++_headIndex < head.Count)
             {
                 continue;
@@ -226,7 +237,10 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
         for (var chunk = _head; chunk is not null;)
         {
             var next = chunk.Next;
-            Array.Clear(chunk.Entries, 0, chunk.Count);
+            if (chunk.Ids is { } ids)
+            {
+                Array.Clear(ids, 0, chunk.Count);
+            }
             Chunk.Release(chunk);
             chunk = next;
         }
@@ -236,19 +250,20 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
         _bytes = 0;
     }
 
-    /// <summary>One held message, its payload in its chunk's bytes after the payloads of the entries before it.</summary>
+    /// <summary>
+    /// One held message, its payload in its chunk's bytes after the payloads of the entries before it, its ids (if any) in
+    /// the chunk's <see cref="Chunk.Ids"/>. No references: the chunk's array of them is on the pinned object heap.
+    /// </summary>
     private struct Entry
     {
-        public string[]? Ids;
         public long Seq;
         public long At;
         public int Length;
-        public byte Target; // a TargetKind (an int): the entry stays at 32 bytes
+        public byte Target; // a TargetKind (an int): the entry stays at 24 bytes
         public EntryFlags Flags;
 
         public static Entry Of(RoomOp op, long nowMs) => new()
         {
-            Ids = op.Ids,
             Seq = op.Seq,
             At = nowMs,
             Length = op.Payload?.Data.Length ?? 0,
@@ -258,11 +273,11 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
                 | (op.Redelivered ? EntryFlags.Redelivered : 0),
         };
 
-        public readonly RoomOp ToOp(ReadOnlySpan<byte> payload) => new(
+        public readonly RoomOp ToOp(ReadOnlySpan<byte> payload, string[]? ids) => new(
             RoomOpKind.Send,
             (Flags & EntryFlags.NoPayload) != 0 ? null : new Payload((Flags & EntryFlags.Text) != 0, payload.ToArray()),
             (TargetKind)Target,
-            Ids,
+            ids,
             Seq: Seq,
             Redelivered: (Flags & EntryFlags.Redelivered) != 0);
     }
@@ -289,8 +304,9 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
         private const int PoolSize = 256;
         private static readonly Stack<Chunk> Pool = new(); // locked
 
-        public readonly Entry[] Entries = new Entry[entries];
-        public readonly byte[] Data = new byte[bytes];
+        public readonly Entry[] Entries = GC.AllocateUninitializedArray<Entry>(entries, pinned: true);
+        public readonly byte[] Data = GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
+        public string[]?[]? Ids; // the targeted messages' connection ids, by entry; made for the first one
         public int Count;
         public int Used;
         public Chunk? Next;
