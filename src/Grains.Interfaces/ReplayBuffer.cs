@@ -210,6 +210,7 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
             {
                 ids[_headIndex] = null; // no reference kept to its ids
             }
+
             if (++_headIndex < head.Count)
             {
                 continue;
@@ -241,6 +242,7 @@ internal sealed class ReplayBuffer(int maxMessages, long maxBytes, TimeSpan maxA
             {
                 Array.Clear(ids, 0, chunk.Count);
             }
+
             Chunk.Release(chunk);
             chunk = next;
         }
